@@ -1,0 +1,90 @@
+"""The one Jinja environment factory and the escaping filters every template uses.
+
+Values reach PowerShell only through ``ps_str`` / ``ps_int`` / ``ps_bool`` / ``ps_list``,
+reach XML only through autoescape (``.xml.j2`` templates), and reach comments or text
+only through ``one_line``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+# Characters PowerShell treats as a single quote inside a single-quoted string.
+_PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def templates_dir() -> Path:
+    """Templates from a PyInstaller bundle, an installed wheel, or a source checkout."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    candidates = [Path(frozen) / "templates"] if frozen else []
+    package = Path(__file__).resolve().parent
+    candidates += [package / "templates", package.parent / "templates"]
+    for candidate in candidates:
+        if (candidate / "Update-WslPortProxy.ps1.j2").is_file():
+            return candidate
+    raise FileNotFoundError(f"templates not found (looked in {', '.join(map(str, candidates))})")
+
+
+def ps_str(value: Any) -> str:
+    """A PowerShell single-quoted literal: nothing inside it is ever evaluated."""
+    if not isinstance(value, str):
+        raise TypeError(f"ps_str expects text, got {type(value).__name__}")
+    if "\x00" in value:
+        raise ValueError("NUL cannot appear in a PowerShell string")
+    for quote in _PS_SINGLE_QUOTES:
+        value = value.replace(quote, quote * 2)
+    return f"'{value}'"
+
+
+def ps_int(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"ps_int expects an integer, got {value!r}")
+    return str(value)
+
+
+def ps_bool(value: Any) -> str:
+    if not isinstance(value, bool):
+        raise TypeError(f"ps_bool expects a boolean, got {value!r}")
+    return "$true" if value else "$false"
+
+
+def ps_list(values: Any) -> str:
+    """``@('a', 'b')`` from a sequence of strings."""
+    return "@(" + ", ".join(ps_str(v) for v in values) + ")"
+
+
+def one_line(value: Any) -> str:
+    """Text for a comment or README line: no line breaks, no end-of-comment marker."""
+    text = str(value)
+    for bad in ("\r", "\n", "\u2028", "\u2029", "\x85"):
+        text = text.replace(bad, " ")
+    return text.replace("#>", "# >")
+
+
+def task_duration(seconds: Any) -> str:
+    """Seconds -> an XML Schema duration as Task Scheduler writes it (``PT5M``)."""
+    seconds = int(ps_int(seconds))
+    if seconds == 0:
+        return "PT0S"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text + (f"{secs}S" if secs else "")
+
+
+def make_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(ps_str=ps_str, ps_int=ps_int, ps_bool=ps_bool, ps_list=ps_list,
+                       one_line=one_line, task_duration=task_duration)
+    return env

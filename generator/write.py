@@ -1,0 +1,78 @@
+"""Step 5: write bundles all-or-nothing, or compare them with what is on disk (--check)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import EXIT_WRITE, PortProxyError
+
+Bundles = dict[str, dict[str, bytes]]
+
+
+def changed_files(bundles: Bundles, out: Path) -> list[Path]:
+    """Files that generating would create, change or remove, in a stable order."""
+    changed: list[Path] = []
+    for name in sorted(bundles):
+        folder = out / name
+        for file_name, data in sorted(bundles[name].items()):
+            path = folder / file_name
+            if not path.is_file() or path.read_bytes() != data:
+                changed.append(path)
+        if folder.is_dir():
+            extra = {p.name for p in folder.iterdir()} - set(bundles[name])
+            changed.extend(folder / e for e in sorted(extra))
+    return changed
+
+
+def write_bundles(bundles: Bundles, out: Path) -> list[Path]:
+    """Replace ``out/<server>/`` for every bundle, all or nothing; other folders stay."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".wsl-portproxy-", dir=out))
+    except OSError as exc:
+        raise PortProxyError.single(str(out), "output", f"cannot create: {exc.strerror}",
+                                    EXIT_WRITE) from exc
+    try:
+        for name, files in bundles.items():
+            _stage(staging / "new" / name, files)
+        _swap_in(staging, out, sorted(bundles))
+    except OSError as exc:
+        where = exc.filename or out
+        raise PortProxyError.single(str(where), "output", f"cannot write: {exc.strerror}; "
+                                    "nothing was changed", EXIT_WRITE) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name / f for name in sorted(bundles) for f in sorted(bundles[name])]
+
+
+def _stage(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True)
+    for file_name, data in files.items():
+        with open(folder / file_name, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _swap_in(staging: Path, out: Path, names: list[str]) -> None:
+    """Move old folders aside, new ones in; on any failure, put every old one back."""
+    (staging / "old").mkdir()
+    aside: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for name in names:
+            target = out / name
+            if target.exists() or target.is_symlink():
+                target.rename(staging / "old" / name)
+                aside.append(name)
+            (staging / "new" / name).rename(target)
+            moved_in.append(name)
+    except OSError:
+        for name in reversed(moved_in):
+            shutil.rmtree(out / name, ignore_errors=True)
+        for name in reversed(aside):
+            (staging / "old" / name).rename(out / name)
+        raise

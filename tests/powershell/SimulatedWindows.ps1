@@ -1,0 +1,339 @@
+<#
+    A simulated Windows for running the generated scripts, unmodified, on any OS.
+
+    Dot-source it in BeforeAll. It provides
+      - New-SimulatedWindows: a temp folder standing in for C:\ (ProgramData, Program Files,
+        Windows\System32) with fake wsl.exe / netsh.exe / podman.exe / whoami.exe / icacls.exe
+        (tests/powershell/sim/fakewin.py) that keep their state as JSON in a state folder;
+      - stand-in functions for the Windows-only cmdlets the scripts call (registry read of the
+        portproxy key, services, firewall, scheduled tasks, Get-Credential), backed by the
+        same state folder;
+      - helpers to set the scene and read the simulated system.
+#>
+
+Set-StrictMode -Version Latest
+
+$global:WslppSim = $null
+$global:WslppPortProxyKeyPath = 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
+
+function Read-SimState {
+    param([Parameter(Mandatory)] [string] $Name, $Default = $null)
+    $path = Join-Path $global:WslppSim.State $Name
+    if (-not (Test-Path -LiteralPath $path)) { return $Default }
+    return Get-Content -LiteralPath $path -Raw | ConvertFrom-Json -AsHashtable
+}
+
+function Write-SimState {
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [AllowNull()] $Data)
+    $path = Join-Path $global:WslppSim.State $Name
+    ConvertTo-Json -InputObject $Data -Depth 10 | Set-Content -LiteralPath $path -Encoding utf8NoBOM
+}
+
+function New-SimulatedWindows {
+    <# Creates the folder tree, the fakes and a default scene; sets the environment the scripts read. #>
+    param(
+        [string] $WslIp = '172.28.241.140',
+        [string] $Distro = 'podman-machine-default',
+        [string] $ComputerName = 'WEB-01',
+        [switch] $NoPodman
+    )
+    $root = Join-Path ([System.IO.Path]::GetTempPath()) ("simwin-" + [guid]::NewGuid().ToString('n'))
+    $sim = [pscustomobject]@{
+        Root         = $root
+        State        = Join-Path $root 'state'
+        ProgramData  = Join-Path $root 'ProgramData'
+        ProgramFiles = Join-Path $root 'Program Files'
+        SystemRoot   = Join-Path $root 'Windows'
+        SavedEnv     = @{}
+    }
+    foreach ($dir in @($sim.State, $sim.ProgramData, $sim.ProgramFiles, (Join-Path $sim.SystemRoot 'System32'))) {
+        New-Item -ItemType Directory -Path $dir -Force | Out-Null
+    }
+    $global:WslppSim = $sim
+    $fake = Join-Path $PSScriptRoot 'sim/fakewin.py'
+    Install-SimProgram -Program wsl -Path (Join-Path (Join-Path $sim.ProgramFiles 'WSL') 'wsl.exe') -Fake $fake
+    foreach ($program in 'netsh', 'whoami', 'icacls') {
+        Install-SimProgram -Program $program -Path (Join-Path (Join-Path $sim.SystemRoot 'System32') "$program.exe") -Fake $fake
+    }
+    if (-not $NoPodman) {
+        Install-SimProgram -Program podman -Path (Join-Path (Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman') 'podman.exe') -Fake $fake
+    }
+    Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0 } } }
+    Write-SimState 'podman.json' @{ machines = @{ $Distro = 'stopped' } }
+    Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Running'; StartType = 'Automatic' } }
+    Write-SimState 'firewall.json' @{}
+    Write-SimState 'tasks.json' @{}
+    $environment = @{
+        ProgramData = $sim.ProgramData; ProgramFiles = $sim.ProgramFiles; SystemRoot = $sim.SystemRoot
+        COMPUTERNAME = $ComputerName; USERDOMAIN = 'CORP'; USERNAME = 'svc-podman'; WSL_UTF8 = $null
+    }
+    foreach ($name in $environment.Keys) {
+        $sim.SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $environment[$name])
+    }
+    return $sim
+}
+
+function Install-SimProgram {
+    param([string] $Program, [string] $Path, [string] $Fake)
+    New-Item -ItemType Directory -Path (Split-Path $Path) -Force | Out-Null
+    $state = $global:WslppSim.State
+    Set-Content -LiteralPath $Path -Value "#!/bin/sh`nexec python3 '$Fake' '$state' $Program `"`$@`"`n" -NoNewline
+    & chmod +x $Path
+}
+
+function Remove-SimulatedWindows {
+    if ($null -eq $global:WslppSim) { return }
+    foreach ($name in $global:WslppSim.SavedEnv.Keys) {
+        [Environment]::SetEnvironmentVariable($name, $global:WslppSim.SavedEnv[$name])
+    }
+    Remove-Item -LiteralPath $global:WslppSim.Root -Recurse -Force -ErrorAction SilentlyContinue
+    $global:WslppSim = $null
+}
+
+# ---- scene and inspection helpers ------------------------------------------------------------
+
+function Get-SimPortProxy { Read-SimState 'portproxy.json' $null }
+function Set-SimPortProxy { param([hashtable] $Rules) Write-SimState 'portproxy.json' $Rules }
+function Get-SimFirewall { Read-SimState 'firewall.json' @{} }
+function Set-SimWsl { param([hashtable] $Distros) Write-SimState 'wsl.json' @{ distros = $Distros } }
+function Get-SimCall {
+    param([string] $Program)
+    $path = Join-Path $global:WslppSim.State 'calls.log'
+    if (-not (Test-Path $path)) { return @() }
+    return @(Get-Content $path | Where-Object { -not $Program -or $_ -like "$Program *" })
+}
+function Add-SimCall {
+    param([string] $Line)
+    Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "cmdlet $Line"
+}
+function Clear-SimCall { Remove-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -ErrorAction SilentlyContinue }
+function Get-SimSnapshot {
+    <# Everything the simulated system holds, as one comparable text (calls and fault counters excluded). #>
+    $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
+        if ($file.Name -in 'calls.log', 'netsh-faults.json') { continue }
+        "== $($file.Name)`n" + (Get-Content -LiteralPath $file.FullName -Raw)
+    }
+    $files = Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Recurse -Force | ForEach-Object { $_.FullName.Substring($global:WslppSim.Root.Length) } | Sort-Object
+    return (@($parts) + @($files)) -join "`n"
+}
+
+# ---- stand-ins for Windows-only cmdlets ----------------------------------------------------------
+
+function Get-ItemProperty {
+    <# The portproxy registry key comes from the simulated state; every other path is real. #>
+    [CmdletBinding()]
+    param([string[]] $LiteralPath, [Parameter(Position = 0)] [string[]] $Path, [string[]] $Name)
+    $target = @($LiteralPath) + @($Path) | Where-Object { $_ } | Select-Object -First 1
+    if ($target -ne $global:WslppPortProxyKeyPath) {
+        return Microsoft.PowerShell.Management\Get-ItemProperty @PSBoundParameters
+    }
+    $rules = Get-SimPortProxy
+    if ($null -eq $rules) {
+        Write-Error -Message "Cannot find path '$target' because it does not exist." -Category ObjectNotFound
+        return
+    }
+    $item = [ordered]@{}
+    foreach ($key in $rules.Keys | Sort-Object) { $item[$key] = $rules[$key] }
+    $item['PSPath'] = "Microsoft.PowerShell.Core\Registry::$target"
+    $item['PSChildName'] = 'tcp'
+    return [pscustomobject]$item
+}
+
+function Get-Service {
+    [CmdletBinding()] param([Parameter(Mandatory)] [string] $Name)
+    $services = Read-SimState 'services.json' @{}
+    if (-not $services.ContainsKey($Name)) { Write-Error "Cannot find any service with service name '$Name'."; return }
+    return [pscustomobject]@{ Name = $Name; Status = $services[$Name].Status; StartType = $services[$Name].StartType }
+}
+
+function Set-Service {
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string] $Name, [string] $StartupType)
+    $services = Read-SimState 'services.json' @{}
+    Add-SimCall "Set-Service $Name -StartupType $StartupType"
+    $services[$Name].StartType = $StartupType
+    Write-SimState 'services.json' $services
+}
+
+function Start-Service {
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string] $Name)
+    $services = Read-SimState 'services.json' @{}
+    if ($services[$Name].ContainsKey('RefuseStart') -and $services[$Name].RefuseStart) {
+        throw "Service '$Name' cannot be started due to the following error: Cannot start service $Name on computer '.'."
+    }
+    Add-SimCall "Start-Service $Name"
+    $services[$Name].Status = 'Running'
+    Write-SimState 'services.json' $services
+}
+
+function ConvertTo-SimMaskNotation {
+    <# Windows reports 192.168.0.0/24 back as 192.168.0.0/255.255.255.0. #>
+    param([string] $Address)
+    if ($Address -match '^(\d+\.\d+\.\d+\.\d+)/(\d+)$') {
+        $bits = [int] $Matches[2]
+        $mask = foreach ($i in 0..3) { $n = [Math]::Max(0, [Math]::Min(8, $bits - 8 * $i)); 256 - [Math]::Pow(2, 8 - $n) }
+        return '{0}/{1}' -f $Matches[1], (($mask | ForEach-Object { [int] $_ }) -join '.')
+    }
+    return $Address
+}
+
+function ConvertTo-SimFirewallRule {
+    param([string] $Name, [hashtable] $Rule)
+    return [pscustomobject]@{
+        Name = $Name; DisplayName = $Rule.DisplayName; Group = $Rule.Group; Enabled = $Rule.Enabled
+        Direction = $Rule.Direction; Action = $Rule.Action; Profile = ($Rule.Profile -join ', ')
+    }
+}
+
+function Get-NetFirewallRule {
+    [CmdletBinding()] param([string] $Name, [string] $Group)
+    $rules = Get-SimFirewall
+    if ($Group) {
+        return @($rules.Keys | Sort-Object | Where-Object { $rules[$_].Group -eq $Group } | ForEach-Object { ConvertTo-SimFirewallRule $_ $rules[$_] })
+    }
+    if (-not $rules.ContainsKey($Name)) {
+        Write-Error -Message "No MSFT_NetFirewallRule objects found with property 'Name' equal to '$Name'.  Verify the value of the property and retry." -Category ObjectNotFound
+        return
+    }
+    return ConvertTo-SimFirewallRule $Name $rules[$Name]
+}
+
+function Get-NetFirewallPortFilter {
+    [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject)
+    process {
+        $rule = (Get-SimFirewall)[$InputObject.Name]
+        [pscustomobject]@{ Protocol = $rule.Protocol; LocalPort = $rule.LocalPort }
+    }
+}
+
+function Get-NetFirewallAddressFilter {
+    [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject)
+    process {
+        $rule = (Get-SimFirewall)[$InputObject.Name]
+        [pscustomobject]@{
+            LocalAddress  = @($rule.LocalAddress | ForEach-Object { ConvertTo-SimMaskNotation $_ })
+            RemoteAddress = @($rule.RemoteAddress | ForEach-Object { ConvertTo-SimMaskNotation $_ })
+        }
+    }
+}
+
+function Set-SimFirewallRule {
+    param([string] $Name, [hashtable] $Values, [switch] $New)
+    $rules = Get-SimFirewall
+    if ($New -and $rules.ContainsKey($Name)) { throw "Cannot create a file when that file already exists." }
+    if (-not $New -and -not $rules.ContainsKey($Name)) { throw "No MSFT_NetFirewallRule objects found with property 'Name' equal to '$Name'." }
+    if ($New) { $rules[$Name] = @{} }
+    foreach ($key in $Values.Keys) {
+        $value = $Values[$key]
+        if ($key -in 'LocalPort', 'RemoteAddress', 'LocalAddress', 'Profile') { $value = @($value | ForEach-Object { "$_" }) }
+        $rules[$Name][$key] = $value
+    }
+    Write-SimState 'firewall.json' $rules
+}
+
+function New-NetFirewallRule {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([string] $Name, [string] $DisplayName, [string] $Group, [string] $Direction, [string] $Action,
+        [string] $Protocol, [string[]] $LocalPort, [string[]] $LocalAddress, [string[]] $RemoteAddress,
+        [string[]] $Profile, [string] $Enabled)
+    Add-SimCall "New-NetFirewallRule $Name"
+    $values = @{}
+    foreach ($key in $PSBoundParameters.Keys) { if ($key -ne 'Name') { $values[$key] = $PSBoundParameters[$key] } }
+    Set-SimFirewallRule -Name $Name -Values $values -New
+    return Get-NetFirewallRule -Name $Name
+}
+
+function Set-NetFirewallRule {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([string] $Name, [string] $NewDisplayName, [string] $Direction, [string] $Action,
+        [string] $Protocol, [string[]] $LocalPort, [string[]] $LocalAddress, [string[]] $RemoteAddress,
+        [string[]] $Profile, [string] $Enabled)
+    Add-SimCall "Set-NetFirewallRule $Name"
+    $values = @{}
+    foreach ($key in $PSBoundParameters.Keys) {
+        if ($key -eq 'NewDisplayName') { $values['DisplayName'] = $NewDisplayName }
+        elseif ($key -ne 'Name') { $values[$key] = $PSBoundParameters[$key] }
+    }
+    Set-SimFirewallRule -Name $Name -Values $values
+}
+
+function Remove-NetFirewallRule {
+    [CmdletBinding(SupportsShouldProcess)] param([string] $Name)
+    $rules = Get-SimFirewall
+    if (-not $rules.ContainsKey($Name)) { throw "No MSFT_NetFirewallRule objects found with property 'Name' equal to '$Name'." }
+    Add-SimCall "Remove-NetFirewallRule $Name"
+    $rules.Remove($Name)
+    Write-SimState 'firewall.json' $rules
+}
+
+function Register-ScheduledTask {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([string] $TaskName, [string] $TaskPath, [string] $Xml, [string] $User, [string] $Password, [switch] $Force)
+    [xml] $document = $Xml   # Task Scheduler refuses malformed XML; so does this
+    $tasks = Read-SimState 'tasks.json' @{}
+    $key = "$TaskPath$TaskName"
+    if ($tasks.ContainsKey($key) -and -not $Force) { throw "Cannot create a file when that file already exists." }
+    $tasks[$key] = @{ Xml = $Xml; User = $User; PasswordGiven = [bool] $Password; State = 'Ready'; LastTaskResult = 267011 }
+    Write-SimState 'tasks.json' $tasks
+    return [pscustomobject]@{ TaskName = $TaskName; TaskPath = $TaskPath; State = 'Ready' }
+}
+
+function Get-ScheduledTask {
+    [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    $tasks = Read-SimState 'tasks.json' @{}
+    $key = "$TaskPath$TaskName"
+    if (-not $tasks.ContainsKey($key)) { Write-Error "No MSFT_ScheduledTask objects found with property 'TaskName' equal to '$TaskName'." -Category ObjectNotFound; return }
+    return [pscustomobject]@{ TaskName = $TaskName; TaskPath = $TaskPath; State = $tasks[$key].State }
+}
+
+function Get-ScheduledTaskInfo {
+    [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    $tasks = Read-SimState 'tasks.json' @{}
+    return [pscustomobject]@{ TaskName = $TaskName; LastTaskResult = $tasks["$TaskPath$TaskName"].LastTaskResult }
+}
+
+function Start-ScheduledTask {
+    <# Runs the task's Exec action the way Task Scheduler would (here: in-process, synchronously). #>
+    [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    $tasks = Read-SimState 'tasks.json' @{}
+    $key = "$TaskPath$TaskName"
+    [xml] $document = $tasks[$key].Xml
+    $arguments = $document.Task.Actions.Exec.Arguments
+    if ($arguments -notmatch '-File "([^"]+)"\s*$') { throw "The task's action does not end with -File `"...`": $arguments" }
+    $file = [regex]::Replace($Matches[1], '%(\w+)%', { param($m) [Environment]::GetEnvironmentVariable($m.Groups[1].Value) }).Replace('\', '/')
+    $global:LASTEXITCODE = 0
+    & $file *> $null
+    $tasks[$key].LastTaskResult = $LASTEXITCODE
+    $tasks[$key].State = 'Ready'
+    Write-SimState 'tasks.json' $tasks
+}
+
+function Stop-ScheduledTask { [CmdletBinding()] param([string] $TaskName, [string] $TaskPath) }
+
+function Unregister-ScheduledTask {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')] param([string] $TaskName, [string] $TaskPath)
+    $tasks = Read-SimState 'tasks.json' @{}
+    $tasks.Remove("$TaskPath$TaskName")
+    Write-SimState 'tasks.json' $tasks
+}
+
+function Get-Credential {
+    [CmdletBinding()] param([string] $UserName, [string] $Message)
+    throw 'Get-Credential was called without a Mock: tests must give the credential.'
+}
+
+# ---- bundle helpers -----------------------------------------------------------------------------
+
+function New-TestBundle {
+    <# Generates the bundles of an inventory (YAML text) with the Python generator; returns the output folder. #>
+    param([Parameter(Mandatory)] [string] $Inventory)
+    $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("bundle-" + [guid]::NewGuid().ToString('n'))
+    New-Item -ItemType Directory -Path $folder | Out-Null
+    $file = Join-Path $folder 'inventory.yaml'
+    Set-Content -LiteralPath $file -Value $Inventory -Encoding utf8NoBOM
+    $python = $env:WSLPP_PYTHON
+    if (-not $python) { $python = 'python3' }
+    $output = & $python -m wsl_portproxy generate $file -o (Join-Path $folder 'dist') 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "generate failed ($LASTEXITCODE): $output" }
+    return Join-Path $folder 'dist'
+}

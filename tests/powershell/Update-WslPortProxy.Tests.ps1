@@ -1,0 +1,230 @@
+# Behaviour of the generated Update-WslPortProxy.ps1 on a simulated Windows (see SimulatedWindows.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    $script:Seed = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 2s
+    ports: [80]
+'@
+    $script:TwoPorts = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 2s
+    ports: [80, "8080:8000"]
+'@
+    $script:ThreePorts = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 2s
+    ports: [80, 443, 8080]
+'@
+
+    function Invoke-Update {
+        <# Runs a generated Update-WslPortProxy.ps1 unmodified; returns its exit code. #>
+        param([string] $Dist = $script:Seed, [string[]] $Arguments = @())
+        $path = Join-Path $Dist 'WEB-01/Update-WslPortProxy.ps1'
+        $global:LASTEXITCODE = 0
+        $splat = @{}
+        foreach ($argument in $Arguments) { $splat[$argument.TrimStart('-')] = $true }
+        & $path @splat *> $null
+        return $LASTEXITCODE
+    }
+
+    function Get-UpdateLog {
+        $path = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
+        if (-not (Test-Path $path)) { return '' }
+        return Get-Content -LiteralPath $path -Raw
+    }
+}
+
+Describe 'Update-WslPortProxy.ps1' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    Context 'Given a clean server: no portproxy key yet, podman machine stopped, WSL at 172.28.241.140' {
+        It 'starts the podman machine, forwards 0.0.0.0:80 to 172.28.241.140:80 and opens the firewall for port 80' {
+            Invoke-Update | Should -Be 0
+
+            (Get-SimPortProxy) | Should -Not -BeNullOrEmpty
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            @((Get-SimPortProxy).Keys) | Should -HaveCount 1
+            $rule = (Get-SimFirewall)['WslPortProxy-TCP-0.0.0.0-80']
+            $rule.Group | Should -Be 'WSL Port Proxy'
+            $rule.Direction | Should -Be 'Inbound'
+            $rule.Action | Should -Be 'Allow'
+            $rule.Protocol | Should -Be 'TCP'
+            $rule.LocalPort | Should -Be @('80')
+            $rule.RemoteAddress | Should -Be @('LocalSubnet')
+            $rule.Profile | Should -Be @('Domain', 'Private')
+            (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
+            Get-SimCall -Program 'netsh' | Should -Be @('netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=80 connectaddress=172.28.241.140 connectport=80 protocol=tcp')
+        }
+
+        It 'asks WSL for eth0 only, with WSL_UTF8=1' {
+            Invoke-Update | Should -Be 0
+            Get-SimCall -Program 'wsl' | Should -Be @('wsl --distribution podman-machine-default --exec ip -4 -o addr show dev eth0')
+            $env:WSL_UTF8 | Should -Be '1'
+        }
+
+        It 'logs what it did to the install folder' {
+            Invoke-Update | Should -Be 0
+            Get-UpdateLog | Should -Match '\[INFO\] Added portproxy 0\.0\.0\.0/80 -> 172\.28\.241\.140/80\.'
+            Get-UpdateLog | Should -Match '\[INFO\] Applied: 2 rule\(s\) written, 0 removed\.'
+        }
+    }
+
+    Context 'Given the rules are already right' {
+        It 'a second run changes nothing: no netsh, no firewall or service write, state file untouched' {
+            Invoke-Update | Should -Be 0
+            $before = Get-SimSnapshot
+            $stateFile = Get-Item (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json')
+            $stamp = $stateFile.LastWriteTimeUtc
+            Clear-SimCall
+            Mock Set-Service { throw 'must not be called' }
+
+            Invoke-Update | Should -Be 0
+
+            Get-SimSnapshot | Should -Be $before
+            (Get-Item $stateFile.FullName).LastWriteTimeUtc | Should -Be $stamp
+            Get-SimCall | Where-Object { $_ -notlike 'wsl *' -and $_ -notlike 'podman *' } | Should -BeNullOrEmpty
+            Should -Invoke Set-Service -Times 0 -Exactly
+            Get-UpdateLog | Should -Match 'No change: every rule is already right\.'
+        }
+    }
+
+    Context 'Given WSL restarted with a new IP' {
+        It 'rewrites the rule in place with netsh set (never deletes it first)' {
+            Invoke-Update | Should -Be 0
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.250.7'; no_ip_for = 0 } }
+            Clear-SimCall
+
+            Invoke-Update | Should -Be 0
+
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.250.7/80'
+            Get-SimCall -Program 'netsh' | Should -Be @('netsh interface portproxy set v4tov4 listenaddress=0.0.0.0 listenport=80 connectaddress=172.28.250.7 connectport=80 protocol=tcp')
+            Get-SimCall -Program 'cmdlet' | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'Given a port was removed from the inventory' {
+        It 'deletes the stale rule it created and keeps a rule it never made' {
+            Set-SimPortProxy @{ '0.0.0.0/3389' = '10.0.0.5/3389' }
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/8080'] | Should -Be '172.28.241.140/8000'
+            (Get-SimFirewall).ContainsKey('WslPortProxy-TCP-0.0.0.0-8080') | Should -BeTrue
+
+            Invoke-Update -Dist $script:Seed | Should -Be 0
+
+            $rules = Get-SimPortProxy
+            $rules.ContainsKey('0.0.0.0/8080') | Should -BeFalse
+            $rules['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            $rules['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+            (Get-SimFirewall).ContainsKey('WslPortProxy-TCP-0.0.0.0-8080') | Should -BeFalse
+            (Get-SimFirewall).ContainsKey('WslPortProxy-TCP-0.0.0.0-80') | Should -BeTrue
+        }
+    }
+
+    Context 'Given WSL never gets an IPv4 address on eth0' {
+        It 'exits with code 4 after wait_for_wsl and leaves every rule as it was' {
+            Invoke-Update | Should -Be 0
+            Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.241.140/80'; '0.0.0.0/3389' = '10.0.0.5/3389' })
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = $null; no_ip_for = 0 } }
+            $before = Get-SimSnapshot
+
+            $elapsed = Measure-Command { Invoke-Update | Should -Be 4 }
+
+            Get-SimSnapshot | Should -Be $before
+            $elapsed.TotalSeconds | Should -BeGreaterOrEqual 2
+            Get-UpdateLog | Should -Match "\[ERROR\] Failed \(exit code 4\): WSL distribution 'podman-machine-default' had no IPv4 address on eth0 within 2 seconds \(\d+ attempts; last output: \)\. No rule was changed\."
+        }
+
+        It 'keeps waiting while WSL is slow, and succeeds once eth0 has an address' {
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; no_ip_for = 1 } }
+            Invoke-Update | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            Get-SimCall -Program 'wsl' | Should -HaveCount 2
+        }
+    }
+
+    Context 'Given the distribution does not exist for the task account' {
+        It 'exits with code 3 and says so' {
+            Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.241.140'; no_ip_for = 0 } }
+            Invoke-Update | Should -Be 3
+            Get-SimPortProxy | Should -BeNullOrEmpty
+            Get-UpdateLog | Should -Match "\[ERROR\] Failed \(exit code 3\): WSL distribution 'podman-machine-default' is not registered for CORP\\svc-podman \(wsl\.exe: There is no distribution with the supplied name\. Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND\)\."
+        }
+    }
+
+    Context 'Given netsh fails on the second of three ports' {
+        It 'exits with code 5 and every rule that existed before is still there' {
+            Set-SimPortProxy (@{ '0.0.0.0/443' = '172.28.1.1/443'; '0.0.0.0/3389' = '10.0.0.5/3389' })
+            Write-SimState 'netsh-faults.json' @{ fail_write_numbers = @(2); writes = 0 }
+
+            Invoke-Update -Dist $script:ThreePorts | Should -Be 5
+
+            $rules = Get-SimPortProxy
+            $rules['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            $rules['0.0.0.0/443'] | Should -Be '172.28.1.1/443'
+            $rules['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+            Get-UpdateLog | Should -Match '\[ERROR\] Failed \(exit code 5\): netsh interface portproxy set v4tov4 listenaddress=0\.0\.0\.0 listenport=443 connectaddress=172\.28\.241\.140 connectport=443 protocol=tcp failed \(exit 1\): The requested operation requires elevation \(Run as administrator\)\.'
+        }
+    }
+
+    Context 'Given the IP Helper service is stopped' {
+        It 'makes it automatic and starts it' {
+            Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Stopped'; StartType = 'Manual' } }
+            Invoke-Update | Should -Be 0
+            (Read-SimState 'services.json').iphlpsvc.Status | Should -Be 'Running'
+            (Read-SimState 'services.json').iphlpsvc.StartType | Should -Be 'Automatic'
+        }
+
+        It 'exits with code 7 when it refuses to start, without touching the rules' {
+            Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Stopped'; StartType = 'Automatic' } }
+            Mock Start-Service { throw 'Cannot start service iphlpsvc.' }
+            Invoke-Update | Should -Be 7
+            Should -Invoke Start-Service -Times 1 -Exactly -ParameterFilter { $Name -eq 'iphlpsvc' }
+            Get-SimPortProxy | Should -BeNullOrEmpty
+            Get-UpdateLog | Should -Match '\[ERROR\] Failed \(exit code 7\): The IP Helper service \(iphlpsvc\) is not running and could not be started: Cannot start service iphlpsvc\.'
+        }
+    }
+
+    Context 'Given -WhatIf' {
+        It 'changes nothing at all' {
+            Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.1.1/80' })
+            $before = Get-SimSnapshot
+            Mock New-NetFirewallRule { throw 'must not be called' }
+
+            Invoke-Update -Arguments '-WhatIf' | Should -Be 0
+
+            Get-SimSnapshot | Should -Be $before
+            Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
+            Should -Invoke New-NetFirewallRule -Times 0 -Exactly
+        }
+    }
+
+    Context 'Given the firewall rule was changed by hand' {
+        It 'corrects it, and accepts the way Windows reports subnets (a.b.c.d/255.255.255.0)' {
+            $dist = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    ports: [{listen: 5432, allow_from: [192.168.0.0/24]}]
+'@
+            Invoke-Update -Dist $dist | Should -Be 0
+            Clear-SimCall
+            Invoke-Update -Dist $dist | Should -Be 0
+            Get-SimCall -Program 'cmdlet' | Should -BeNullOrEmpty
+
+            $rules = Get-SimFirewall
+            $rules['WslPortProxy-TCP-0.0.0.0-5432'].RemoteAddress = @('Any')
+            Write-SimState 'firewall.json' $rules
+            Invoke-Update -Dist $dist | Should -Be 0
+            Get-SimCall -Program 'cmdlet' | Should -Be @('cmdlet Set-NetFirewallRule WslPortProxy-TCP-0.0.0.0-5432')
+            (Get-SimFirewall)['WslPortProxy-TCP-0.0.0.0-5432'].RemoteAddress | Should -Be @('192.168.0.0/24')
+        }
+    }
+}

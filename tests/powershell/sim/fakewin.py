@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Fake Windows programs for the Pester suite: wsl.exe, netsh.exe, podman.exe, whoami.exe, icacls.exe.
+
+Usage: fakewin.py STATE_DIR PROGRAM [ARGS...]. Each program reads and writes JSON files in
+STATE_DIR, so tests can set the scene and inspect the result, and appends one line per call
+to STATE_DIR/calls.log. Behaviour follows the real programs where the generated scripts
+depend on it (exit codes, the locale-independent parts of messages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+PORTPROXY = "portproxy.json"  # the registry key ...\PortProxy\v4tov4\tcp; absent = no key
+
+
+class Sim:
+    def __init__(self, state: Path):
+        self.state = state
+
+    def read(self, name: str, default: Any) -> Any:
+        path = self.state / name
+        if not path.exists():
+            return default
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def write(self, name: str, data: Any) -> None:
+        tmp = self.state / (name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(self.state / name)
+
+    def log(self, line: str) -> None:
+        with open(self.state / "calls.log", "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def wsl_say(text: str) -> None:
+    """wsl.exe's own messages: UTF-16LE unless WSL_UTF8=1."""
+    if os.environ.get("WSL_UTF8") == "1":
+        sys.stdout.write(text + "\n")
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write((text + "\r\n").encode("utf-16-le"))
+
+
+def wsl(sim: Sim, args: list[str]) -> int:
+    sim.log("wsl " + " ".join(args))
+    config = sim.read("wsl.json", {"distros": {}})
+    distros: dict[str, Any] = config["distros"]
+    if args[:2] in (["-l", "-q"], ["--list", "--quiet"]):
+        for name in distros:
+            wsl_say(name)
+        return 0
+    if len(args) < 3 or args[0] not in ("-d", "--distribution") or args[2] not in ("-e", "--exec"):
+        wsl_say(f"fake wsl.exe: unsupported arguments {args}")
+        return 1
+    name, command = args[1], args[3:]
+    if name not in distros:
+        wsl_say("There is no distribution with the supplied name.")
+        wsl_say("Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND")
+        return 255
+    distro = distros[name]
+    if command != ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]:
+        print(f"fake distro: unsupported command {command}", file=sys.stderr)
+        return 127
+    if distro.get("no_ip_for", 0) > 0:
+        distro["no_ip_for"] -= 1
+        sim.write("wsl.json", config)
+        return 0
+    if not distro.get("ip"):
+        return 0
+    ip = distro["ip"]
+    print(f"6: eth0    inet {ip}/20 brd 172.28.255.255 scope global eth0\\       "
+          "valid_lft forever preferred_lft forever")
+    return 0
+
+
+def _netsh_args(words: list[str]) -> dict[str, str]:
+    pairs = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        pairs[key.lower()] = value
+    return pairs
+
+
+def netsh(sim: Sim, args: list[str]) -> int:
+    sim.log("netsh " + " ".join(args))
+    if [a.lower() for a in args[:2]] != ["interface", "portproxy"] or len(args) < 4:
+        print("The following command was not found: " + " ".join(args))
+        return 1
+    verb, kind, params = args[2].lower(), args[3].lower(), _netsh_args(args[4:])
+    if kind != "v4tov4" or verb not in ("add", "set", "delete"):
+        print(f"fake netsh: unsupported {verb} {kind}")
+        return 1
+    faults = sim.read("netsh-faults.json", {"fail_write_numbers": [], "writes": 0})
+    faults["writes"] += 1
+    sim.write("netsh-faults.json", faults)
+    if faults["writes"] in faults["fail_write_numbers"]:
+        print("The requested operation requires elevation (Run as administrator).")
+        return 1
+    key = f"{params.get('listenaddress', '0.0.0.0')}/{params['listenport']}"
+    rules = sim.read(PORTPROXY, {})
+    if verb in ("set", "delete") and key not in rules:
+        print("The system cannot find the file specified.")
+        return 1
+    if verb == "delete":
+        del rules[key]
+    else:
+        if params.get("protocol", "tcp").lower() != "tcp":
+            print("The parameter is incorrect.")
+            return 1
+        rules[key] = f"{params['connectaddress']}/{params.get('connectport', params['listenport'])}"
+    sim.write(PORTPROXY, rules)
+    return 0
+
+
+def podman(sim: Sim, args: list[str]) -> int:
+    sim.log("podman " + " ".join(args))
+    config = sim.read("podman.json", {"machines": {}})
+    if args[:2] != ["machine", "start"] or len(args) != 3:
+        print(f"fake podman: unsupported {args}", file=sys.stderr)
+        return 125
+    name = args[2]
+    machines = config["machines"]
+    if name not in machines:
+        print(f"Error: {name}: VM does not exist", file=sys.stderr)
+        return 125
+    if machines[name] == "running":
+        print(f'Error: unable to start "{name}": machine {name}: VM already running or starting',
+              file=sys.stderr)
+        return 125
+    machines[name] = "running"
+    sim.write("podman.json", config)
+    print(f'Machine "{name}" started successfully')
+    return 0
+
+
+def whoami(sim: Sim, args: list[str]) -> int:
+    sim.log("whoami " + " ".join(args))
+    config = sim.read("whoami.json", {"elevated": True})
+    print('"BUILTIN\\Administrators","Alias","S-1-5-32-544","Group used for deny only"'
+          if not config["elevated"] else
+          '"BUILTIN\\Administrators","Alias","S-1-5-32-544","Mandatory group, Enabled by default"')
+    level = ("High Mandatory Level", "S-1-16-12288") if config["elevated"] else (
+        "Medium Mandatory Level", "S-1-16-8192")
+    print(f'"Mandatory Label\\{level[0]}","Label","{level[1]}",""')
+    return 0
+
+
+def icacls(sim: Sim, args: list[str]) -> int:
+    sim.log("icacls " + " ".join(args))
+    calls = sim.read("icacls.json", [])
+    calls.append(args)
+    sim.write("icacls.json", calls)
+    print("processed file: " + args[0])
+    print("Successfully processed 1 files; Failed processing 0 files")
+    return 0
+
+
+PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "icacls": icacls}
+
+
+def main() -> int:
+    state, program, args = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    return PROGRAMS[program](Sim(state), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
