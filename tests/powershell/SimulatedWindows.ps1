@@ -108,11 +108,23 @@ function Add-SimCall {
     Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "cmdlet $Line"
 }
 function Clear-SimCall { Remove-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -ErrorAction SilentlyContinue }
+function ConvertTo-SortedData {
+    <# The same data with every hashtable's keys sorted, so that two snapshots compare as text. #>
+    param($Data)
+    if ($Data -is [System.Collections.IDictionary]) {
+        $sorted = [ordered]@{}
+        foreach ($key in $Data.Keys | Sort-Object) { $sorted[$key] = ConvertTo-SortedData $Data[$key] }
+        return $sorted
+    }
+    if ($Data -is [System.Collections.IList]) { return , @($Data | ForEach-Object { ConvertTo-SortedData $_ }) }
+    return $Data
+}
+
 function Get-SimSnapshot {
     <# Everything the simulated system holds, as one comparable text (calls and fault counters excluded). #>
     $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
-        if ($file.Name -in 'calls.log', 'netsh-faults.json') { continue }
-        "== $($file.Name)`n" + (Get-Content -LiteralPath $file.FullName -Raw)
+        if ($file.Name -in 'calls.log', 'netsh-faults.json', 'icacls.json') { continue }
+        "== $($file.Name)`n" + (ConvertTo-Json -InputObject (ConvertTo-SortedData (Read-SimState $file.Name)) -Depth 10 -Compress)
     }
     $files = Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Recurse -Force | ForEach-Object { $_.FullName.Substring($global:WslppSim.Root.Length) } | Sort-Object
     return (@($parts) + @($files)) -join "`n"

@@ -1,0 +1,173 @@
+# Behaviour of the generated Install-/Uninstall-WslPortProxy.ps1 on a simulated Windows.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    $script:BootBundle = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    start: boot
+    wait_for_wsl: 2s
+    ports: [80, "8443:443"]
+'@
+    $script:LogonBundle = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    start: logon
+    wait_for_wsl: 2s
+    ports: [80]
+'@
+
+    function Invoke-BundleScript {
+        <# Runs a generated script unmodified; returns its exit code and the messages of its errors. #>
+        param([string] $Dist, [string] $Name, [hashtable] $Parameters = @{})
+        $global:LASTEXITCODE = 0
+        $output = & (Join-Path $Dist "WEB-01/$Name") @Parameters 2>&1 3>$null 6>$null
+        $errors = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { $_.Exception.Message })
+        return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Errors = $errors }
+    }
+
+    function New-TestCredential {
+        param([string] $User = 'CORP\svc-podman')
+        $secure = ConvertTo-SecureString -String 'Corr3ct-Horse!' -AsPlainText -Force
+        return New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList $User, $secure
+    }
+
+    $script:TaskKey = '\WslPortProxy\WslPortProxy'
+}
+
+Describe 'Install-WslPortProxy.ps1' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    Context 'Given an elevated admin on WEB-01 and a boot-time bundle' {
+        It 'installs the scripts, locks the folder, registers the task with the password and runs it once' {
+            Mock Get-Credential { New-TestCredential }
+
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1'
+
+            $result.ExitCode | Should -Be 0
+            $result.Errors | Should -BeNullOrEmpty
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            foreach ($file in 'Update-WslPortProxy.ps1', 'Uninstall-WslPortProxy.ps1', 'README.txt') {
+                (Get-FileHash (Join-Path $installed $file)).Hash | Should -Be (Get-FileHash (Join-Path $script:BootBundle "WEB-01/$file")).Hash
+            }
+            Should -Invoke Get-Credential -Times 1 -Exactly -ParameterFilter { $UserName -eq 'CORP\svc-podman' }
+            $task = (Read-SimState 'tasks.json')[$script:TaskKey]
+            $task.User | Should -Be 'CORP\svc-podman'
+            $task.PasswordGiven | Should -BeTrue
+            $task.LastTaskResult | Should -Be 0
+            ([xml] $task.Xml).Task.Principals.Principal.LogonType | Should -Be 'Password'
+            (Get-SimPortProxy)['0.0.0.0/8443'] | Should -Be '172.28.241.140/443'
+        }
+
+        It 'lets only Administrators and SYSTEM write the install folder; the task account may read and execute' {
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 0
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            $calls = Read-SimState 'icacls.json'
+            $calls[0] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '/grant:r', '*S-1-5-18:(OI)(CI)F', '/grant:r', 'CORP\svc-podman:(OI)(CI)RX')
+            $calls[1] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C')
+        }
+
+        It 'upgrades in place when run again' {
+            $credential = New-TestCredential
+            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
+            Clear-SimCall
+            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
+            @((Read-SimState 'tasks.json').Keys) | Should -Be @($script:TaskKey)
+            Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
+        }
+
+        It 'refuses a credential for another account (exit 5) and registers nothing' {
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential -User 'CORP\someone') }
+            $result.ExitCode | Should -Be 5
+            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 5): The credential is for CORP\someone, but the task runs as CORP\svc-podman.')
+            (Read-SimState 'tasks.json').Count | Should -Be 0
+        }
+    }
+
+    Context 'Given the installer is not elevated' {
+        It 'refuses with a clear message and exit code 2, changing nothing' {
+            Write-SimState 'whoami.json' @{ elevated = $false }
+            $before = Get-SimSnapshot
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 2
+            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 2): Install-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" and run it again.')
+            Get-SimSnapshot | Should -Be $before
+        }
+    }
+
+    Context 'Given the bundle of another server' {
+        It 'refuses with exit code 3 unless -Force' {
+            Remove-SimulatedWindows
+            New-SimulatedWindows -ComputerName 'DB-02' | Out-Null
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 3
+            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 3): This bundle is for WEB-01, but this computer is DB-02. Use the bundle generated for this computer, or -Force.')
+            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential); Force = $true }).ExitCode | Should -Be 0
+        }
+    }
+
+    Context 'Given a logon-time bundle without run_as' {
+        It 'asks for no password and registers the task for the installing admin' {
+            Mock Get-Credential { throw 'must not be asked' }
+            $result = Invoke-BundleScript -Dist $script:LogonBundle -Name 'Install-WslPortProxy.ps1'
+            $result.ExitCode | Should -Be 0
+            Should -Invoke Get-Credential -Times 0 -Exactly
+            $task = (Read-SimState 'tasks.json')[$script:TaskKey]
+            $task.User | Should -Be 'CORP\svc-podman'
+            $task.PasswordGiven | Should -BeFalse
+            $xml = [xml] $task.Xml
+            $xml.Task.Principals.Principal.UserId | Should -Be 'CORP\svc-podman'
+            $xml.Task.Principals.Principal.LogonType | Should -Be 'InteractiveToken'
+            $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\svc-podman'
+        }
+    }
+
+    Context 'Given the first run of the task fails' {
+        It 'reports the task result with exit code 4' {
+            Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.241.140'; no_ip_for = 0 } }
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 4
+            $log = Join-Path (Join-Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') 'logs') 'Update-WslPortProxy.log'
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 4): Installed, but the first run of the task ended with code 3 (see Update-WslPortProxy.ps1's help for its meaning, and the log $log).")
+        }
+    }
+}
+
+Describe 'Uninstall-WslPortProxy.ps1' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given an installed server, install then uninstall -Purge leaves the simulated system as before' {
+        Set-SimPortProxy @{ '0.0.0.0/3389' = '10.0.0.5/3389' }
+        Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'running' } }
+        $null = New-NetFirewallRule -Name 'Someone-Else' -DisplayName 'Not ours' -Group 'Other' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 3389 -Profile Domain -Enabled True
+        $before = Get-SimSnapshot
+
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+        (Get-SimPortProxy).Count | Should -Be 3
+        $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1' -Parameters @{ Purge = $true }
+
+        $result.ExitCode | Should -Be 0
+        Get-SimSnapshot | Should -Be $before
+    }
+
+    It 'keeps the logs unless -Purge' {
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1').ExitCode | Should -Be 0
+        $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        @(Get-ChildItem -LiteralPath $installed | ForEach-Object { $_.Name }) | Should -Be @('logs')
+        (Read-SimState 'tasks.json').Count | Should -Be 0
+        Get-SimPortProxy | Should -BeNullOrEmpty
+        Get-SimFirewall | Should -BeNullOrEmpty
+    }
+
+    It 'refuses to run unelevated with exit code 2' {
+        Write-SimState 'whoami.json' @{ elevated = $false }
+        $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1'
+        $result.ExitCode | Should -Be 2
+        $result.Errors | Should -Be @('Uninstall-WslPortProxy.ps1 failed (exit code 2): Uninstall-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" and run it again.')
+    }
+}
