@@ -197,7 +197,7 @@ def remote_address(value: Any) -> str:
     try:
         if "-" in value:
             first, last = (ipaddress.ip_address(p) for p in value.split("-", 1))
-            if first.version != last.version or first > last:
+            if first.version != last.version or int(first) > int(last):
                 raise ValueError
             return f"{first}-{last}"
         if "/" in value:

@@ -69,10 +69,7 @@ def load(path: Path) -> Document:
         raise PortProxyError.single(
             name, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         ) from exc
-    if path.suffix.lower() == ".json":
-        doc = _load_json(name, text)
-    else:
-        doc = _load_yaml(name, text)
+    doc = _load_json(name, text) if path.suffix.lower() == ".json" else _load_yaml(name, text)
     if doc.data is None:
         raise PortProxyError.single(name, "", "the file is empty: expected a mapping with 'servers'")
     return doc

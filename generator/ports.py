@@ -62,9 +62,8 @@ def _build(listen: tuple[int, int], connect: tuple[int, int] | None, address: st
            allow_from: tuple[str, ...], value: Any) -> PortMapping:
     if connect is None:
         connect = listen
-    if connect[0] != connect[1] or listen[0] != listen[1]:
-        if connect[1] - connect[0] != listen[1] - listen[0]:
-            raise FieldError(f"{describe(value)}: listen and connect ranges differ in length")
+    if connect[1] - connect[0] != listen[1] - listen[0]:
+        raise FieldError(f"{describe(value)}: listen and connect ranges differ in length")
     return PortMapping(address, listen[0], listen[1], connect[0], allow_from)
 
 

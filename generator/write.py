@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -41,10 +42,16 @@ def write_bundles(bundles: Bundles, out: Path) -> list[Path]:
         _swap_in(staging, out, sorted(bundles))
     except OSError as exc:
         where = exc.filename or out
+        stranded = sorted(p.name for p in (staging / "old").glob("*"))
+        if stranded:  # never delete an old bundle we could not put back
+            raise PortProxyError.single(str(where), "output", f"cannot write: {exc.strerror}; "
+                                        f"the previous {', '.join(stranded)} could not be put "
+                                        f"back and are kept in {staging / 'old'}",
+                                        EXIT_WRITE) from exc
+        shutil.rmtree(staging, ignore_errors=True)
         raise PortProxyError.single(str(where), "output", f"cannot write: {exc.strerror}; "
                                     "nothing was changed", EXIT_WRITE) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
     return [out / name / f for name in sorted(bundles) for f in sorted(bundles[name])]
 
 
@@ -74,5 +81,6 @@ def _swap_in(staging: Path, out: Path, names: list[str]) -> None:
         for name in reversed(moved_in):
             shutil.rmtree(out / name, ignore_errors=True)
         for name in reversed(aside):
-            (staging / "old" / name).rename(out / name)
+            with contextlib.suppress(OSError):  # restore every folder we can
+                (staging / "old" / name).rename(out / name)
         raise

@@ -47,7 +47,7 @@ def wsl_say(text: str) -> None:
         sys.stdout.buffer.write((text + "\r\n").encode("utf-16-le"))
 
 
-def wsl(sim: Sim, args: list[str]) -> int:
+def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.exe outcome)
     sim.log("wsl " + " ".join(args))
     config = sim.read("wsl.json", {"distros": {}})
     distros: dict[str, Any] = config["distros"]

@@ -1,0 +1,162 @@
+"""The command line: exit codes, messages, --check, atomic writes, init."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from wsl_portproxy import __version__
+from wsl_portproxy.cli import main
+
+from .conftest import EXAMPLES
+
+Write = Callable[..., Path]
+GOOD = "servers:\n  - {name: WEB-01, ports: [80]}\n  - {name: DB-01, ports: [5432]}\n"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_generate_writes_one_bundle_per_server(write_inventory: Write, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(write_inventory(GOOD)), "-o", str(out)]) == 0
+    assert sorted(tree(out)) == sorted(
+        f"{server}/{name}" for server in ("DB-01", "WEB-01")
+        for name in ("Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",
+                     "Update-WslPortProxy.ps1", "WslPortProxy.xml"))
+    assert f"wrote {out / 'WEB-01' / 'WslPortProxy.xml'}" in capsys.readouterr().out
+
+
+def test_same_inventory_gives_the_same_bytes(write_inventory: Write, tmp_path: Path) -> None:
+    inventory = str(write_inventory(GOOD))
+    assert main(["generate", inventory, "-o", str(tmp_path / "a")]) == 0
+    assert main(["generate", inventory, "-o", str(tmp_path / "b")]) == 0
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_server_selects_bundles_and_unknown_names_are_a_usage_error(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inventory = write_inventory(GOOD)
+    out = tmp_path / "out"
+    assert main(["generate", str(inventory), "-o", str(out), "--server", "web-01"]) == 0
+    assert [p.name for p in out.iterdir()] == ["WEB-01"]
+    assert main(["generate", str(inventory), "-o", str(out), "--server", "MAIL"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {inventory}: --server: no server named 'MAIL' (the inventory has: WEB-01, DB-01)\n")
+
+
+def test_invalid_inventory_exits_1_and_writes_nothing(write_inventory: Write, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    inventory = write_inventory("servers:\n  - {name: WEB-01, ports: [80]}\n"
+                                "  - {name: DB-01, ports: [99999]}\n")
+    assert main(["generate", str(inventory), "-o", str(out)]) == 1
+    assert not out.exists()
+    assert capsys.readouterr().err == (
+        f"error: {inventory}: servers[1].ports[0] (line 3): port 99999 is outside 1-65535\n")
+
+
+def test_an_existing_bundle_is_untouched_when_the_new_inventory_is_invalid(
+        write_inventory: Write, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(write_inventory(GOOD)), "-o", str(out)]) == 0
+    before = tree(out)
+    bad = write_inventory("servers:\n  - {name: WEB-01, ports: [81, 81]}\n", "bad.yaml")
+    assert main(["generate", str(bad), "-o", str(out)]) == 1
+    assert tree(out) == before
+
+
+def test_check_lists_changes_and_exits_3_without_writing(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    inventory = str(write_inventory(GOOD))
+    assert main(["generate", inventory, "-o", str(out), "--check"]) == 3
+    assert not out.exists()
+    assert f"would change: {out / 'DB-01' / 'Install-WslPortProxy.ps1'}" in capsys.readouterr().out
+    assert main(["generate", inventory, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["generate", inventory, "-o", str(out), "--check"]) == 0
+    assert capsys.readouterr().out == f"up to date: 10 file(s) in {out}\n"
+    (out / "WEB-01" / "README.txt").write_text("edited")
+    (out / "WEB-01" / "notes.txt").write_text("extra")
+    assert main(["generate", inventory, "-o", str(out), "--check"]) == 3
+    assert capsys.readouterr().out == (f"would change: {out / 'WEB-01' / 'README.txt'}\n"
+                                       f"would change: {out / 'WEB-01' / 'notes.txt'}\n")
+
+
+def test_regenerating_replaces_the_server_folder_and_leaves_others(
+        write_inventory: Write, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "OTHER").mkdir(parents=True)
+    (out / "OTHER" / "keep.txt").write_text("mine")
+    inventory = str(write_inventory(GOOD))
+    assert main(["generate", inventory, "-o", str(out)]) == 0
+    (out / "WEB-01" / "stale.txt").write_text("old")
+    assert main(["generate", inventory, "-o", str(out)]) == 0
+    assert not (out / "WEB-01" / "stale.txt").exists()
+    assert (out / "OTHER" / "keep.txt").read_text() == "mine"
+
+
+def test_validate_reports_a_summary(write_inventory: Write,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    inventory = write_inventory(GOOD)
+    assert main(["validate", str(inventory)]) == 0
+    assert capsys.readouterr().out == f"{inventory}: valid (2 server(s), 2 portproxy rule(s))\n"
+
+
+def test_init_writes_the_example_and_refuses_to_overwrite(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "inventory.yaml"
+    assert main(["init", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == (EXAMPLES / "inventory.yaml").read_text("utf-8")
+    assert main(["validate", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["init", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {target}: init: the file exists; use --force to overwrite it\n")
+    assert main(["init", str(target), "--force"]) == 0
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["generate"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: the following arguments are required: file\n")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"wsl-portproxy {__version__}\n"
+
+
+def test_no_traceback_without_debug_and_one_with_it(write_inventory: Write) -> None:
+    inventory = str(write_inventory("servers: []\n"))
+    env = {**os.environ, "PYTHONPATH": ""}
+    plain = subprocess.run([sys.executable, "-m", "wsl_portproxy", "validate", inventory],
+                           capture_output=True, text=True, env=env, check=False)
+    assert plain.returncode == 1
+    assert plain.stderr == f"error: {inventory}: servers (line 1): must be a non-empty list of servers\n"
+    debug = subprocess.run([sys.executable, "-m", "wsl_portproxy", "--debug", "validate", inventory],
+                           capture_output=True, text=True, env=env, check=False)
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+
+
+def test_an_unwritable_output_folder_exits_4_and_writes_nothing(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["generate", str(write_inventory(GOOD)), "-o", str(blocker / "out")]) == 4
+    assert capsys.readouterr().err.startswith(f"error: {blocker / 'out'}: output: cannot create: ")
+    assert blocker.read_text() == "not a folder"

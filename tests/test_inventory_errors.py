@@ -1,0 +1,211 @@
+"""Every rejection of the inventory contract, with its exact message, path and line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from wsl_portproxy.api import load_inventory
+from wsl_portproxy.errors import PortProxyError
+
+Write = Callable[..., Path]
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(PortProxyError) as info:
+        load_inventory(path)
+    assert info.value.exit_code == 1
+    prefix = f"error: {path}: "
+    assert all(line.startswith(prefix) for line in info.value.lines())
+    return [line[len(prefix):] for line in info.value.lines()]
+
+
+def one_server(ports: str, extra: str = "") -> str:
+    return f"servers:\n  - name: WEB-01\n{extra}    ports: {ports}\n"
+
+
+@pytest.mark.parametrize(
+    ("ports", "message"),
+    [
+        ("[70000]", "servers[0].ports[0] (line 3): port 70000 is outside 1-65535"),
+        ("[0]", "servers[0].ports[0] (line 3): port 0 is outside 1-65535"),
+        ('["80:70000"]', "servers[0].ports[0] (line 3): port 70000 in '80:70000' is outside 1-65535"),
+        ('["9010-9000"]', "servers[0].ports[0] (line 3): range '9010-9000' is reversed: write 9000-9010"),
+        ('["80-"]', "servers[0].ports[0] (line 3): '80-' is not a port or range: write 80, \"8443:443\", "
+                    "\"9000-9010\" or {listen: 5432, connect: 5432}"),
+        ('["http"]', "servers[0].ports[0] (line 3): 'http' is not a port or range: write 80, \"8443:443\", "
+                     "\"9000-9010\" or {listen: 5432, connect: 5432}"),
+        ('["53/udp"]', "servers[0].ports[0] (line 3): '53/udp': portproxy forwards TCP only, '/udp' "
+                       "cannot be forwarded"),
+        ('["9000-9010:100-101"]', "servers[0].ports[0] (line 3): '9000-9010:100-101': listen and "
+                                  "connect ranges differ in length"),
+        ("[true]", "servers[0].ports[0] (line 3): True is not a port or range"),
+        ("[]", "servers[0].ports (line 3): must be a non-empty list of ports: nothing to forward"),
+        ("80", "servers[0].ports (line 3): must be a non-empty list of ports: nothing to forward"),
+        ("[80, 80]", "servers[0].ports[1] (line 3): listen 0.0.0.0:80 is already forwarded by "
+                     "servers[0].ports[0] (0.0.0.0:80)"),
+        ('["9000-9010", 9005]', "servers[0].ports[1] (line 3): listen 0.0.0.0:9005 is already "
+                                "forwarded by servers[0].ports[0] (0.0.0.0:9000-9010)"),
+        ("[{listen: 5432, listen_address: 10.0.0.1}, 5432]",
+         "servers[0].ports[1] (line 3): listen 0.0.0.0:5432 is already forwarded by "
+         "servers[0].ports[0] (10.0.0.1:5432)"),
+        ("[{lisen: 80}]", "servers[0].ports[0] (line 3): a port mapping needs 'listen'"),
+        ("[{listen: 80, listen_address: '::1'}]",
+         "servers[0].ports[0].listen_address (line 3): '::1' is not an IPv4 address: portproxy "
+         "v4tov4 listens on IPv4 only, e.g. 0.0.0.0 or 192.168.0.12"),
+        ("[{listen: 80, allow_from: [everyone]}]",
+         "servers[0].ports[0].allow_from (line 3): 'everyone' is not an address, CIDR network "
+         "(10.0.0.0/8), range (10.0.0.1-10.0.0.9) or firewall keyword (Any, DHCP, DNS, "
+         "DefaultGateway, Internet, Intranet, IntranetRemoteAccess, LocalSubnet, PlayToDevice, WINS)"),
+    ],
+)
+def test_bad_port_is_rejected(write_inventory: Write, ports: str, message: str) -> None:
+    messages = errors_of(write_inventory(one_server(ports)))
+    assert message in messages
+
+
+def test_unknown_key_suggests_the_closest(write_inventory: Write) -> None:
+    path = write_inventory(one_server("[{lisen: 80}]"))
+    assert errors_of(path) == [
+        "servers[0].ports[0] (line 3): a port mapping needs 'listen'",
+        "servers[0].ports[0].lisen (line 3): unknown key 'lisen'; did you mean 'listen'?",
+    ]
+
+
+def test_unknown_key_without_a_close_match_lists_the_known_ones(write_inventory: Write) -> None:
+    path = write_inventory("servers: []\ncolour: blue\n")
+    assert "colour (line 2): unknown key 'colour'; known keys: defaults, servers" in errors_of(path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    run_as: SYSTEM\n", "servers[0].run_as (line 3): 'SYSTEM' cannot be the task's account: "
+         "WSL distributions are per user, so the task must run as the account that owns the distro"),
+        ("    run_as: NT AUTHORITY\\LocalSystem\n", None),
+        ("    run_as: S-1-5-18\n", None),
+        ("    run_as: NT AUTHORITY\\LocalService\n", None),
+        ("    run_as: NT AUTHORITY\\NetworkService\n", None),
+        ("    run_as: 'CORP\\bad|name'\n", "servers[0].run_as (line 3): 'CORP\\\\bad|name' is not a "
+         "Windows account name: write DOMAIN\\user, .\\user or user@domain.tld (no \" / [ ] : ; | "
+         "= , + * ? < > and no control characters)"),
+        ("    listen_address: 0.0.0.0.0\n", "servers[0].listen_address (line 3): '0.0.0.0.0' is not "
+         "an IPv4 address: portproxy v4tov4 listens on IPv4 only, e.g. 0.0.0.0 or 192.168.0.12"),
+        ("    listen_address: '::'\n", None),
+        ("    start: reboot\n", "servers[0].start (line 3): 'reboot' must be 'boot' (before anyone "
+         "logs on) or 'logon'"),
+        ("    wait_for_wsl: forever\n", "servers[0].wait_for_wsl (line 3): 'forever' is not a "
+         "duration: write e.g. 90s, 5m, 1h30m or a number of seconds"),
+        ("    wait_for_wsl: 2h\n", "servers[0].wait_for_wsl (line 3): '2h' must be between 1s and 1h"),
+        ("    recheck_every: 30s\n", "servers[0].recheck_every (line 3): '30s' must be between 1m "
+         "and 24h (0 turns it off)"),
+        ("    podman_machine: maybe\n", "servers[0].podman_machine (line 3): must be true or false, "
+         "got 'maybe'"),
+        ("    distro: 'my distro'\n", "servers[0].distro (line 3): 'my distro' is not a WSL "
+         "distribution name: use letters, digits, '.', '_' and '-' (at most 64)"),
+        ("    install_dir: 'C:\\Tools\\..\\Windows'\n", "servers[0].install_dir (line 3): "
+         "'C:\\\\Tools\\\\..\\\\Windows' is not an absolute folder: start with %ProgramData%, "
+         "%ProgramFiles%, %SystemDrive% or a drive letter, then folder names of letters, digits, "
+         "spaces and . _ ( ) - (no '..', no other variables)"),
+        ("    install_dir: '%TEMP%\\x'\n", None),
+        ("    firewall: {profiles: [Work]}\n", "servers[0].firewall.profiles (line 3): 'Work' is "
+         "not a firewall profile: use Domain, Private, Public or Any"),
+        ("    firewall: {profiles: []}\n", "servers[0].firewall.profiles (line 3): must be a "
+         "non-empty list of Domain, Private, Public or Any"),
+        ("    firewall: {allow_from: LocalSubnet}\n", "servers[0].firewall.allow_from (line 3): "
+         "must be a list of addresses, CIDRs or keywords, got 'LocalSubnet'"),
+        ("    firewall: {alow_from: []}\n", "servers[0].firewall.alow_from (line 3): unknown key "
+         "'alow_from'; did you mean 'allow_from'?"),
+    ],
+)
+def test_bad_setting_is_rejected(write_inventory: Write, extra: str, message: str | None) -> None:
+    messages = errors_of(write_inventory(one_server("[80]", extra)))
+    assert len(messages) == 1
+    field = extra.split(":", maxsplit=1)[0].strip()
+    assert messages[0].startswith(f"servers[0].{field}")
+    if message is not None:
+        assert messages == [message]
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [("WEB-01", True), ("a", True), ("ABCDEFGHIJKLMNO", True), ("ABCDEFGHIJKLMNOP", False),
+     ("WEB_01", False), ("web.corp", False), ("-WEB", False), ("WEB-", False), ("12345", False),
+     ("CON", False), ("../etc", False), ("..", False), ("", False), ("WEB 01", False)],
+)
+def test_server_name_must_be_a_windows_computer_name(write_inventory: Write, name: str,
+                                                     valid: bool) -> None:
+    path = write_inventory(f"servers:\n  - name: '{name}'\n    ports: [80]\n")
+    if valid:
+        assert load_inventory(path).servers[0].name == name
+    else:
+        assert errors_of(path) == [
+            f"servers[0].name (line 2): {name!r} is not a valid Windows computer name: use 1-15 "
+            "letters, digits and hyphens (not only digits, no leading or trailing hyphen, not a "
+            "device name such as CON)"]
+
+
+def test_duplicate_server_names_are_compared_case_insensitively(write_inventory: Write) -> None:
+    path = write_inventory("""\
+        servers:
+          - {name: WEB-01, ports: [80]}
+          - {name: web-01, ports: [81]}
+        """)
+    assert errors_of(path) == ["servers[1].name (line 3): server name 'web-01' is already used "
+                               "by servers[0] (names are compared case-insensitively)"]
+
+
+def test_all_errors_are_reported_in_one_run(write_inventory: Write) -> None:
+    path = write_inventory("""\
+        defaults:
+          start: never
+        servers:
+          - name: WEB_01
+            ports: [70000]
+          - name: DB-01
+        """)
+    assert errors_of(path) == [
+        "defaults.start (line 2): 'never' must be 'boot' (before anyone logs on) or 'logon'",
+        "servers[0].name (line 4): 'WEB_01' is not a valid Windows computer name: use 1-15 "
+        "letters, digits and hyphens (not only digits, no leading or trailing hyphen, not a "
+        "device name such as CON)",
+        "servers[0].ports[0] (line 5): port 70000 is outside 1-65535",
+        "servers[1] (line 6): missing required key 'ports'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "(top level): the file is empty: expected a mapping with 'servers'"),
+        ("# only a comment\n", "(top level): the file is empty: expected a mapping with 'servers'"),
+        ("defaults: {}\n", "(top level): missing required key 'servers'"),
+        ("servers: []\n", "servers (line 1): must be a non-empty list of servers"),
+        ("- a\n- b\n", "(top level): must be a mapping of keys (defaults, servers), got ['a', 'b']"),
+        ("servers:\n  - name: WEB-01\n    ports: [80\n",
+         "(top level) (line 4): YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+        ("servers:\n  - name: A\n    name: B\n    ports: [80]\n",
+         "servers[0] (line 3): duplicate key 'name'"),
+    ],
+)
+def test_document_level_problems(write_inventory: Write, content: str, message: str) -> None:
+    assert errors_of(write_inventory(content)) == [message]
+
+
+def test_a_file_that_is_not_utf8_is_rejected(write_inventory: Write) -> None:
+    path = write_inventory("servers:\n  - name: CAF\xc9\n".encode("latin-1"))
+    assert errors_of(path) == ["(top level): the file is not UTF-8 text (byte 0xc9 at offset 22)"]
+
+
+def test_json_inventories_are_accepted_and_checked(write_inventory: Write) -> None:
+    good = write_inventory('{"servers": [{"name": "WEB-01", "ports": [80]}]}', "inv.json")
+    assert load_inventory(good).servers[0].ports[0].listen_first == 80
+    bad = write_inventory('{"servers": [{"name": "WEB-01", "ports": [80]}', "bad.json")
+    assert errors_of(bad) == ["(top level) (line 1): JSON syntax error: Expecting ',' delimiter"]
+
+
+def test_a_missing_file_is_reported(tmp_path: Path) -> None:
+    assert errors_of(tmp_path / "nope.yaml") == [
+        "(top level): cannot read the file: No such file or directory"]

@@ -1,0 +1,26 @@
+"""ruff and mypy are part of the one test command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REPO
+
+
+def test_ruff_is_clean() -> None:
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "generator", "tests", "bench"],
+                         cwd=REPO, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_mypy_is_clean(tmp_path: Path) -> None:
+    (tmp_path / "wsl_portproxy").symlink_to(REPO / "generator", target_is_directory=True)
+    env = {**os.environ, "MYPYPATH": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),
+         str(tmp_path / "wsl_portproxy"), str(REPO / "tests"), str(REPO / "bench")],
+        cwd=REPO, capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr

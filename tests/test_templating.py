@@ -1,0 +1,52 @@
+"""The escaping filters: values reach PowerShell only as inert literals."""
+
+from __future__ import annotations
+
+import pytest
+
+from wsl_portproxy.templating import one_line, ps_bool, ps_int, ps_list, ps_str, task_duration
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("plain", "'plain'"),
+        ("O'Brien", "'O''Brien'"),
+        ("$(Remove-Item C:\\)", "'$(Remove-Item C:\\)'"),
+        ("a\u2019b\u2018c", "'a\u2019\u2019b\u2018\u2018c'"),
+        ("`n\"", "'`n\"'"),
+    ],
+)
+def test_ps_str_makes_single_quoted_literals(value: str, literal: str) -> None:
+    assert ps_str(value) == literal
+
+
+def test_ps_str_refuses_non_text_and_nul() -> None:
+    with pytest.raises(TypeError):
+        ps_str(5)
+    with pytest.raises(ValueError, match="NUL"):
+        ps_str("a\x00b")
+
+
+def test_numbers_booleans_and_lists() -> None:
+    assert ps_int(80) == "80"
+    with pytest.raises(TypeError):
+        ps_int(True)
+    with pytest.raises(TypeError):
+        ps_int("80")
+    assert ps_bool(True) == "$true"
+    with pytest.raises(TypeError):
+        ps_bool(1)
+    assert ps_list(["Domain", "Pri'vate"]) == "@('Domain', 'Pri''vate')"
+    assert ps_list([]) == "@()"
+
+
+def test_one_line_cannot_end_a_comment_or_start_a_line() -> None:
+    assert one_line("a\r\nb\u2028c #> d") == "a  b c # > d"
+
+
+@pytest.mark.parametrize(("seconds", "text"),
+                         [(0, "PT0S"), (30, "PT30S"), (300, "PT5M"), (3660, "PT1H1M"),
+                          (5430, "PT1H30M30S")])
+def test_task_duration(seconds: int, text: str) -> None:
+    assert task_duration(seconds) == text

@@ -1,0 +1,33 @@
+"""Writes are all-or-nothing: a failure half-way leaves every old bundle as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wsl_portproxy.errors import PortProxyError
+from wsl_portproxy.write import write_bundles
+
+
+def test_a_failure_while_swapping_in_restores_every_old_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    write_bundles({"A": {"f.txt": b"old A"}, "B": {"f.txt": b"old B"}}, out)
+    real_rename = Path.rename
+    failures = []
+
+    def failing_rename(self: Path, target: Path) -> Path:
+        if str(target) == str(out / "B") and "staging" not in failures:
+            failures.append("staging")
+            raise OSError(28, "No space left on device", str(target))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    with pytest.raises(PortProxyError) as info:
+        write_bundles({"A": {"f.txt": b"new A"}, "B": {"f.txt": b"new B"}, "C": {"f": b"c"}}, out)
+    assert info.value.exit_code == 4
+    assert "nothing was changed" in info.value.lines()[0]
+    assert (out / "A" / "f.txt").read_bytes() == b"old A"
+    assert (out / "B" / "f.txt").read_bytes() == b"old B"
+    assert sorted(p.name for p in out.iterdir()) == ["A", "B"]
