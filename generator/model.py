@@ -55,7 +55,14 @@ class InstallDir:
 
     @property
     def windows_path(self) -> str:
+        """As Task Scheduler and cmd.exe write it: ``%ProgramData%\\WslPortProxy``."""
         root = f"%{self.root_variable}%" if self.root_variable else f"{self.drive}"
+        return "\\".join((root, *self.parts))
+
+    @property
+    def powershell_path(self) -> str:
+        """For a double-quoted PowerShell string: ``$env:ProgramData\\WslPortProxy``."""
+        root = f"$env:{self.root_variable}" if self.root_variable else f"{self.drive}"
         return "\\".join((root, *self.parts))
 
 

@@ -76,6 +76,17 @@ def task_duration(seconds: Any) -> str:
     return text + (f"{secs}S" if secs else "")
 
 
+def human_duration(seconds: Any) -> str:
+    """Seconds -> ``90 seconds``, ``5 minutes``, ``1 hour 30 minutes`` for people."""
+    seconds = int(ps_int(seconds))
+    parts = []
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "0 seconds"
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -86,5 +97,6 @@ def make_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(ps_str=ps_str, ps_int=ps_int, ps_bool=ps_bool, ps_list=ps_list,
-                       one_line=one_line, task_duration=task_duration)
+                       one_line=one_line, task_duration=task_duration,
+                       human_duration=human_duration)
     return env

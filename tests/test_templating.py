@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from wsl_portproxy.templating import one_line, ps_bool, ps_int, ps_list, ps_str, task_duration
+from wsl_portproxy.templating import (
+    human_duration,
+    one_line,
+    ps_bool,
+    ps_int,
+    ps_list,
+    ps_str,
+    task_duration,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,3 +58,10 @@ def test_one_line_cannot_end_a_comment_or_start_a_line() -> None:
                           (5430, "PT1H30M30S")])
 def test_task_duration(seconds: int, text: str) -> None:
     assert task_duration(seconds) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"),
+                         [(0, "0 seconds"), (1, "1 second"), (300, "5 minutes"),
+                          (5430, "1 hour 30 minutes 30 seconds")])
+def test_human_duration(seconds: int, text: str) -> None:
+    assert human_duration(seconds) == text

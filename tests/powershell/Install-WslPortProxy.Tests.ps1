@@ -66,8 +66,10 @@ Describe 'Install-WslPortProxy.ps1' {
             $result.ExitCode | Should -Be 0
             $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
             $calls = Read-SimState 'icacls.json'
-            $calls[0] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '/grant:r', '*S-1-5-18:(OI)(CI)F', '/grant:r', 'CORP\svc-podman:(OI)(CI)RX')
-            $calls[1] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C')
+            $calls | Should -HaveCount 3
+            $calls[0] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C', '/Q')
+            $calls[1] | Should -Be @($installed, '/reset', '/T', '/C', '/Q')
+            $calls[2] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/Q')
         }
 
         It 'upgrades in place when run again' {

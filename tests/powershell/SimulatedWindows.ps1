@@ -285,7 +285,7 @@ function Register-ScheduledTask {
     $tasks = Read-SimState 'tasks.json' @{}
     $key = "$TaskPath$TaskName"
     if ($tasks.ContainsKey($key) -and -not $Force) { throw "Cannot create a file when that file already exists." }
-    $tasks[$key] = @{ Xml = $Xml; User = $User; PasswordGiven = [bool] $Password; State = 'Ready'; LastTaskResult = 267011 }
+    $tasks[$key] = @{ Xml = $Xml; User = $User; PasswordGiven = [bool] $Password; State = 'Ready'; LastTaskResult = 267011; LastRunTime = $null }
     Write-SimState 'tasks.json' $tasks
     return [pscustomobject]@{ TaskName = $TaskName; TaskPath = $TaskPath; State = 'Ready' }
 }
@@ -301,7 +301,8 @@ function Get-ScheduledTask {
 function Get-ScheduledTaskInfo {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     $tasks = Read-SimState 'tasks.json' @{}
-    return [pscustomobject]@{ TaskName = $TaskName; LastTaskResult = $tasks["$TaskPath$TaskName"].LastTaskResult }
+    $task = $tasks["$TaskPath$TaskName"]
+    return [pscustomobject]@{ TaskName = $TaskName; LastTaskResult = $task.LastTaskResult; LastRunTime = $task.LastRunTime }
 }
 
 function Start-ScheduledTask {
@@ -316,6 +317,7 @@ function Start-ScheduledTask {
     $global:LASTEXITCODE = 0
     & $file *> $null
     $tasks[$key].LastTaskResult = $LASTEXITCODE
+    $tasks[$key].LastRunTime = (Get-Date).ToString('o')
     $tasks[$key].State = 'Ready'
     Write-SimState 'tasks.json' $tasks
 }

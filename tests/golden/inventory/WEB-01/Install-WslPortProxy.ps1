@@ -9,8 +9,8 @@
       1. copies Update-WslPortProxy.ps1, Uninstall-WslPortProxy.ps1 and README.txt into
          %ProgramData%\WslPortProxy and lets only Administrators and SYSTEM write there
          (the task runs elevated: a script others could change would be a privilege escalation);
-      2. registers the scheduled task \WslPortProxy\WslPortProxy, running as
-the account that runs this installer (the owner of WSL distribution podman-machine-default);
+      2. registers the scheduled task \WslPortProxy\WslPortProxy, running as the account that runs this installer
+         (the owner of WSL distribution podman-machine-default);
          it starts at boot, before anyone logs on, so Windows needs that account's password:
          give it when asked, or pass -Credential. It is handed to Task Scheduler, never stored
          in a file;
@@ -131,10 +131,13 @@ function Test-Elevated {
 
 function Get-TaskAccount {
     <# The account the task runs as: the inventory's run_as, else whoever runs the installer. #>
-    if ($RunAs) {
-        return $RunAs
+    if (-not $RunAs) {
+        return '{0}\{1}' -f $env:USERDOMAIN, $env:USERNAME
     }
-    return '{0}\{1}' -f $env:USERDOMAIN, $env:USERNAME
+    if ($RunAs.StartsWith('.\')) {
+        return '{0}\{1}' -f $env:COMPUTERNAME, $RunAs.Substring(2)
+    }
+    return $RunAs
 }
 
 function Get-TaskPassword {
@@ -153,31 +156,47 @@ function Get-TaskPassword {
     return $given.GetNetworkCredential().Password
 }
 
+function Invoke-Icacls {
+    <# icacls.exe from System32; a non-zero exit is a failure. #>
+    param([Parameter(Mandatory)] [string[]] $ArgumentList)
+    $icacls = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'SystemRoot') -ChildPath 'System32') -ChildPath 'icacls.exe'
+    $result = Invoke-NativeCommand -FilePath $icacls -ArgumentList $ArgumentList
+    if ($result.ExitCode -ne 0) {
+        throw (New-Failure -ExitCode 1 -Message "icacls.exe $($ArgumentList -join ' ') failed (exit $($result.ExitCode)): $($result.Output -join ' ')")
+    }
+}
+
+function Protect-InstallDirectory {
+    <#
+        Makes Administrators the owner, drops every explicit and inherited entry (a folder
+        someone created in advance may carry their own), then grants full control to
+        Administrators and SYSTEM and read/execute to the task's account only.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [Parameter(Mandatory)] [string] $Account
+    )
+    Invoke-Icacls -ArgumentList @($Path, '/setowner', '*S-1-5-32-544', '/T', '/C', '/Q')
+    Invoke-Icacls -ArgumentList @($Path, '/reset', '/T', '/C', '/Q')
+    Invoke-Icacls -ArgumentList @($Path, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', "${Account}:(OI)(CI)RX", '/Q')
+}
+
 function Copy-BundleFile {
-    <# Copies the scripts into the install folder and restricts who may write there. #>
+    <# Locks the install folder, then copies the scripts into it. #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory)] [string] $Destination,
         [Parameter(Mandatory)] [string] $Account
     )
-    if (-not $PSCmdlet.ShouldProcess($Destination, 'Copy the scripts and restrict write access to Administrators and SYSTEM')) {
+    if (-not $PSCmdlet.ShouldProcess($Destination, 'Restrict write access to Administrators and SYSTEM, and copy the scripts')) {
         return
     }
     if (-not (Test-Path -LiteralPath $Destination -PathType Container)) {
         New-Item -Path $Destination -ItemType Directory -Force | Out-Null
     }
+    Protect-InstallDirectory -Path $Destination -Account $Account
     foreach ($name in $BundleFiles) {
         Copy-Item -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath $name) -Destination (Join-Path -Path $Destination -ChildPath $name) -Force
-    }
-    $icacls = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'SystemRoot') -ChildPath 'System32') -ChildPath 'icacls.exe'
-    $arguments = @($Destination, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '/grant:r', '*S-1-5-18:(OI)(CI)F', '/grant:r', "${Account}:(OI)(CI)RX")
-    $result = Invoke-NativeCommand -FilePath $icacls -ArgumentList $arguments
-    if ($result.ExitCode -ne 0) {
-        throw (New-Failure -ExitCode 1 -Message "icacls.exe could not restrict ${Destination} (exit $($result.ExitCode)): $($result.Output -join ' ')")
-    }
-    $result = Invoke-NativeCommand -FilePath $icacls -ArgumentList @($Destination, '/setowner', '*S-1-5-32-544', '/T', '/C')
-    if ($result.ExitCode -ne 0) {
-        throw (New-Failure -ExitCode 1 -Message "icacls.exe could not give ${Destination} to Administrators (exit $($result.ExitCode)): $($result.Output -join ' ')")
     }
 }
 
@@ -214,15 +233,21 @@ function Register-PortProxyTask {
 }
 
 function Start-FirstRun {
-    <# Runs the task once and waits for its result; returns the task's exit code. #>
+    <# Runs the task once and waits for that run to end; returns its result code. #>
+    $before = (Get-ScheduledTaskInfo -TaskName $TaskName -TaskPath $TaskPath).LastRunTime
     Start-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath
     $deadline = (Get-Date).AddSeconds($FirstRunTimeoutSeconds)
-    do {
+    while ($true) {
+        $info = Get-ScheduledTaskInfo -TaskName $TaskName -TaskPath $TaskPath
+        $state = "$((Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath).State)"
+        if ($info.LastRunTime -ne $before -and $state -ne 'Running') {
+            return [int] $info.LastTaskResult
+        }
+        if ((Get-Date) -ge $deadline) {
+            throw (New-Failure -ExitCode 4 -Message "Installed, but the first run of the task did not finish within $FirstRunTimeoutSeconds seconds (state: $state). Check Task Scheduler later.")
+        }
         Start-Sleep -Milliseconds 500
-        $task = Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath
-    } while ("$($task.State)" -eq 'Running' -and (Get-Date) -lt $deadline)
-    $info = Get-ScheduledTaskInfo -TaskName $TaskName -TaskPath $TaskPath
-    return [int] $info.LastTaskResult
+    }
 }
 
 $exitCode = 0
