@@ -78,6 +78,23 @@ Describe 'Update-WslPortProxy.ps1' {
         }
     }
 
+    Context 'Given podman' {
+        It 'treats an already running machine (podman exit 125) as fine' {
+            Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'running' } }
+            Invoke-Update | Should -Be 0
+            Get-SimCall -Program 'podman' | Should -Be @('podman machine start podman-machine-default')
+            Get-UpdateLog | Should -Match '\[INFO\] podman machine podman-machine-default is already running\.'
+        }
+
+        It 'says so in the log when podman is not installed for the account, and still forwards' {
+            Remove-SimulatedWindows
+            New-SimulatedWindows -NoPodman | Out-Null
+            Invoke-Update | Should -Be 0
+            Get-UpdateLog | Should -Match '\[WARN\] podman\.exe was not found for CORP\\svc-podman; not starting podman machine podman-machine-default\.'
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        }
+    }
+
     Context 'Given the rules are already right' {
         It 'a second run changes nothing: no netsh, no firewall or service write, state file untouched' {
             Invoke-Update | Should -Be 0
