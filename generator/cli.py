@@ -1,6 +1,8 @@
 """The command line: a thin layer over ``wsl_portproxy.api``.
 
-Exit codes: 0 ok, 1 invalid inventory, 2 usage, 3 ``--check`` found changes, 4 cannot write.
+Exit codes: 0 ok, 1 invalid inventory, 2 usage, 3 ``--check`` found changes, 4 cannot write,
+5 the output folder holds a bundle that wsl-portproxy did not generate (``--force``),
+70 internal error (a bug).
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__, api
-from .errors import EXIT_CHANGES, EXIT_OK, EXIT_USAGE, EXIT_WRITE, PortProxyError
+from .errors import (
+    EXIT_CHANGES,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WRITE,
+    PortProxyError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # a bug: say so plainly, details only with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it, "
+              "with the output of --debug", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,13 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_CHANGES = 3
 EXIT_WRITE = 4
+EXIT_NOT_OURS = 5
+EXIT_INTERNAL = 70
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character (line breaks, NEL, ...) as an escape."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,7 +42,8 @@ class PortProxyError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [f"error: {self.file}: {p.location()}: {p.what}" for p in self.problems]
+        """One line per problem; control characters from the input are shown escaped."""
+        return [printable(f"error: {self.file}: {p.location()}: {p.what}") for p in self.problems]
 
     @classmethod
     def single(cls, file: str, where: str, what: str, exit_code: int = EXIT_INVALID) -> PortProxyError:

@@ -94,7 +94,11 @@ def _load_json(name: str, text: str) -> Document:
 
 
 def _load_yaml(name: str, text: str) -> Document:
-    loader = _InventoryLoader(text)
+    try:
+        loader = _InventoryLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise PortProxyError.single(name, "", f"YAML error: character {exc.character!r} at "
+                                    f"offset {exc.position} is not allowed in YAML") from exc
     try:
         node = loader.get_single_node()
         if node is None:
@@ -110,6 +114,9 @@ def _load_yaml(name: str, text: str) -> Document:
         line = mark.line + 1 if mark else None
         what = f"YAML syntax error: {exc.problem or exc.context}"
         raise PortProxyError(name, [Problem("", what, line)]) from exc
+    except yaml.reader.ReaderError as exc:
+        raise PortProxyError.single(name, "", f"YAML error: character {exc.character!r} at "
+                                    f"offset {exc.position} is not allowed in YAML") from exc
     except yaml.YAMLError as exc:
         raise PortProxyError.single(name, "", f"YAML error: {exc}") from exc
     finally:
