@@ -43,10 +43,12 @@ def select_servers(inventory: Inventory, names: Sequence[str]) -> Inventory:
                                             if s.name.lower() in wanted))
 
 
-def generate(path: Path, out: Path, servers: Sequence[str] = (), check: bool = False) -> Result:
+def generate(path: Path, out: Path, servers: Sequence[str] = (), check: bool = False,
+             force: bool = False) -> Result:
     """Render every (or each named) server's bundle into ``out/<name>/``.
 
-    With ``check`` nothing is written; ``Result.changed`` lists what would change.
+    With ``check`` nothing is written; ``Result.changed`` lists what would change. Without
+    ``force``, a server folder that is not an unchanged bundle of ours is refused.
     """
     inventory = select_servers(load_inventory(path), servers)
     bundles = render_inventory(inventory)
@@ -54,7 +56,7 @@ def generate(path: Path, out: Path, servers: Sequence[str] = (), check: bool = F
     if check:
         files = tuple(out / n / f for n in sorted(bundles) for f in sorted(bundles[n]))
         return Result(files, changed)
-    written = tuple(write_bundles(bundles, out)) if changed else ()
+    written = tuple(write_bundles(bundles, out, force)) if changed else ()
     return Result(written, changed)
 
 

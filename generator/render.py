@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from . import __version__
+from . import __version__, manifest
 from .model import Inventory, PortMapping, Server
 from .templating import make_environment
 
@@ -59,6 +59,7 @@ def server_context(server: Server, source: str) -> dict[str, Any]:
         "task": TASK,
         "files": FILES,
         "execution_time_limit": server.wait_for_wsl + EXTRA_RUN_SECONDS,
+        "manifest_files": sorted(OUTPUTS),
     }
 
 
@@ -71,12 +72,15 @@ def encode(text: str, encoding: str) -> bytes:
 
 
 def render_server(server: Server, source: str) -> dict[str, bytes]:
+    """The bundle's files, plus manifest.json with the SHA-256 of each."""
     env = make_environment()
     context = server_context(server, source)
-    return {
+    files = {
         name: encode(env.get_template(template).render(context), encoding)
         for name, (template, encoding) in OUTPUTS.items()
     }
+    files[manifest.MANIFEST] = manifest.build(server.name, files)
+    return files
 
 
 def render_inventory(inventory: Inventory) -> dict[str, dict[str, bytes]]:

@@ -8,7 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import EXIT_WRITE, PortProxyError
+from .errors import EXIT_NOT_OURS, EXIT_WRITE, PortProxyError, Problem
+from .manifest import foreign_reason
 
 Bundles = dict[str, dict[str, bytes]]
 
@@ -28,8 +29,30 @@ def changed_files(bundles: Bundles, out: Path) -> list[Path]:
     return changed
 
 
-def write_bundles(bundles: Bundles, out: Path) -> list[Path]:
-    """Replace ``out/<server>/`` for every bundle, all or nothing; other folders stay."""
+def refuse_foreign_folders(bundles: Bundles, out: Path) -> None:
+    """Refuse to replace a server folder that is not an unchanged bundle of ours."""
+    problems = []
+    for name in sorted(bundles):
+        folder = out / name
+        if folder.resolve().parent != out.resolve():
+            problems.append(Problem("output", f"{folder} is not inside {out}"))
+        elif folder.is_dir() or folder.exists():
+            reason = foreign_reason(folder) if folder.is_dir() else "it is not a folder"
+            if reason:
+                problems.append(Problem("output", f"will not replace {folder}: {reason}; "
+                                                  "use --force to replace it anyway"))
+    if problems:
+        raise PortProxyError(str(out), problems, EXIT_NOT_OURS)
+
+
+def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path]:
+    """Replace ``out/<server>/`` for every bundle, all or nothing; other folders stay.
+
+    Without ``force``, a folder that wsl-portproxy did not generate, or that was changed
+    since, is refused (PortProxyError, exit 5) and nothing is written.
+    """
+    if not force:
+        refuse_foreign_folders(bundles, out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".wsl-portproxy-", dir=out))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -126,7 +128,7 @@ def test_no_principal_is_ever_system(write_inventory: Write) -> None:
 
 def test_text_files_are_utf8_with_bom_and_crlf(write_inventory: Write) -> None:
     for name, data in bundle(write_inventory, BOOT).items():
-        if name.endswith(".xml"):
+        if name.endswith((".xml", ".json")):
             continue
         assert data.startswith(b"\xef\xbb\xbf"), name
         text = data[3:].decode("utf-8")
@@ -140,3 +142,12 @@ def test_json_and_yaml_inventories_render_the_same(write_inventory: Write) -> No
     inventory = load_inventory(json_path)
     json_bundle = render_server(inventory.servers[0], "inventory.yaml")
     assert json_bundle == yaml_bundle
+
+
+def test_the_manifest_lists_the_sha256_of_every_other_file(write_inventory: Write) -> None:
+    files = bundle(write_inventory, BOOT)
+    manifest = json.loads(files.pop("manifest.json"))
+    assert manifest["generator"] == "wsl-portproxy"
+    assert manifest["server"] == "WEB-01"
+    assert manifest["files"] == {name: hashlib.sha256(data).hexdigest()
+                                 for name, data in files.items()}

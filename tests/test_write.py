@@ -13,7 +13,7 @@ from wsl_portproxy.write import write_bundles
 def test_a_failure_while_swapping_in_restores_every_old_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
-    write_bundles({"A": {"f.txt": b"old A"}, "B": {"f.txt": b"old B"}}, out)
+    write_bundles({"A": {"f.txt": b"old A"}, "B": {"f.txt": b"old B"}}, out, force=True)
     real_rename = Path.rename
     failures = []
 
@@ -25,7 +25,8 @@ def test_a_failure_while_swapping_in_restores_every_old_folder(
 
     monkeypatch.setattr(Path, "rename", failing_rename)
     with pytest.raises(PortProxyError) as info:
-        write_bundles({"A": {"f.txt": b"new A"}, "B": {"f.txt": b"new B"}, "C": {"f": b"c"}}, out)
+        write_bundles({"A": {"f.txt": b"new A"}, "B": {"f.txt": b"new B"}, "C": {"f": b"c"}}, out,
+                      force=True)
     assert info.value.exit_code == 4
     assert "nothing was changed" in info.value.lines()[0]
     assert (out / "A" / "f.txt").read_bytes() == b"old A"

@@ -89,6 +89,23 @@ Describe 'Install-WslPortProxy.ps1' {
         }
     }
 
+    Context 'Given a bundle that was changed after it was generated' {
+        It 'refuses it with exit code 6, naming what differs, and installs nothing' {
+            $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('bundle-' + [guid]::NewGuid().ToString('n'))
+            Copy-Item -LiteralPath $script:BootBundle -Destination $copy -Recurse
+            Add-Content -LiteralPath (Join-Path $copy 'WEB-01/Update-WslPortProxy.ps1') -Value 'Invoke-Something'
+            Remove-Item -LiteralPath (Join-Path $copy 'WEB-01/README.txt')
+            $before = Get-SimSnapshot
+
+            $result = Invoke-BundleScript -Dist $copy -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 6
+            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 6): This bundle does not match its manifest.json (README.txt is missing; Update-WslPortProxy.ps1 was changed). Copy it again from where it was generated, or generate it again.')
+            Get-SimSnapshot | Should -Be $before
+            Remove-Item -LiteralPath $copy -Recurse -Force
+        }
+    }
+
     Context 'Given the installer is not elevated' {
         It 'refuses with a clear message and exit code 2, changing nothing' {
             Write-SimState 'whoami.json' @{ elevated = $false }
