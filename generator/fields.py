@@ -82,7 +82,7 @@ def _not_service_account(value: str) -> bool:
 
 
 def _account_syntax(value: str) -> bool:
-    return bool(_ACCOUNT.fullmatch(value)) and value == value.strip() and "\u2018" not in value
+    return bool(_ACCOUNT.fullmatch(value)) and value == value.strip() and value.isprintable()
 
 
 RUN_AS = Schema(And(

@@ -6,6 +6,7 @@ from pathlib import PurePath
 from typing import Any
 
 from . import __version__, manifest
+from .errors import printable
 from .model import Inventory, PortMapping, Server
 from .templating import make_environment
 
@@ -50,7 +51,7 @@ def server_context(server: Server, source: str) -> dict[str, Any]:
     ]
     return {
         "version": __version__,
-        "source": PurePath(source).name,
+        "source": printable(PurePath(source).name),
         "server": server,
         "install_dir": server.install_dir,
         "rules": rules,

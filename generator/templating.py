@@ -1,8 +1,8 @@
 """The one Jinja environment factory and the escaping filters every template uses.
 
 Values reach PowerShell only through ``ps_str`` / ``ps_int`` / ``ps_bool`` / ``ps_list``,
-reach XML only through autoescape (``.xml.j2`` templates), and reach comments or text
-only through ``one_line``.
+reach XML only through autoescape (``.xml.j2`` templates), reach PowerShell comments only
+through ``ps_comment`` and README text only through ``one_line``.
 """
 
 from __future__ import annotations
@@ -58,11 +58,16 @@ def ps_list(values: Any) -> str:
 
 
 def one_line(value: Any) -> str:
-    """Text for a comment or README line: no line breaks, no end-of-comment marker."""
+    """Text for a README line: line breaks become spaces."""
     text = str(value)
-    for bad in ("\r", "\n", "\u2028", "\u2029", "\x85"):
+    for bad in ("\r", "\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"):
         text = text.replace(bad, " ")
-    return text.replace("#>", "# >")
+    return text
+
+
+def ps_comment(value: Any) -> str:
+    """Text inside a PowerShell comment: one line, and never the end of a block comment."""
+    return one_line(value).replace("#>", "# >")
 
 
 def task_duration(seconds: Any) -> str:
@@ -97,6 +102,6 @@ def make_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(ps_str=ps_str, ps_int=ps_int, ps_bool=ps_bool, ps_list=ps_list,
-                       one_line=one_line, task_duration=task_duration,
+                       one_line=one_line, ps_comment=ps_comment, task_duration=task_duration,
                        human_duration=human_duration)
     return env

@@ -7,6 +7,7 @@ import pytest
 from wsl_portproxy.templating import (
     human_duration,
     one_line,
+    ps_comment,
     ps_bool,
     ps_int,
     ps_list,
@@ -49,8 +50,9 @@ def test_numbers_booleans_and_lists() -> None:
     assert ps_list([]) == "@()"
 
 
-def test_one_line_cannot_end_a_comment_or_start_a_line() -> None:
-    assert one_line("a\r\nb\u2028c #> d") == "a  b c # > d"
+def test_one_line_and_ps_comment_keep_text_on_one_line() -> None:
+    assert one_line("a\r\nb\u2028c #> d") == "a  b c #> d"
+    assert ps_comment("a\r\nb\u2028c #> d") == "a  b c # > d"
 
 
 @pytest.mark.parametrize(("seconds", "text"),

@@ -32,3 +32,11 @@ def test_a_failure_while_swapping_in_restores_every_old_folder(
     assert (out / "A" / "f.txt").read_bytes() == b"old A"
     assert (out / "B" / "f.txt").read_bytes() == b"old B"
     assert sorted(p.name for p in out.iterdir()) == ["A", "B"]
+
+
+def test_a_bundle_name_can_never_leave_the_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(PortProxyError) as info:
+        write_bundles({"../escaped": {"f.txt": b"x"}}, out)
+    assert info.value.lines() == [f"error: {out}: output: {out / '../escaped'} is not inside {out}"]
+    assert not (tmp_path / "escaped").exists()

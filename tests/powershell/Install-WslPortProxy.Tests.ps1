@@ -72,6 +72,21 @@ Describe 'Install-WslPortProxy.ps1' {
             $calls[2] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/Q')
         }
 
+        It 'writes the password nowhere: not in the bundle, the install folder, its logs or any call' {
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential); Verbose = $true }
+            $result.ExitCode | Should -Be 0
+            (Read-SimState 'tasks.json')[$script:TaskKey].PasswordGiven | Should -BeTrue
+            $places = @(Get-ChildItem -LiteralPath $script:BootBundle, $global:WslppSim.ProgramData -Recurse -File) +
+                @(Get-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log'), (Join-Path $global:WslppSim.State 'icacls.json'))
+            $places.Count | Should -BeGreaterThan 8
+            foreach ($file in $places) {
+                $bytes = [System.IO.File]::ReadAllBytes($file.FullName)
+                foreach ($encoding in [System.Text.Encoding]::UTF8, [System.Text.Encoding]::Unicode) {
+                    $encoding.GetString($bytes) | Should -Not -Match 'Corr3ct-Horse' -Because $file.FullName
+                }
+            }
+        }
+
         It 'upgrades in place when run again' {
             $credential = New-TestCredential
             (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0

@@ -340,10 +340,10 @@ function Get-Credential {
 
 function New-TestBundle {
     <# Generates the bundles of an inventory (YAML text) with the Python generator; returns the output folder. #>
-    param([Parameter(Mandatory)] [string] $Inventory)
+    param([Parameter(Mandatory)] [string] $Inventory, [string] $FileName = 'inventory.yaml')
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("bundle-" + [guid]::NewGuid().ToString('n'))
     New-Item -ItemType Directory -Path $folder | Out-Null
-    $file = Join-Path $folder 'inventory.yaml'
+    $file = Join-Path $folder $FileName
     Set-Content -LiteralPath $file -Value $Inventory -Encoding utf8NoBOM
     $python = $env:WSLPP_PYTHON
     if (-not $python) { $python = 'python3' }

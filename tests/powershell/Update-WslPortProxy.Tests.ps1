@@ -146,6 +146,35 @@ Describe 'Update-WslPortProxy.ps1' {
         }
     }
 
+    Context 'Given a tampered state file' {
+        It 'warns about rules it names that are not what this tool wrote, and deletes none of them' {
+            Invoke-Update | Should -Be 0
+            Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.241.140/80'; '0.0.0.0/3389' = '10.0.0.5/3389' })
+            $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-3389' -DisplayName 'RDP' -Group 'Remote Desktop' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 3389 -Profile Domain -Enabled True
+            $statePath = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json'
+            $state = Get-Content -LiteralPath $statePath -Raw | ConvertFrom-Json -AsHashtable
+            $state.portProxy['0.0.0.0/3389'] = '172.28.241.140/3389'
+            $state.firewall += 'WslPortProxy-TCP-0.0.0.0-3389'
+            $state | ConvertTo-Json | Set-Content -LiteralPath $statePath
+
+            Invoke-Update | Should -Be 0
+
+            (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+            (Get-SimFirewall).ContainsKey('WslPortProxy-TCP-0.0.0.0-3389') | Should -BeTrue
+            Get-UpdateLog | Should -Match ([regex]::Escape('[WARN] Leaving portproxy 0.0.0.0/3389 alone: it points at 10.0.0.5/3389, not at 172.28.241.140/3389 as this tool wrote it, so it is not ours.'))
+            Get-UpdateLog | Should -Match ([regex]::Escape("[WARN] Leaving firewall rule WslPortProxy-TCP-0.0.0.0-3389 alone: it is in group 'Remote Desktop', not 'WSL Port Proxy', so it is not ours."))
+        }
+
+        It 'ignores a state file of another server' {
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            $statePath = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json'
+            (Get-Content -LiteralPath $statePath -Raw).Replace('"WEB-01"', '"DB-02"') | Set-Content -LiteralPath $statePath
+            Invoke-Update -Dist $script:Seed | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/8080'] | Should -Be '172.28.241.140/8000'
+            Get-UpdateLog | Should -Match ([regex]::Escape("[WARN] Ignoring the state file $statePath`: it belongs to server 'DB-02', not WEB-01"))
+        }
+    }
+
     Context 'Given WSL never gets an IPv4 address on eth0' {
         It 'exits with code 4 after wait_for_wsl and leaves every rule as it was' {
             Invoke-Update | Should -Be 0

@@ -338,21 +338,50 @@ function Get-PortProxyRule {
     return $rules
 }
 
+function ConvertTo-StateText {
+    <# A canonical text of the managed rules, to tell whether the state changed. #>
+    param(
+        [Parameter(Mandatory)] [hashtable] $PortProxy,
+        [Parameter(Mandatory)] [hashtable] $Firewall
+    )
+    $rules = @($PortProxy.Keys | Sort-Object | ForEach-Object -Process { '{0}={1}' -f $_, $PortProxy[$_] })
+    return ($rules -join ',') + '|' + (@($Firewall.Keys | Sort-Object) -join ',')
+}
+
 function Read-State {
-    <# The rules this tool created earlier, from state.json; none if it is missing or unreadable. #>
-    $state = [pscustomobject]@{ PortProxy = @(); Firewall = @() }
+    <#
+        The rules this tool wrote earlier, from state.json: each portproxy rule with the
+        target it wrote, and the firewall rule names. Entries that do not look like ours are
+        dropped; a missing, unreadable or foreign file counts as no state.
+    #>
+    $state = [pscustomobject]@{ PortProxy = @{}; Firewall = @{}; Text = '' }
     $path = Join-Path -Path $script:InstallDirectory -ChildPath 'state.json'
     if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+        $state.Text = ConvertTo-StateText -PortProxy $state.PortProxy -Firewall $state.Firewall
         return $state
     }
     try {
         $saved = Get-Content -LiteralPath $path -Raw -Encoding UTF8 | ConvertFrom-Json
-        $state.PortProxy = @($saved.portProxy | Where-Object -FilterScript { $_ -match '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$' })
-        $state.Firewall = @($saved.firewall | Where-Object -FilterScript { $_ -like 'WslPortProxy-*' })
+        if ($saved.server -ne $ServerName) {
+            throw "it belongs to server '$($saved.server)', not $ServerName"
+        }
+        foreach ($entry in $saved.portProxy.PSObject.Properties) {
+            if ($entry.Name -match '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$' -and "$($entry.Value)" -match '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$') {
+                $state.PortProxy[$entry.Name] = "$($entry.Value)"
+            }
+        }
+        foreach ($name in @($saved.firewall)) {
+            if ("$name" -like 'WslPortProxy-*') {
+                $state.Firewall["$name"] = $true
+            }
+        }
     }
     catch {
-        Write-Log -Level WARN -Message "Ignoring unreadable state file ${path}: $($_.Exception.Message)"
+        $state.PortProxy = @{}
+        $state.Firewall = @{}
+        Write-Log -Level WARN -Message "Ignoring the state file ${path}: $($_.Exception.Message)"
     }
+    $state.Text = ConvertTo-StateText -PortProxy $state.PortProxy -Firewall $state.Firewall
     return $state
 }
 
@@ -360,16 +389,13 @@ function Save-State {
     <# Records the rules this tool manages; writes only when they changed. #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $PortProxy,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $Firewall,
+        [Parameter(Mandatory)] [hashtable] $PortProxy,
+        [Parameter(Mandatory)] [hashtable] $Firewall,
         [Parameter(Mandatory)] [pscustomobject] $Previous
     )
-    $portProxySorted = @($PortProxy | Sort-Object -Unique)
-    $firewallSorted = @($Firewall | Sort-Object -Unique)
-    $before = (@($Previous.PortProxy | Sort-Object -Unique) -join ',') + '|' + (@($Previous.Firewall | Sort-Object -Unique) -join ',')
-    $after = ($portProxySorted -join ',') + '|' + ($firewallSorted -join ',')
     $path = Join-Path -Path $script:InstallDirectory -ChildPath 'state.json'
-    if ($before -eq $after -and (Test-Path -LiteralPath $path -PathType Leaf)) {
+    $text = ConvertTo-StateText -PortProxy $PortProxy -Firewall $Firewall
+    if ($text -eq $Previous.Text -and (Test-Path -LiteralPath $path -PathType Leaf)) {
         return
     }
     if (-not $PSCmdlet.ShouldProcess($path, 'Save the list of managed rules')) {
@@ -378,7 +404,11 @@ function Save-State {
     if (-not (Test-Path -LiteralPath $script:InstallDirectory -PathType Container)) {
         New-Item -Path $script:InstallDirectory -ItemType Directory -Force | Out-Null
     }
-    $json = [pscustomobject]@{ schema = 1; server = $ServerName; portProxy = $portProxySorted; firewall = $firewallSorted } | ConvertTo-Json
+    $rules = [ordered]@{}
+    foreach ($key in $PortProxy.Keys | Sort-Object) {
+        $rules[$key] = $PortProxy[$key]
+    }
+    $json = [pscustomobject]@{ schema = 1; server = $ServerName; portProxy = $rules; firewall = @($Firewall.Keys | Sort-Object) } | ConvertTo-Json
     $temporary = "$path.tmp"
     Set-Content -LiteralPath $temporary -Value $json -Encoding UTF8
     Move-Item -LiteralPath $temporary -Destination $path -Force
@@ -425,7 +455,7 @@ function Sync-PortProxyRule {
                 $written++
             }
         }
-        $Managed[$key] = $true
+        $Managed[$key] = $target
     }
     return $written
 }
@@ -443,7 +473,10 @@ function Remove-StalePortProxyRule {
         if ($Wanted -contains $key) {
             continue
         }
-        if ($Current.ContainsKey($key)) {
+        if ($Current.ContainsKey($key) -and $Current[$key] -ne $Managed[$key]) {
+            Write-Log -Level WARN -Message "Leaving portproxy $key alone: it points at $($Current[$key]), not at $($Managed[$key]) as this tool wrote it, so it is not ours."
+        }
+        elseif ($Current.ContainsKey($key)) {
             $parts = $key.Split('/')
             if (-not $PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
                 continue
@@ -576,7 +609,10 @@ function Remove-StaleFirewallRule {
         }
         try {
             $existing = Get-NetFirewallRule -Name $name -ErrorAction SilentlyContinue
-            if ($null -ne $existing) {
+            if ($null -ne $existing -and "$($existing.Group)" -ne $FirewallGroup) {
+                Write-Log -Level WARN -Message "Leaving firewall rule $name alone: it is in group '$($existing.Group)', not '$FirewallGroup', so it is not ours."
+            }
+            elseif ($null -ne $existing) {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $name", 'Remove (no longer in the inventory)')) {
                     continue
                 }
@@ -593,20 +629,11 @@ function Remove-StaleFirewallRule {
     return $removed
 }
 
-function ConvertTo-Set {
-    param([AllowEmptyCollection()] [string[]] $Items)
-    $set = @{}
-    foreach ($item in $Items) {
-        $set[$item] = $true
-    }
-    return $set
-}
-
 function Invoke-Update {
     <# One reconcile run: resolve WSL, then bring the rules in line. Returns a summary line. #>
     $state = Read-State
-    $managedPortProxy = ConvertTo-Set -Items $state.PortProxy
-    $managedFirewall = ConvertTo-Set -Items $state.Firewall
+    $managedPortProxy = $state.PortProxy.Clone()
+    $managedFirewall = $state.Firewall.Clone()
     $wanted = @()
     $wantedFirewall = @()
     $counts = @{ Written = 0; Removed = 0 }
@@ -633,7 +660,7 @@ function Invoke-Update {
         $counts.Removed += Remove-StaleFirewallRule -Wanted $wantedFirewall -Managed $managedFirewall
     }
     finally {
-        Save-State -PortProxy @($managedPortProxy.Keys) -Firewall @($managedFirewall.Keys) -Previous $state
+        Save-State -PortProxy $managedPortProxy -Firewall $managedFirewall -Previous $state
     }
     if ($counts.Written + $counts.Removed -eq 0) {
         return 'No change: every rule is already right.'
