@@ -7,8 +7,8 @@ import pytest
 from wsl_portproxy.templating import (
     human_duration,
     one_line,
-    ps_comment,
     ps_bool,
+    ps_comment,
     ps_int,
     ps_list,
     ps_str,
