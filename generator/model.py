@@ -75,6 +75,7 @@ class Server:
     podman_machine: bool
     wait_for_wsl: int
     recheck_every: int
+    keep_alive: bool
     install_dir: InstallDir
     firewall_profiles: tuple[str, ...]
     ports: tuple[PortMapping, ...]

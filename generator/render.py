@@ -28,8 +28,6 @@ OUTPUTS = {
     FILES["uninstall_script"]: ("Uninstall-WslPortProxy.ps1.j2", "utf-8-sig"),
     FILES["readme"]: ("README.txt.j2", "utf-8-sig"),
 }
-# Room for podman machine start and the first reconcile on top of the WSL wait.
-EXTRA_RUN_SECONDS = 15 * 60
 
 
 def _firewall_rule(port: PortMapping) -> dict[str, Any]:
@@ -59,7 +57,6 @@ def server_context(server: Server, source: str) -> dict[str, Any]:
         "firewall_group": FIREWALL_GROUP,
         "task": TASK,
         "files": FILES,
-        "execution_time_limit": server.wait_for_wsl + EXTRA_RUN_SECONDS,
         "manifest_files": sorted(OUTPUTS),
     }
 

@@ -24,6 +24,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "start": fields.schema_check(fields.START),
     "listen_address": fields.listen_address,
     "podman_machine": fields.schema_check(fields.BOOLEAN),
+    "keep_alive": fields.schema_check(fields.BOOLEAN),
     "wait_for_wsl": fields.bounded_duration(1, 3600),
     "recheck_every": fields.bounded_duration(60, 86400, zero_ok=True),
     "install_dir": fields.install_dir,
@@ -37,6 +38,7 @@ BUILTIN: dict[str, Any] = {
     "listen_address": "0.0.0.0",
     "wait_for_wsl": 120,
     "recheck_every": 300,
+    "keep_alive": True,
     "install_dir": fields.install_dir("%ProgramData%\\WslPortProxy"),
     "allow_from": ("LocalSubnet",),
     "profiles": ("Domain", "Private"),
@@ -154,6 +156,9 @@ def _server(c: _Collector, raw: Any, path: Path_, base: dict[str, Any],
     settings = _settings(c, entry, path, base)
     if "podman_machine" not in settings:
         settings["podman_machine"] = str(settings["distro"]).startswith("podman-machine")
+    if not settings["keep_alive"] and not settings["recheck_every"]:
+        c.add(path, "keep_alive: false needs recheck_every above 0: without the keep-alive "
+                    "process, the periodic re-check is what notices a WSL restart")
     from_defaults = "ports" not in entry and "ports" in defaults
     ports_path = ("defaults", "ports") if from_defaults else (*path, "ports")
     ports = _ports(c, entry.get("ports", defaults.get("ports")), ports_path, settings)
@@ -163,7 +168,8 @@ def _server(c: _Collector, raw: Any, path: Path_, base: dict[str, Any],
         name=name, distro=settings["distro"], run_as=settings["run_as"],
         start=settings["start"], podman_machine=settings["podman_machine"],
         wait_for_wsl=settings["wait_for_wsl"], recheck_every=settings["recheck_every"],
-        install_dir=settings["install_dir"], firewall_profiles=settings["profiles"],
+        keep_alive=settings["keep_alive"], install_dir=settings["install_dir"],
+        firewall_profiles=settings["profiles"],
         ports=tuple(ports),
     )
 

@@ -104,7 +104,7 @@ def test_settings_suit_a_server(write_inventory: Write) -> None:
     assert values["DisallowStartIfOnBatteries"] == "false"
     assert values["StopIfGoingOnBatteries"] == "false"
     assert values["StartWhenAvailable"] == "true"
-    assert values["ExecutionTimeLimit"] == "PT17M"  # finite: 120 s wait + 15 min
+    assert values["ExecutionTimeLimit"] == "PT0S"  # the watcher runs until the task is stopped
     assert settings.findtext("t:RestartOnFailure/t:Count", namespaces=NS) == "3"
 
 
@@ -115,7 +115,7 @@ def test_the_action_runs_the_installed_script_with_file_last(write_inventory: Wr
         "%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
     assert exec_.findtext("t:Arguments", namespaces=NS) == (
         '-NoProfile -NonInteractive -ExecutionPolicy Bypass '
-        '-File "%ProgramFiles%\\Wsl Proxy\\Update-WslPortProxy.ps1"')
+        '-File "%ProgramFiles%\\Wsl Proxy\\Update-WslPortProxy.ps1" -Watch')
 
 
 def test_no_principal_is_ever_system(write_inventory: Write) -> None:

@@ -56,7 +56,10 @@ Describe 'Install-WslPortProxy.ps1' {
             $task = (Read-SimState 'tasks.json')[$script:TaskKey]
             $task.User | Should -Be 'CORP\svc-podman'
             $task.PasswordGiven | Should -BeTrue
-            $task.LastTaskResult | Should -Be 0
+            $task.State | Should -Be 'Running'   # the watcher keeps running
+            $task.LastTaskResult | Should -Be 267009
+            (Get-Content -Raw (Join-Path $installed 'last-run.json') | ConvertFrom-Json).exitCode | Should -Be 0
+            (Read-SimState 'eventsources.json')['WslPortProxy'] | Should -Be 'Application'
             ([xml] $task.Xml).Task.Principals.Principal.LogonType | Should -Be 'Password'
             (Get-SimPortProxy)['0.0.0.0/8443'] | Should -Be '172.28.241.140/443'
         }
@@ -165,7 +168,7 @@ Describe 'Install-WslPortProxy.ps1' {
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
             $result.ExitCode | Should -Be 4
             $log = Join-Path (Join-Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') 'logs') 'Update-WslPortProxy.log'
-            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 4): Installed, but the first run of the task ended with code 3 (see Update-WslPortProxy.ps1's help for its meaning, and the log $log).")
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 4): Installed, but the first run of the task failed with code 3: Failed (exit code 3): WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (wsl.exe: There is no distribution with the supplied name. Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND). The task must run as the account that owns the distribution. (see Update-WslPortProxy.ps1's help and the log $log).")
         }
     }
 }

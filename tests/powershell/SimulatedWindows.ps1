@@ -45,6 +45,8 @@ function New-SimulatedWindows {
         ProgramFiles = Join-Path $root 'Program Files'
         SystemRoot   = Join-Path $root 'Windows'
         SavedEnv     = @{}
+        Background   = [System.Collections.ArrayList]::new()
+        Tasks        = @{}
     }
     foreach ($dir in @($sim.State, $sim.ProgramData, $sim.ProgramFiles, (Join-Path $sim.SystemRoot 'System32'))) {
         New-Item -ItemType Directory -Path $dir -Force | Out-Null
@@ -58,11 +60,12 @@ function New-SimulatedWindows {
     if (-not $NoPodman) {
         Install-SimProgram -Program podman -Path (Join-Path (Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman') 'podman.exe') -Fake $fake
     }
-    Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0 } } }
+    Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0; generation = 0 } } }
     Write-SimState 'podman.json' @{ machines = @{ $Distro = 'stopped' } }
     Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Running'; StartType = 'Automatic' } }
     Write-SimState 'firewall.json' @{}
     Write-SimState 'tasks.json' @{}
+    Write-SimState 'eventsources.json' @{}
     $environment = @{
         ProgramData = $sim.ProgramData; ProgramFiles = $sim.ProgramFiles; SystemRoot = $sim.SystemRoot
         COMPUTERNAME = $ComputerName; USERDOMAIN = 'CORP'; USERNAME = 'svc-podman'; WSL_UTF8 = $null
@@ -78,12 +81,18 @@ function Install-SimProgram {
     param([string] $Program, [string] $Path, [string] $Fake)
     New-Item -ItemType Directory -Path (Split-Path $Path) -Force | Out-Null
     $state = $global:WslppSim.State
-    Set-Content -LiteralPath $Path -Value "#!/bin/sh`nexec python3 '$Fake' '$state' $Program `"`$@`"`n" -NoNewline
+    $python = $env:WSLPP_PYTHON
+    if (-not $python) { $python = 'python3' }
+    Set-Content -LiteralPath $Path -Value "#!/bin/sh`nexec '$python' '$Fake' '$state' $Program `"`$@`"`n" -NoNewline
     & chmod +x $Path
 }
 
 function Remove-SimulatedWindows {
     if ($null -eq $global:WslppSim) { return }
+    foreach ($handle in @($global:WslppSim.Background)) {
+        $null = Stop-SimScript -Handle $handle
+        $handle.Shell.Dispose()
+    }
     foreach ($name in $global:WslppSim.SavedEnv.Keys) {
         [Environment]::SetEnvironmentVariable($name, $global:WslppSim.SavedEnv[$name])
     }
@@ -123,7 +132,8 @@ function ConvertTo-SortedData {
 function Get-SimSnapshot {
     <# Everything the simulated system holds, as one comparable text (calls and fault counters excluded). #>
     $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
-        if ($file.Name -in 'calls.log', 'netsh-faults.json', 'icacls.json') { continue }
+        # State only: call records, fault counters and event logs are not part of the system's state.
+        if ($file.Extension -ne '.json' -or $file.Name -in 'netsh-faults.json', 'icacls.json') { continue }
         "== $($file.Name)`n" + (ConvertTo-Json -InputObject (ConvertTo-SortedData (Read-SimState $file.Name)) -Depth 10 -Compress)
     }
     $files = Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Recurse -Force | ForEach-Object { $_.FullName.Substring($global:WslppSim.Root.Length) } | Sort-Object
@@ -292,6 +302,7 @@ function Register-ScheduledTask {
 
 function Get-ScheduledTask {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    Update-SimTaskState -Key "$TaskPath$TaskName"
     $tasks = Read-SimState 'tasks.json' @{}
     $key = "$TaskPath$TaskName"
     if (-not $tasks.ContainsKey($key)) { Write-Error "No MSFT_ScheduledTask objects found with property 'TaskName' equal to '$TaskName'." -Category ObjectNotFound; return }
@@ -300,35 +311,168 @@ function Get-ScheduledTask {
 
 function Get-ScheduledTaskInfo {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    Update-SimTaskState -Key "$TaskPath$TaskName"
     $tasks = Read-SimState 'tasks.json' @{}
     $task = $tasks["$TaskPath$TaskName"]
     return [pscustomobject]@{ TaskName = $TaskName; LastTaskResult = $task.LastTaskResult; LastRunTime = $task.LastRunTime }
 }
 
+function Start-SimScript {
+    <#
+        Runs a script in a background runspace of this process, with the simulated Windows
+        loaded there too (like a task running beside the installer). Returns a handle for
+        Wait-SimScript / Stop-SimScript.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [string[]] $Arguments = @())
+    $shell = [powershell]::Create()
+    $null = $shell.AddScript({
+            param($SimScript, $Sim, $Path, $Arguments)
+            . $SimScript
+            $global:WslppSim = $Sim
+            $splat = @{}
+            foreach ($argument in $Arguments) { $splat[$argument.TrimStart('-')] = $true }
+            $global:LASTEXITCODE = 0
+            & $Path @splat *> $null
+            $LASTEXITCODE
+        }).AddArgument((Join-Path $PSScriptRoot 'SimulatedWindows.ps1')).AddArgument($global:WslppSim).AddArgument($Path).AddArgument($Arguments)
+    $handle = [pscustomobject]@{ Shell = $shell; Async = $shell.BeginInvoke(); ExitCode = $null }
+    [void] $global:WslppSim.Background.Add($handle)
+    return $handle
+}
+
+function Wait-SimScript {
+    <# Waits for a background script to end (up to Seconds); returns its exit code, or $null if it still runs. #>
+    param([Parameter(Mandatory)] $Handle, [double] $Seconds = 30)
+    if ($null -ne $Handle.ExitCode) { return $Handle.ExitCode }
+    if (-not $Handle.Async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($Seconds))) { return $null }
+    $output = $Handle.Shell.EndInvoke($Handle.Async)
+    $Handle.ExitCode = [int] @($output)[-1]
+    return $Handle.ExitCode
+}
+
+function Stop-SimScript {
+    <# Stops a background script (its finally blocks run), as stopping the task would. #>
+    param([Parameter(Mandatory)] $Handle)
+    if ($Handle.Async.IsCompleted) { return (Wait-SimScript -Handle $Handle) }
+    $Handle.Shell.Stop()
+    $Handle.ExitCode = 267014   # 0x41306: the task was terminated
+    return $Handle.ExitCode
+}
+
 function Start-ScheduledTask {
-    <# Runs the task's Exec action the way Task Scheduler would (here: in-process, synchronously). #>
+    <# Starts the task's Exec action the way Task Scheduler would: in the background. #>
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     $tasks = Read-SimState 'tasks.json' @{}
     $key = "$TaskPath$TaskName"
+    Update-SimTaskState -Key $key
+    if ($global:WslppSim.Tasks.ContainsKey($key)) { return }   # MultipleInstancesPolicy IgnoreNew
     [xml] $document = $tasks[$key].Xml
     $arguments = $document.Task.Actions.Exec.Arguments
-    if ($arguments -notmatch '-File "([^"]+)"\s*$') { throw "The task's action does not end with -File `"...`": $arguments" }
+    if ($arguments -notmatch '-File "([^"]+)"((?: -\w+)*)\s*$') { throw "The task's action does not end with -File `"...`" and switches: $arguments" }
     $file = [regex]::Replace($Matches[1], '%(\w+)%', { param($m) [Environment]::GetEnvironmentVariable($m.Groups[1].Value) }).Replace('\', '/')
-    $global:LASTEXITCODE = 0
-    & $file *> $null
-    $tasks[$key].LastTaskResult = $LASTEXITCODE
+    $switches = @($Matches[2] -split ' ' | Where-Object { $_ })
+    $global:WslppSim.Tasks[$key] = Start-SimScript -Path $file -Arguments $switches
+    $tasks[$key].State = 'Running'
+    $tasks[$key].LastTaskResult = 267009   # 0x41301: the task is currently running
     $tasks[$key].LastRunTime = (Get-Date).ToString('o')
-    $tasks[$key].State = 'Ready'
     Write-SimState 'tasks.json' $tasks
 }
 
-function Stop-ScheduledTask { [CmdletBinding()] param([string] $TaskName, [string] $TaskPath) }
+function Update-SimTaskState {
+    <# Records the result of a task whose background run has ended. #>
+    param([string] $Key)
+    $handle = $global:WslppSim.Tasks[$Key]
+    if ($null -eq $handle) { return }
+    $code = Wait-SimScript -Handle $handle -Seconds 0
+    if ($null -eq $code) { return }
+    $tasks = Read-SimState 'tasks.json' @{}
+    if ($tasks.ContainsKey($Key)) {
+        $tasks[$Key].State = 'Ready'
+        $tasks[$Key].LastTaskResult = $code
+        Write-SimState 'tasks.json' $tasks
+    }
+    $global:WslppSim.Tasks.Remove($Key)
+}
+
+function Stop-ScheduledTask {
+    [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    $key = "$TaskPath$TaskName"
+    $handle = $global:WslppSim.Tasks[$key]
+    if ($null -ne $handle) { $null = Stop-SimScript -Handle $handle }
+    Update-SimTaskState -Key $key
+}
 
 function Unregister-ScheduledTask {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')] param([string] $TaskName, [string] $TaskPath)
     $tasks = Read-SimState 'tasks.json' @{}
     $tasks.Remove("$TaskPath$TaskName")
     Write-SimState 'tasks.json' $tasks
+}
+
+function New-EventLog {
+    [CmdletBinding()] param([string] $LogName, [string] $Source)
+    $sources = Read-SimState 'eventsources.json' @{}
+    $sources[$Source] = $LogName
+    Write-SimState 'eventsources.json' $sources
+}
+
+function Remove-EventLog {
+    [CmdletBinding()] param([string] $Source)
+    $sources = Read-SimState 'eventsources.json' @{}
+    $sources.Remove($Source)
+    Write-SimState 'eventsources.json' $sources
+}
+
+function Write-EventLog {
+    <# Like Windows: fails when the source is not registered. #>
+    [CmdletBinding()] param([string] $LogName, [string] $Source, [int] $EventId, [string] $EntryType, [string] $Message)
+    if (-not (Read-SimState 'eventsources.json' @{}).ContainsKey($Source)) {
+        throw "The source name ""$Source"" does not exist on computer ""localhost""."
+    }
+    Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'eventlog.txt') -Value "$EventId $EntryType $Message"
+}
+
+function Get-SimEvent {
+    $path = Join-Path $global:WslppSim.State 'eventlog.txt'
+    if (-not (Test-Path $path)) { return @() }
+    return @(Get-Content -LiteralPath $path)
+}
+
+function Get-NetConnectionProfile {
+    [CmdletBinding()] param()
+    $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @() }
+    return [pscustomobject]@{ Name = 'corp.example'; NetworkCategory = $network.category }
+}
+
+function Get-NetTCPConnection {
+    <# What listens: the portproxy rules (iphlpsvc listens for them) plus network.json's extra listeners. #>
+    [CmdletBinding()] param([string] $State, [int] $LocalPort)
+    $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); blocked = @() }
+    $rules = Get-SimPortProxy
+    $endpoints = @($network.listening)
+    if ($null -ne $rules -and (Read-SimState 'services.json' @{}).iphlpsvc.Status -eq 'Running') {
+        $endpoints += @($rules.Keys | Where-Object { $network.blocked -notcontains $_ } | ForEach-Object { $_.Replace('/', ':') })
+    }
+    foreach ($endpoint in $endpoints) {
+        $address, $port = $endpoint -split ':'
+        [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen' }
+    }
+}
+
+function Test-NetConnection {
+    <# Nothing is sent: the WSL side answers on the ports listed in network.json's answering. #>
+    [CmdletBinding()] param([string] $ComputerName, [int] $Port, [string] $InformationLevel)
+    $network = Read-SimState 'network.json' @{ answering = @() }
+    $wsl = (Read-SimState 'wsl.json').distros.Values | Where-Object { $_.ip -eq $ComputerName }
+    return ($null -ne $wsl -and @($network.answering) -contains $Port)
+}
+
+function Restart-SimWsl {
+    <# WSL restarts with a new address: keep-alive processes end, the distro answers with NewIp. #>
+    param([string] $NewIp, [string] $Distro = 'podman-machine-default')
+    $python = $env:WSLPP_PYTHON
+    if (-not $python) { $python = 'python3' }
+    & $python (Join-Path $PSScriptRoot 'sim/fakewin.py') $global:WslppSim.State restart-wsl $Distro $NewIp
 }
 
 function Get-Credential {

@@ -59,7 +59,7 @@ Describe 'Generated script <Name>' -ForEach $script:Scripts {
 
     It 'starts with comment-based help, CmdletBinding(SupportsShouldProcess), strict mode and Stop' {
         $script:Ast.GetHelpContent().Synopsis | Should -Not -BeNullOrEmpty
-        $script:Ast.ParamBlock.Attributes.Extent.Text | Should -Contain '[CmdletBinding(SupportsShouldProcess)]'
+        $script:Ast.ParamBlock.Attributes.Extent.Text | Should -Match '^\[CmdletBinding\(SupportsShouldProcess[,)]'
         $script:Ast.Extent.Text | Should -Match "(?m)^Set-StrictMode -Version Latest\r?$"
         $script:Ast.Extent.Text | Should -Match "(?m)^\`$ErrorActionPreference = 'Stop'\r?$"
     }

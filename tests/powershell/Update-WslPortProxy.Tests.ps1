@@ -79,10 +79,16 @@ Describe 'Update-WslPortProxy.ps1' {
     }
 
     Context 'Given podman' {
-        It 'treats an already running machine (podman exit 125) as fine' {
+        It 'does not start a machine that inspect reports as running' {
             Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'running' } }
             Invoke-Update | Should -Be 0
-            Get-SimCall -Program 'podman' | Should -Be @('podman machine start podman-machine-default')
+            Get-SimCall -Program 'podman' | Should -Be @('podman machine inspect podman-machine-default')
+        }
+
+        It 'treats "already running or starting" (podman exit 125) as fine' {
+            Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'starting' } }
+            Invoke-Update | Should -Be 0
+            Get-SimCall -Program 'podman' | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default')
             Get-UpdateLog | Should -Match '\[INFO\] podman machine podman-machine-default is already running\.'
         }
 

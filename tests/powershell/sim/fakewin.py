@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         wsl_say(f"fake wsl.exe: unsupported arguments {args}")
         return 1
     name, command = args[1], args[3:]
+    if command == ["sleep", "infinity"] and name in distros:
+        return keep_alive(sim, name, distros[name].get("generation", 0))
     if name not in distros:
         wsl_say("There is no distribution with the supplied name.")
         wsl_say("Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND")
@@ -79,12 +82,33 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
     return 0
 
 
+def keep_alive(sim: Sim, name: str, generation: int) -> int:
+    """``wsl --exec sleep infinity``: runs until this WSL instance stops or restarts."""
+    while (sim.state / "wsl.json").exists():
+        distro = sim.read("wsl.json", {"distros": {}})["distros"].get(name)
+        if distro is None or distro.get("generation", 0) != generation or distro.get("stopped"):
+            return 1
+        time.sleep(0.05)
+    return 1
+
+
 def _netsh_args(words: list[str]) -> dict[str, str]:
     pairs = {}
     for word in words:
         key, _, value = word.partition("=")
         pairs[key.lower()] = value
     return pairs
+
+
+def restart_wsl(sim: Sim, name: str, ip: str) -> None:
+    """WSL restarts: a new instance (generation) with a new address; keep-alives end."""
+    config = sim.read("wsl.json", {"distros": {}})
+    distro = config["distros"][name]
+    distro["ip"] = ip
+    distro["generation"] = distro.get("generation", 0) + 1
+    sim.write("wsl.json", config)
+    with open(sim.state / "events.log", "a", encoding="utf-8") as handle:
+        handle.write(f"{time.time()} restart {name} {ip}\n")
 
 
 def netsh(sim: Sim, args: list[str]) -> int:
@@ -102,6 +126,9 @@ def netsh(sim: Sim, args: list[str]) -> int:
     if faults["writes"] in faults["fail_write_numbers"]:
         print("The requested operation requires elevation (Run as administrator).")
         return 1
+    restart = faults.get("restart_wsl_on_write")
+    if restart and faults["writes"] == restart["write"]:
+        restart_wsl(sim, restart["distro"], restart["ip"])
     key = f"{params.get('listenaddress', '0.0.0.0')}/{params['listenport']}"
     rules = sim.read(PORTPROXY, {})
     if verb in ("set", "delete") and key not in rules:
@@ -121,15 +148,21 @@ def netsh(sim: Sim, args: list[str]) -> int:
 def podman(sim: Sim, args: list[str]) -> int:
     sim.log("podman " + " ".join(args))
     config = sim.read("podman.json", {"machines": {}})
-    if args[:2] != ["machine", "start"] or len(args) != 3:
+    if args[:2] not in (["machine", "start"], ["machine", "inspect"]) or len(args) != 3:
         print(f"fake podman: unsupported {args}", file=sys.stderr)
         return 125
     name = args[2]
     machines = config["machines"]
+    if args[1] == "inspect":
+        if name not in machines:
+            print(f"Error: {name}: VM does not exist", file=sys.stderr)
+            return 125
+        print(json.dumps([{"Name": name, "State": machines[name], "Rootful": False}], indent=2))
+        return 0
     if name not in machines:
         print(f"Error: {name}: VM does not exist", file=sys.stderr)
         return 125
-    if machines[name] == "running":
+    if machines[name] in ("running", "starting"):
         print(f'Error: unable to start "{name}": machine {name}: VM already running or starting',
               file=sys.stderr)
         return 125
@@ -166,6 +199,9 @@ PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "ica
 
 def main() -> int:
     state, program, args = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    if program == "restart-wsl":  # used by the tests and the benchmark, not a Windows program
+        restart_wsl(Sim(state), args[0], args[1])
+        return 0
     return PROGRAMS[program](Sim(state), args)
 
 

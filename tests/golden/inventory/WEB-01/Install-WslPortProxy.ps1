@@ -245,6 +245,19 @@ function Get-TaskXml {
     return $document.OuterXml
 }
 
+function Register-EventSource {
+    <# Registers the event source the task writes to (Windows PowerShell 5.1; PowerShell 7 has no New-EventLog). #>
+    [CmdletBinding(SupportsShouldProcess)]
+    param()
+    if ($null -eq (Get-Command -Name 'New-EventLog' -ErrorAction SilentlyContinue)) {
+        Write-Warning -Message 'New-EventLog is not available (PowerShell 7): the task will log to its log file only. Run the installer in Windows PowerShell 5.1 to get events.'
+        return
+    }
+    if ($PSCmdlet.ShouldProcess('Application event log', 'Register the event source WslPortProxy')) {
+        New-EventLog -LogName 'Application' -Source 'WslPortProxy' -ErrorAction SilentlyContinue
+    }
+}
+
 function Register-PortProxyTask {
     <# Registers (or replaces) the scheduled task. #>
     [CmdletBinding(SupportsShouldProcess)]
@@ -255,27 +268,49 @@ function Register-PortProxyTask {
         $registration.Password = Get-TaskPassword -Account $Account
     }
     if ($PSCmdlet.ShouldProcess("$TaskPath$TaskName", "Register the scheduled task running as $Account")) {
+        $existing = Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath -ErrorAction SilentlyContinue
+        if ($null -ne $existing -and "$($existing.State)" -eq 'Running') {
+            Stop-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath   # the old watcher; the new one starts below
+        }
         Register-ScheduledTask @registration | Out-Null
         Write-Output -InputObject "Registered task $TaskPath$TaskName (runs as $Account)."
     }
 }
 
+function Read-RunResult {
+    <# The watcher's last-run.json, or $null. #>
+    param([Parameter(Mandatory)] [string] $InstallDirectory)
+    try {
+        return Get-Content -LiteralPath (Join-Path -Path $InstallDirectory -ChildPath 'last-run.json') -Raw -Encoding UTF8 -ErrorAction Stop | ConvertFrom-Json
+    }
+    catch {
+        return $null
+    }
+}
+
 function Start-FirstRun {
-    <# Runs the task once and waits for that run to end; returns its result code. #>
+    <#
+        Starts the task (a watcher that keeps running) and waits for its first reconcile;
+        returns its exit code and message. If the task ends first, its result is returned.
+    #>
+    param([Parameter(Mandatory)] [string] $InstallDirectory)
+    $startTicks = (Get-Date).ToUniversalTime().Ticks
     $before = (Get-ScheduledTaskInfo -TaskName $TaskName -TaskPath $TaskPath).LastRunTime
     Start-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath
     $deadline = (Get-Date).AddSeconds($FirstRunTimeoutSeconds)
-    while ($true) {
+    while ((Get-Date) -lt $deadline) {
+        Start-Sleep -Milliseconds 500
+        $result = Read-RunResult -InstallDirectory $InstallDirectory
+        if ($null -ne $result -and [long] $result.utcTicks -ge $startTicks) {
+            return [pscustomobject]@{ ExitCode = [int] $result.exitCode; Message = "$($result.message)" }
+        }
         $info = Get-ScheduledTaskInfo -TaskName $TaskName -TaskPath $TaskPath
         $state = "$((Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath).State)"
         if ($info.LastRunTime -ne $before -and $state -ne 'Running') {
-            return [int] $info.LastTaskResult
+            return [pscustomobject]@{ ExitCode = [int] $info.LastTaskResult; Message = 'the task ended' }
         }
-        if ((Get-Date) -ge $deadline) {
-            throw (New-Failure -ExitCode 4 -Message "Installed, but the first run of the task did not finish within $FirstRunTimeoutSeconds seconds (state: $state). Check Task Scheduler later.")
-        }
-        Start-Sleep -Milliseconds 500
     }
+    throw (New-Failure -ExitCode 4 -Message "Installed, but the task has not finished its first reconcile within $FirstRunTimeoutSeconds seconds. Check its log later.")
 }
 
 $exitCode = 0
@@ -293,14 +328,15 @@ try {
     $account = Get-TaskAccount
     $installDirectory = Get-InstallDirectory
     Copy-BundleFile -Destination $installDirectory -Account $account
+    Register-EventSource
     Register-PortProxyTask -Account $account
     if (-not $WhatIfPreference) {
-        $result = Start-FirstRun
+        $result = Start-FirstRun -InstallDirectory $installDirectory
         $log = Join-Path -Path (Join-Path -Path $installDirectory -ChildPath 'logs') -ChildPath 'Update-WslPortProxy.log'
-        if ($result -ne 0) {
-            throw (New-Failure -ExitCode 4 -Message "Installed, but the first run of the task ended with code $result (see Update-WslPortProxy.ps1's help for its meaning, and the log $log).")
+        if ($result.ExitCode -ne 0) {
+            throw (New-Failure -ExitCode 4 -Message "Installed, but the first run of the task failed with code $($result.ExitCode): $($result.Message) (see Update-WslPortProxy.ps1's help and the log $log).")
         }
-        Write-Output -InputObject "First run succeeded. Log: $log"
+        Write-Output -InputObject "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
     }
 }
 catch {

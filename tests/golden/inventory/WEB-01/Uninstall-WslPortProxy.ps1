@@ -8,10 +8,10 @@
     Run it elevated. It unregisters the scheduled task \WslPortProxy\WslPortProxy, removes
     exactly the portproxy and firewall rules this tool created (as recorded in
     %ProgramData%\WslPortProxy\state.json; rules it did not create stay), and deletes
-    %ProgramData%\WslPortProxy. The logs folder is kept unless -Purge is given.
+    %ProgramData%\WslPortProxy. The logs folder and the event source are kept unless -Purge is given.
 
 .PARAMETER Purge
-    Also deletes the logs.
+    Also deletes the logs and the event source WslPortProxy.
 
 .EXAMPLE
     .\Uninstall-WslPortProxy.ps1 -Purge
@@ -159,6 +159,15 @@ function Remove-InstallDirectory {
     }
 }
 
+function Unregister-EventSource {
+    <# With -Purge, removes the event source too (its past events then lose their text). #>
+    [CmdletBinding(SupportsShouldProcess)]
+    param()
+    if ($Purge -and $null -ne (Get-Command -Name 'Remove-EventLog' -ErrorAction SilentlyContinue) -and $PSCmdlet.ShouldProcess('Application event log', 'Remove the event source WslPortProxy')) {
+        Remove-EventLog -Source 'WslPortProxy' -ErrorAction SilentlyContinue
+    }
+}
+
 $exitCode = 0
 try {
     if (-not (Test-Elevated)) {
@@ -168,6 +177,7 @@ try {
     Unregister-PortProxyTask
     Remove-ManagedRule -InstallDirectory $installDirectory
     Remove-InstallDirectory -Path $installDirectory
+    Unregister-EventSource
     Write-Output -InputObject 'WSL port proxy removed.'
 }
 catch {
