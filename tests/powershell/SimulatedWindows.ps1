@@ -129,6 +129,11 @@ function ConvertTo-SortedData {
     return $Data
 }
 
+function Get-SimRules {
+    <# The portproxy and firewall rules, as one comparable text. #>
+    return ConvertTo-Json -Compress -Depth 10 -InputObject @((ConvertTo-SortedData (Get-SimPortProxy)), (ConvertTo-SortedData (Get-SimFirewall)))
+}
+
 function Get-SimSnapshot {
     <# Everything the simulated system holds, as one comparable text (calls and fault counters excluded). #>
     $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
@@ -423,8 +428,8 @@ function Remove-EventLog {
     Write-SimState 'eventsources.json' $sources
 }
 
-function Write-EventLog {
-    <# Like Windows: fails when the source is not registered. #>
+function global:Write-EventLog {
+    <# Like Windows: fails when the source is not registered. Global, so a test can take it away (PowerShell 7 has none). #>
     [CmdletBinding()] param([string] $LogName, [string] $Source, [int] $EventId, [string] $EntryType, [string] $Message)
     if (-not (Read-SimState 'eventsources.json' @{}).ContainsKey($Source)) {
         throw "The source name ""$Source"" does not exist on computer ""localhost""."

@@ -1,0 +1,269 @@
+# Watch mode, -Status, events and the rest of the fault matrix, on the simulated Windows.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    $script:Bundle = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 3s
+    ports: [80, "8443:443"]
+'@
+    $script:NoKeepAlive = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    keep_alive: false
+    recheck_every: 1m
+    ports: [80]
+'@
+    $script:Update = Join-Path $script:Bundle 'WEB-01/Update-WslPortProxy.ps1'
+
+    function Wait-Until {
+        <# Polls a condition every 50 ms; returns the seconds it took, or fails after Seconds. #>
+        param([scriptblock] $Condition, [double] $Seconds = 15, [string] $Because)
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        while (-not (& $Condition)) {
+            if ($watch.Elapsed.TotalSeconds -gt $Seconds) { throw "Timed out after $Seconds s waiting until $Because" }
+            Start-Sleep -Milliseconds 50
+        }
+        return $watch.Elapsed.TotalSeconds
+    }
+
+    function Get-UpdateLog {
+        $path = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
+        if (-not (Test-Path $path)) { return '' }
+        return Get-Content -LiteralPath $path -Raw
+    }
+
+    function Invoke-Update {
+        param([string] $Path = $script:Update, [hashtable] $Parameters = @{})
+        $global:LASTEXITCODE = 0
+        $output = & $Path @Parameters 2>&1 3>$null 6>$null
+        return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output) }
+    }
+
+    function Get-KeepAliveCount { @(Get-SimCall -Program 'wsl' | Where-Object { $_ -like '*sleep infinity' }).Count }
+}
+
+Describe 'Update-WslPortProxy.ps1 -Watch' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'reconciles, keeps WSL alive, and rewrites the rules in place as soon as WSL restarts with a new IP' {
+        $watcher = Start-SimScript -Path $script:Update -Arguments '-Watch'
+        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.241.140/443' -and (Get-KeepAliveCount) -eq 1 } -Because 'the first reconcile and keep-alive'
+        Clear-SimCall
+
+        Restart-SimWsl -NewIp '172.28.250.9'
+        $seconds = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.250.9/80' -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.250.9/443' } -Because 'the rules point at the new IP'
+
+        $seconds | Should -BeLessThan 5
+        Get-SimCall -Program 'netsh' | ForEach-Object { ($_ -split ' ')[3] } | Should -Be @('set', 'set')
+        $null = Wait-Until { (Get-KeepAliveCount) -eq 1 } -Because 'a new keep-alive'
+        Get-UpdateLog | Should -Match 'Reconciling: WSL stopped or restarted \(the keep-alive process ended\)\.'
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty   # still watching
+    }
+
+    It 'a second watcher exits at once while the first runs' {
+        $first = Start-SimScript -Path $script:Update -Arguments '-Watch'
+        $null = Wait-Until { (Get-KeepAliveCount) -eq 1 } -Because 'the first watcher is up'
+
+        $second = Invoke-Update -Parameters @{ Watch = $true }
+
+        $second.ExitCode | Should -Be 0
+        Get-UpdateLog | Should -Match 'Another watcher is already running for this server; this one exits\.'
+        Wait-SimScript -Handle $first -Seconds 0 | Should -BeNullOrEmpty
+    }
+
+    It 'stops its keep-alive when the task is stopped' {
+        $watcher = Start-SimScript -Path $script:Update -Arguments '-Watch'
+        $null = Wait-Until { Test-Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/keepalive.pid') } -Because 'the keep-alive is recorded'
+        $keepAlive = [int] (Get-Content (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/keepalive.pid'))
+
+        Stop-SimScript -Handle $watcher | Should -Be 267014
+
+        $null = Wait-Until { $null -eq (Get-Process -Id $keepAlive -ErrorAction SilentlyContinue) } -Because 'the keep-alive ends'
+        Test-Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/keepalive.pid') | Should -BeFalse
+        Get-UpdateLog | Should -Match 'Watcher stopped\.'
+    }
+
+    It 'with keep_alive: false starts no keep-alive and waits for the periodic re-check' {
+        $watcher = Start-SimScript -Path (Join-Path $script:NoKeepAlive 'WEB-01/Update-WslPortProxy.ps1') -Arguments '-Watch'
+        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/80'] } -Because 'the first reconcile'
+        Start-Sleep -Seconds 1
+        Get-KeepAliveCount | Should -Be 0
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+
+    It 'Given WSL restarts while a reconcile is in progress, the rules end up at the new IP and none is lost' {
+        Set-SimPortProxy @{ '0.0.0.0/3389' = '10.0.0.5/3389' }
+        Write-SimState 'netsh-faults.json' @{ fail_write_numbers = @(); writes = 0; restart_wsl_on_write = @{ write = 1; distro = 'podman-machine-default'; ip = '172.28.7.7' } }
+
+        $watcher = Start-SimScript -Path $script:Update -Arguments '-Watch'
+        $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.7.7/80' -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.7.7/443' } -Because 'the rules follow the restart'
+
+        (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+        Get-UpdateLog | Should -Match 'Reconciling: WSL changed its address to 172\.28\.7\.7 during the reconcile\.'
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Two runs at the same time' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'take turns: both succeed, each rule is written once, nothing is lost' {
+        Set-SimPortProxy @{ '0.0.0.0/3389' = '10.0.0.5/3389' }
+        $one = Start-SimScript -Path $script:Update
+        $two = Start-SimScript -Path $script:Update
+
+        Wait-SimScript -Handle $one | Should -Be 0
+        Wait-SimScript -Handle $two | Should -Be 0
+
+        @(Get-SimCall -Program 'netsh') | Should -HaveCount 2
+        (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+        (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+    }
+}
+
+Describe 'The rest of the fault matrix' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given wsl.exe is missing everywhere, exits 3 and changes nothing' {
+        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.1.1/80' }
+        $before = Get-SimRules
+        $result = Invoke-Update
+        $result.ExitCode | Should -Be 3
+        $wslDir = Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'
+        $system32 = Join-Path (Join-Path $global:WslppSim.SystemRoot 'System32') 'wsl.exe'
+        "$($result.Output[-1])" | Should -BeExactly "Failed (exit code 3): wsl.exe was not found (looked in $wslDir, $system32 and on PATH). Install WSL 2.0 or later for all users."
+        Get-SimRules | Should -Be $before
+    }
+
+    It 'Given a firewall cmdlet fails, exits 6 and every rule that existed before is still there' {
+        Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.1.1/80'; '0.0.0.0/3389' = '10.0.0.5/3389' }
+        $null = New-NetFirewallRule -Name 'Other' -DisplayName 'Other' -Group 'X' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 3389 -Profile Domain -Enabled True
+        Mock New-NetFirewallRule { throw 'Access is denied.' }
+
+        $result = Invoke-Update
+
+        $result.ExitCode | Should -Be 6
+        "$($result.Output[-1])" | Should -BeExactly 'Failed (exit code 6): Firewall rule WslPortProxy-TCP-0.0.0.0-80 could not be applied: Access is denied.'
+        (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+        (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        (Get-SimFirewall).ContainsKey('Other') | Should -BeTrue
+    }
+
+    It 'Given the log folder cannot be created, warns and still forwards' {
+        New-Item -ItemType Directory -Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') | Out-Null
+        Set-Content -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs') -Value 'a file where the folder should be'
+        $global:LASTEXITCODE = 0
+        $warnings = & $script:Update 3>&1 2>$null 6>$null | Where-Object { $_ -is [System.Management.Automation.WarningRecord] }
+        $LASTEXITCODE | Should -Be 0
+        "$($warnings[0])" | Should -Match '^Cannot (create the log folder|write the log file).*, logging to the console and event log only: '
+        (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+    }
+
+    It 'rotates the log at -MaxLogBytes and keeps four old logs' {
+        $logs = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs'
+        New-Item -ItemType Directory -Path $logs -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $logs 'Update-WslPortProxy.log') -Value ('x' * 70000)
+        foreach ($index in 1..4) { Set-Content -LiteralPath (Join-Path $logs "Update-WslPortProxy.$index.log") -Value "old $index" }
+
+        (Invoke-Update -Parameters @{ MaxLogBytes = 65536 }).ExitCode | Should -Be 0
+
+        (Get-Item (Join-Path $logs 'Update-WslPortProxy.log')).Length | Should -BeLessThan 65536
+        (Get-Item (Join-Path $logs 'Update-WslPortProxy.1.log')).Length | Should -BeGreaterThan 65536
+        Get-Content (Join-Path $logs 'Update-WslPortProxy.2.log') | Should -Be 'old 1'
+        Get-Content (Join-Path $logs 'Update-WslPortProxy.4.log') | Should -Be 'old 3'
+        Test-Path (Join-Path $logs 'Update-WslPortProxy.5.log') | Should -BeFalse
+    }
+}
+
+Describe 'Events' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'writes 1000 for a change and 1001 for no change when the source is registered (Windows PowerShell 5.1)' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        (Invoke-Update).ExitCode | Should -Be 0
+        (Invoke-Update).ExitCode | Should -Be 0
+        Get-SimEvent | Should -Be @('1000 Information Applied: 4 rule(s) written, 0 removed.', '1001 Information No change: every rule is already right.')
+    }
+
+    It 'writes 3000 with the exit code when a run fails' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.241.140' } }
+        (Invoke-Update).ExitCode | Should -Be 3
+        @(Get-SimEvent)[-1] | Should -Match '^3000 Error Failed \(exit code 3\): WSL distribution'
+    }
+
+    It 'works without the Event Log cmdlets (PowerShell 7)' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        $saved = ${function:global:Write-EventLog}
+        Remove-Item -LiteralPath Function:\Write-EventLog
+        try {
+            $result = Invoke-Update
+            $result.ExitCode | Should -Be 0
+            Get-SimEvent | Should -BeNullOrEmpty
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        }
+        finally {
+            ${function:global:Write-EventLog} = $saved
+        }
+    }
+
+    It 'warns once and goes on when the source is not registered' {
+        $result = & $script:Update 3>&1 2>$null 6>$null
+        $LASTEXITCODE | Should -Be 0
+        @($result | Where-Object { $_ -is [System.Management.Automation.WarningRecord] -and "$_" -like 'Cannot write to the Application event log*' }) | Should -HaveCount 1
+    }
+}
+
+Describe 'Update-WslPortProxy.ps1 -Status' {
+    BeforeEach {
+        New-SimulatedWindows | Out-Null
+        (Invoke-Update).ExitCode | Should -Be 0
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80, 443); blocked = @() }
+    }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'reports every port OK and exits 0 when everything works' {
+        $result = Invoke-Update -Parameters @{ Status = $true }
+        $result.ExitCode | Should -Be 0
+        $rows = @($result.Output | Where-Object { $_ -isnot [string] })
+        $rows | Should -HaveCount 2
+        $rows[0].Listen | Should -Be '0.0.0.0:80'
+        $rows[0].Target | Should -Be '172.28.241.140:80'
+        $rows | ForEach-Object { $_.Ok | Should -BeTrue }
+        $result.Output[-1] | Should -Be 'All 2 port(s) are forwarded, allowed, listening and answered by WSL.'
+    }
+
+    It 'exits 9 when the server is on a Public network that the Domain/Private rules do not cover' {
+        Write-SimState 'network.json' @{ category = 'Public'; listening = @(); answering = @(80, 443); blocked = @() }
+        $result = Invoke-Update -Parameters @{ Status = $true }
+        $result.ExitCode | Should -Be 9
+        $rows = @($result.Output | Where-Object { $_ -isnot [string] })
+        $rows[0].Firewall | Should -Be 'inactive: the network is Public, the rule is for Domain, Private'
+    }
+
+    It 'exits 9 when nothing listens on a port, or WSL does not answer' {
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80); blocked = @('0.0.0.0/80') }
+        $result = Invoke-Update -Parameters @{ Status = $true }
+        $result.ExitCode | Should -Be 9
+        $rows = @($result.Output | Where-Object { $_ -isnot [string] })
+        $rows[0].Listening | Should -BeFalse
+        $rows[1].WslAnswers | Should -BeFalse
+        $result.Output[-1] | Should -Match '^2 of 2 port\(s\) have a problem'
+    }
+
+    It 'shows a stale rule after WSL moved' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.9.9' } }
+        $result = Invoke-Update -Parameters @{ Status = $true }
+        $result.ExitCode | Should -Be 9
+        @($result.Output | Where-Object { $_ -isnot [string] })[0].Rule | Should -Be 'stale (points at 172.28.241.140/80)'
+    }
+}
