@@ -112,6 +112,11 @@ function Get-SimCall {
     if (-not (Test-Path $path)) { return @() }
     return @(Get-Content $path | Where-Object { -not $Program -or $_ -like "$Program *" })
 }
+function Get-SimNetshCommand {
+    <# Every portproxy command netsh ran, alone or from a `netsh -f` script: 'interface portproxy set v4tov4 ...'. #>
+    return @(Get-SimCall | Where-Object { $_ -like 'netsh interface *' -or $_ -like 'netsh> *' } | ForEach-Object { $_ -replace '^netsh>? ', '' })
+}
+
 function Add-SimCall {
     param([string] $Line)
     Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "cmdlet $Line"

@@ -223,7 +223,12 @@ Describe 'Update-WslPortProxy.ps1' {
             $rules['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
             $rules['0.0.0.0/443'] | Should -Be '172.28.1.1/443'
             $rules['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
-            Get-UpdateLog | Should -Match '\[ERROR\] Failed \(exit code 5\): netsh interface portproxy set v4tov4 listenaddress=0\.0\.0\.0 listenport=443 connectaddress=172\.28\.241\.140 connectport=443 protocol=tcp failed \(exit 1\): The requested operation requires elevation \(Run as administrator\)\.'
+            Get-UpdateLog | Should -Match '\[ERROR\] Failed \(exit code 5\): netsh -f with 3 portproxy commands failed \(exit 1\): The requested operation requires elevation \(Run as administrator\)\.'
+            Get-SimNetshCommand | Should -Be @(
+                'interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=80 connectaddress=172.28.241.140 connectport=80 protocol=tcp',
+                'interface portproxy set v4tov4 listenaddress=0.0.0.0 listenport=443 connectaddress=172.28.241.140 connectport=443 protocol=tcp')
+            Get-UpdateLog | Should -Match 'Added portproxy 0\.0\.0\.0/80 -> 172\.28\.241\.140/80\.'
+            (Get-Content -Raw (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json') | ConvertFrom-Json).portProxy.PSObject.Properties.Name | Should -Be @('0.0.0.0/80')
         }
     }
 

@@ -59,7 +59,8 @@ Describe 'Update-WslPortProxy.ps1 -Watch' {
         $seconds = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.250.9/80' -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.250.9/443' } -Because 'the rules point at the new IP'
 
         $seconds | Should -BeLessThan 5
-        Get-SimCall -Program 'netsh' | ForEach-Object { ($_ -split ' ')[3] } | Should -Be @('set', 'set')
+        Get-SimNetshCommand | ForEach-Object { ($_ -split ' ')[2] } | Should -Be @('set', 'set')
+        @(Get-SimCall -Program 'netsh') | Should -HaveCount 1   # one netsh process for both rules
         $null = Wait-Until { (Get-KeepAliveCount) -eq 1 } -Because 'a new keep-alive'
         Get-UpdateLog | Should -Match 'Reconciling: WSL stopped or restarted \(the keep-alive process ended\)\.'
         Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty   # still watching
@@ -121,7 +122,7 @@ Describe 'Two runs at the same time' {
         Wait-SimScript -Handle $one | Should -Be 0
         Wait-SimScript -Handle $two | Should -Be 0
 
-        @(Get-SimCall -Program 'netsh') | Should -HaveCount 2
+        @(Get-SimNetshCommand) | Should -HaveCount 2   # each of the two rules written once
         (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
         (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
     }

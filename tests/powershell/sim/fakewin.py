@@ -113,6 +113,23 @@ def restart_wsl(sim: Sim, name: str, ip: str) -> None:
 
 def netsh(sim: Sim, args: list[str]) -> int:
     sim.log("netsh " + " ".join(args))
+    if len(args) == 2 and args[0].lower() == "-f":
+        return netsh_script(sim, Path(args[1]))
+    return netsh_command(sim, args)
+
+
+def netsh_script(sim: Sim, script: Path) -> int:
+    """``netsh -f FILE``: runs the commands in order and stops at the first that fails."""
+    for line in script.read_text(encoding="ascii").splitlines():
+        if line.strip():
+            sim.log("netsh> " + line.strip())
+            code = netsh_command(sim, line.split())
+            if code != 0:
+                return code
+    return 0
+
+
+def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per netsh outcome)
     if [a.lower() for a in args[:2]] != ["interface", "portproxy"] or len(args) < 4:
         print("The following command was not found: " + " ".join(args))
         return 1

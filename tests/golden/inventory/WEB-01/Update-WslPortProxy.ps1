@@ -534,6 +534,37 @@ function Invoke-PortProxyCommand {
     }
 }
 
+function Invoke-PortProxyBatch {
+    <#
+        Runs portproxy commands: one netsh call for one command, one `netsh -f` script for
+        several (a process per rule would make a hundred rules take seconds). The script lives
+        in the install folder, which only administrators can write. Callers re-read the
+        registry afterwards: that, not netsh's word, decides what was applied.
+    #>
+    param([Parameter(Mandatory)] [object[]] $Commands)
+    if ($Commands.Count -eq 1) {
+        Invoke-PortProxyCommand -ArgumentList $Commands[0].Words
+        return
+    }
+    if (-not (Test-Path -LiteralPath $script:InstallDirectory -PathType Container)) {
+        New-Item -Path $script:InstallDirectory -ItemType Directory -Force | Out-Null
+    }
+    $batch = Join-Path -Path $script:InstallDirectory -ChildPath 'netsh-commands.txt'
+    $lines = foreach ($command in $Commands) {
+        'interface portproxy ' + ($command.Words -join ' ')
+    }
+    Set-Content -LiteralPath $batch -Value $lines -Encoding Ascii
+    try {
+        $result = Invoke-NativeCommand -FilePath (Get-SystemProgram -Name 'netsh.exe') -ArgumentList @('-f', $batch)
+    }
+    finally {
+        Remove-Item -LiteralPath $batch -Force -ErrorAction SilentlyContinue
+    }
+    if ($result.ExitCode -ne 0) {
+        throw (New-Failure -ExitCode 5 -Message "netsh -f with $($Commands.Count) portproxy commands failed (exit $($result.ExitCode)): $(($result.Output -join ' ').Trim())")
+    }
+}
+
 function Sync-PortProxyRule {
     <# Adds missing rules and rewrites changed ones in place; returns how many it wrote. #>
     [CmdletBinding(SupportsShouldProcess)]
@@ -542,17 +573,14 @@ function Sync-PortProxyRule {
         [Parameter(Mandatory)] [hashtable] $Current,
         [Parameter(Mandatory)] [hashtable] $Managed
     )
-    $written = 0
+    $commands = @()
     foreach ($rule in $PortProxyRules) {
         $key = '{0}/{1}' -f $rule.ListenAddress, $rule.ListenPort
         $target = '{0}/{1}' -f $Address, $rule.ConnectPort
-        $listen = @("listenaddress=$($rule.ListenAddress)", "listenport=$($rule.ListenPort)")
-        $connect = @("connectaddress=$Address", "connectport=$($rule.ConnectPort)", 'protocol=tcp')
+        $words = @('v4tov4', "listenaddress=$($rule.ListenAddress)", "listenport=$($rule.ListenPort)", "connectaddress=$Address", "connectport=$($rule.ConnectPort)", 'protocol=tcp')
         if (-not $Current.ContainsKey($key)) {
             if ($PSCmdlet.ShouldProcess("portproxy $key", "Add, forwarding to $target")) {
-                Invoke-PortProxyCommand -ArgumentList (@('add', 'v4tov4') + $listen + $connect)
-                Write-Log -Message "Added portproxy $key -> $target."
-                $written++
+                $commands += [pscustomobject]@{ Key = $key; Target = $target; Words = @('add') + $words; Done = "Added portproxy $key -> $target." }
             }
         }
         elseif ($Current[$key] -ne $target) {
@@ -560,12 +588,29 @@ function Sync-PortProxyRule {
                 Write-Log -Level WARN -Message "Taking over portproxy $key, which pointed at $($Current[$key]) and was not created by this tool."
             }
             if ($PSCmdlet.ShouldProcess("portproxy $key", "Rewrite in place from $($Current[$key]) to $target")) {
-                Invoke-PortProxyCommand -ArgumentList (@('set', 'v4tov4') + $listen + $connect)
-                Write-Log -Message "Rewrote portproxy $key -> $target (was $($Current[$key]))."
+                $commands += [pscustomobject]@{ Key = $key; Target = $target; Words = @('set') + $words; Done = "Rewrote portproxy $key -> $target (was $($Current[$key]))." }
+            }
+        }
+        else {
+            $Managed[$key] = $target
+        }
+    }
+    if ($commands.Count -eq 0) {
+        return 0
+    }
+    $written = 0
+    try {
+        Invoke-PortProxyBatch -Commands $commands
+    }
+    finally {
+        $now = Get-PortProxyRule
+        foreach ($command in $commands) {
+            if ($now[$command.Key] -eq $command.Target) {
+                $Managed[$command.Key] = $command.Target
+                Write-Log -Message $command.Done
                 $written++
             }
         }
-        $Managed[$key] = $target
     }
     return $written
 }
@@ -578,24 +623,39 @@ function Remove-StalePortProxyRule {
         [Parameter(Mandatory)] [hashtable] $Current,
         [Parameter(Mandatory)] [hashtable] $Managed
     )
-    $removed = 0
+    $commands = @()
     foreach ($key in @($Managed.Keys | Sort-Object)) {
         if ($Wanted -contains $key) {
             continue
         }
         if ($Current.ContainsKey($key) -and $Current[$key] -ne $Managed[$key]) {
             Write-Log -Level WARN -Message "Leaving portproxy $key alone: it points at $($Current[$key]), not at $($Managed[$key]) as this tool wrote it, so it is not ours."
+            $Managed.Remove($key)
         }
-        elseif ($Current.ContainsKey($key)) {
+        elseif (-not $Current.ContainsKey($key)) {
+            $Managed.Remove($key)
+        }
+        elseif ($PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
             $parts = $key.Split('/')
-            if (-not $PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
-                continue
-            }
-            Invoke-PortProxyCommand -ArgumentList @('delete', 'v4tov4', "listenaddress=$($parts[0])", "listenport=$($parts[1])")
-            Write-Log -Message "Deleted portproxy $key (was $($Current[$key]))."
-            $removed++
+            $commands += [pscustomobject]@{ Key = $key; Words = @('delete', 'v4tov4', "listenaddress=$($parts[0])", "listenport=$($parts[1])"); Done = "Deleted portproxy $key (was $($Current[$key]))." }
         }
-        $Managed.Remove($key)
+    }
+    if ($commands.Count -eq 0) {
+        return 0
+    }
+    $removed = 0
+    try {
+        Invoke-PortProxyBatch -Commands $commands
+    }
+    finally {
+        $now = Get-PortProxyRule
+        foreach ($command in $commands) {
+            if (-not $now.ContainsKey($command.Key)) {
+                $Managed.Remove($command.Key)
+                Write-Log -Message $command.Done
+                $removed++
+            }
+        }
     }
     return $removed
 }
