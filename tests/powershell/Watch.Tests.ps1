@@ -105,7 +105,7 @@ Describe 'Update-WslPortProxy.ps1 -Watch' {
         $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.7.7/80' -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.7.7/443' } -Because 'the rules follow the restart'
 
         (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
-        Get-UpdateLog | Should -Match 'Reconciling: WSL changed its address to 172\.28\.7\.7 during the reconcile\.'
+        Get-UpdateLog | Should -Match 'Reconciling: (WSL changed its address to 172\.28\.7\.7 during the reconcile|WSL stopped or restarted \(the keep-alive process ended\))\.'
         Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
     }
 }
