@@ -129,7 +129,7 @@ def netsh_script(sim: Sim, script: Path) -> int:
     return 0
 
 
-def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per netsh outcome)
+def netsh_command(sim: Sim, args: list[str]) -> int:
     if [a.lower() for a in args[:2]] != ["interface", "portproxy"] or len(args) < 4:
         print("The following command was not found: " + " ".join(args))
         return 1
