@@ -565,6 +565,42 @@ function Invoke-PortProxyBatch {
     }
 }
 
+function Invoke-PortProxyChange {
+    <#
+        Applies commands (Target: the rule's new value, or $null to delete it), then reads the
+        registry: only what is really there counts, is recorded in Managed and is logged, even
+        when netsh failed half-way. Returns how many commands took effect.
+    #>
+    param(
+        [AllowEmptyCollection()] [object[]] $Commands = @(),
+        [Parameter(Mandatory)] [hashtable] $Managed
+    )
+    if ($Commands.Count -eq 0) {
+        return 0
+    }
+    $applied = 0
+    try {
+        Invoke-PortProxyBatch -Commands $Commands
+    }
+    finally {
+        $now = Get-PortProxyRule
+        foreach ($command in $Commands) {
+            if ($null -ne $command.Target -and $now[$command.Key] -eq $command.Target) {
+                $Managed[$command.Key] = $command.Target
+            }
+            elseif ($null -eq $command.Target -and -not $now.ContainsKey($command.Key)) {
+                $Managed.Remove($command.Key)
+            }
+            else {
+                continue
+            }
+            Write-Log -Message $command.Done
+            $applied++
+        }
+    }
+    return $applied
+}
+
 function Sync-PortProxyRule {
     <# Adds missing rules and rewrites changed ones in place; returns how many it wrote. #>
     [CmdletBinding(SupportsShouldProcess)]
@@ -595,24 +631,7 @@ function Sync-PortProxyRule {
             $Managed[$key] = $target
         }
     }
-    if ($commands.Count -eq 0) {
-        return 0
-    }
-    $written = 0
-    try {
-        Invoke-PortProxyBatch -Commands $commands
-    }
-    finally {
-        $now = Get-PortProxyRule
-        foreach ($command in $commands) {
-            if ($now[$command.Key] -eq $command.Target) {
-                $Managed[$command.Key] = $command.Target
-                Write-Log -Message $command.Done
-                $written++
-            }
-        }
-    }
-    return $written
+    return Invoke-PortProxyChange -Commands $commands -Managed $Managed
 }
 
 function Remove-StalePortProxyRule {
@@ -637,27 +656,10 @@ function Remove-StalePortProxyRule {
         }
         elseif ($PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
             $parts = $key.Split('/')
-            $commands += [pscustomobject]@{ Key = $key; Words = @('delete', 'v4tov4', "listenaddress=$($parts[0])", "listenport=$($parts[1])"); Done = "Deleted portproxy $key (was $($Current[$key]))." }
+            $commands += [pscustomobject]@{ Key = $key; Target = $null; Words = @('delete', 'v4tov4', "listenaddress=$($parts[0])", "listenport=$($parts[1])"); Done = "Deleted portproxy $key (was $($Current[$key]))." }
         }
     }
-    if ($commands.Count -eq 0) {
-        return 0
-    }
-    $removed = 0
-    try {
-        Invoke-PortProxyBatch -Commands $commands
-    }
-    finally {
-        $now = Get-PortProxyRule
-        foreach ($command in $commands) {
-            if (-not $now.ContainsKey($command.Key)) {
-                $Managed.Remove($command.Key)
-                Write-Log -Message $command.Done
-                $removed++
-            }
-        }
-    }
-    return $removed
+    return Invoke-PortProxyChange -Commands $commands -Managed $Managed
 }
 
 function Test-PortProxyRule {
