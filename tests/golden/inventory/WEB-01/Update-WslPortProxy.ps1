@@ -1153,7 +1153,14 @@ try {
     }
     else {
         if ($Remove) {
-            Stop-KeepAlive -WslPath (Find-Program -Name 'wsl.exe' -Candidates @())
+            $wslPath = Find-Program -Name 'wsl.exe' -Candidates @()
+            try {
+                $wslPath = Find-WslProgram
+            }
+            catch {
+                Write-Log -Message "No wsl.exe, so no keep-alive to stop: $($_.Exception.Message)"
+            }
+            Stop-KeepAlive -WslPath $wslPath
         }
         $summary = Invoke-LockedUpdate
         Write-Log -Message $summary
