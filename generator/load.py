@@ -19,8 +19,8 @@ from .errors import PortProxyError, Problem
 Path_ = tuple[str | int, ...]
 
 
-class _InventoryLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 base-60 integers (``80:22`` must stay a string)."""
+class _InventoryLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader (libyaml's when present) without YAML 1.1 base-60 integers (``80:22`` stays text)."""
 
 
 _InventoryLoader.yaml_implicit_resolvers = {

@@ -7,6 +7,7 @@ through ``ps_comment`` and README text only through ``one_line``.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,9 @@ def human_duration(seconds: Any) -> str:
     return " ".join(parts) or "0 seconds"
 
 
+@functools.lru_cache(maxsize=1)
 def make_environment() -> jinja2.Environment:
+    """The one environment (cached: compiling the templates once per process is enough)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,

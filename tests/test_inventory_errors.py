@@ -185,7 +185,7 @@ def test_all_errors_are_reported_in_one_run(write_inventory: Write) -> None:
         ("servers: []\n", "servers (line 1): must be a non-empty list of servers"),
         ("- a\n- b\n", "(top level): must be a mapping of keys (defaults, servers), got ['a', 'b']"),
         ("servers:\n  - name: WEB-01\n    ports: [80\n",
-         "(top level) (line 4): YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+         "(top level) (line 4): YAML syntax error: did not find expected ',' or ']'"),
         ("servers:\n  - name: A\n    name: B\n    ports: [80]\n",
          "servers[0] (line 3): duplicate key 'name'"),
     ],
