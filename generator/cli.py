@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 invalid inventory, 2 usage, 3 ``--check`` found changes, 4 c
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from .errors import (
     EXIT_WRITE,
     PortProxyError,
 )
+from .json_schema import SCHEMA_FILE, inventory_schema
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("file", nargs="?", default="inventory.yaml", type=Path,
                       help="where to write it (default: inventory.yaml)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    commands.add_parser("schema", help="print the JSON Schema of the inventory (for editors)")
     check = commands.add_parser("validate", help="check an inventory; write nothing")
     check.add_argument("file", type=Path)
     gen = commands.add_parser("generate", help="write one bundle per server")
@@ -60,15 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _init(args: argparse.Namespace) -> int:
     path: Path = args.file
-    if path.exists() and not args.force:
-        raise PortProxyError.single(str(path), "init", "the file exists; use --force to "
-                                    "overwrite it", EXIT_USAGE)
+    schema_path = path.parent / SCHEMA_FILE
+    for target in (path, schema_path):
+        if target.exists() and not args.force:
+            raise PortProxyError.single(str(target), "init", "the file exists; use --force to "
+                                        "overwrite it", EXIT_USAGE)
     try:
         path.write_text(api.example_inventory(), encoding="utf-8")
+        schema_path.write_text(_schema_text(), encoding="utf-8")
     except OSError as exc:
-        raise PortProxyError.single(str(path), "init", f"cannot write: {exc.strerror}",
-                                    EXIT_WRITE) from exc
-    print(f"wrote {path}; edit it, then run: wsl-portproxy generate {path}")
+        raise PortProxyError.single(str(exc.filename or path), "init",
+                                    f"cannot write: {exc.strerror}", EXIT_WRITE) from exc
+    print(f"wrote {path} and {schema_path} (for editors); edit the inventory, then run: "
+          f"wsl-portproxy generate {path}")
+    return EXIT_OK
+
+
+def _schema_text() -> str:
+    return json.dumps(inventory_schema(), indent=2) + "\n"
+
+
+def _schema(args: argparse.Namespace) -> int:
+    del args
+    sys.stdout.write(_schema_text())
     return EXIT_OK
 
 
@@ -97,7 +114,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"init": _init, "validate": _validate, "generate": _generate}
+    handlers = {"init": _init, "schema": _schema, "validate": _validate, "generate": _generate}
     try:
         return handlers[args.command](args)
     except PortProxyError as exc:

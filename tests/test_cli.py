@@ -147,6 +147,10 @@ def test_init_writes_the_example_and_refuses_to_overwrite(
     target = tmp_path / "inventory.yaml"
     assert main(["init", str(target)]) == 0
     assert target.read_text(encoding="utf-8") == (EXAMPLES / "inventory.yaml").read_text("utf-8")
+    assert target.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=./wsl-portproxy.schema.json\n")
+    assert (tmp_path / "wsl-portproxy.schema.json").read_text("utf-8") == (
+        EXAMPLES / "wsl-portproxy.schema.json").read_text("utf-8")
     assert main(["validate", str(target)]) == 0
     capsys.readouterr()
     assert main(["init", str(target)]) == 2
