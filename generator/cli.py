@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, api
+from . import __version__
 from .errors import (
     EXIT_CHANGES,
     EXIT_INTERNAL,
@@ -24,7 +24,6 @@ from .errors import (
     EXIT_WRITE,
     PortProxyError,
 )
-from .json_schema import SCHEMA_FILE, inventory_schema
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from . import api  # imported when needed: --version and usage errors stay fast
+    from .json_schema import SCHEMA_FILE
+
     path: Path = args.file
     schema_path = path.parent / SCHEMA_FILE
     for target in (path, schema_path):
@@ -80,6 +82,8 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _schema_text() -> str:
+    from .json_schema import inventory_schema
+
     return json.dumps(inventory_schema(), indent=2) + "\n"
 
 
@@ -90,6 +94,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from . import api
+
     inventory = api.load_inventory(args.file)
     rules = sum(s.rule_count for s in inventory.servers)
     print(f"{args.file}: valid ({len(inventory.servers)} server(s), {rules} portproxy rule(s))")
@@ -97,6 +103,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from . import api
+
     result = api.generate(args.file, args.output, args.server, args.check, args.force)
     if args.check:
         for path in result.changed:
