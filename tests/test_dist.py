@@ -1,0 +1,64 @@
+"""python -m build makes a wheel and an sdist; the wheel, installed into a fresh venv from the
+wheelhouse, generates the golden output for examples/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES, GOLDEN, REPO
+
+WHEELHOUSE = Path(os.environ.get("WSLPP_WHEELHOUSE", REPO.parent / "shared" / "wheelhouse"))
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not WHEELHOUSE.is_dir():
+        pytest.fail(f"wheelhouse not found at {WHEELHOUSE} (set WSLPP_WHEELHOUSE)")
+    out = tmp_path_factory.mktemp("dist")
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE)}
+    run = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
+                         capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+    return out
+
+
+def test_the_sdist_holds_the_package_templates_and_tests(dists: Path) -> None:
+    (sdist,) = dists.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {"generator/cli.py", "templates/Update-WslPortProxy.ps1.j2", "pyproject.toml",
+            "README.md"} <= names
+
+
+def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
+        dists: Path, tmp_path: Path) -> None:
+    (wheel,) = dists.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert "wsl_portproxy/templates/Update-WslPortProxy.ps1.j2" in archive.namelist()
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("PYTHONPATH", None)
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)],
+                             capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert install.returncode == 0, install.stderr
+    out = tmp_path / "out"
+    generate = subprocess.run(
+        [str(environment / "bin" / "wsl-portproxy"), "generate",
+         str(EXAMPLES / "inventory.yaml"), "-o", str(out)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert generate.returncode == 0, generate.stderr
+    golden = GOLDEN / "inventory"
+    expected = {str(p.relative_to(golden)): p.read_bytes() for p in golden.rglob("*") if p.is_file()}
+    actual = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert actual == expected
