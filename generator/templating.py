@@ -14,8 +14,10 @@ from typing import Any
 
 import jinja2
 
-# Characters PowerShell treats as a single quote inside a single-quoted string.
+# Characters PowerShell treats as a single quote inside a single-quoted string: each is doubled.
 _PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+_DOUBLE_QUOTES = str.maketrans({quote: quote * 2 for quote in _PS_SINGLE_QUOTES})
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\n\u2028\u2029\x85\x0b\x0c", " "))
 
 
 def templates_dir() -> Path:
@@ -36,9 +38,7 @@ def ps_str(value: Any) -> str:
         raise TypeError(f"ps_str expects text, got {type(value).__name__}")
     if "\x00" in value:
         raise ValueError("NUL cannot appear in a PowerShell string")
-    for quote in _PS_SINGLE_QUOTES:
-        value = value.replace(quote, quote * 2)
-    return f"'{value}'"
+    return f"'{value.translate(_DOUBLE_QUOTES)}'"
 
 
 def ps_int(value: Any) -> str:
@@ -60,10 +60,7 @@ def ps_list(values: Any) -> str:
 
 def one_line(value: Any) -> str:
     """Text for a README line: line breaks become spaces."""
-    text = str(value)
-    for bad in ("\r", "\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"):
-        text = text.replace(bad, " ")
-    return text
+    return str(value).translate(_LINE_BREAKS)
 
 
 def ps_comment(value: Any) -> str:
@@ -101,6 +98,7 @@ def make_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a run: no stat per render
         trim_blocks=True,
         lstrip_blocks=True,
     )
