@@ -16,17 +16,36 @@ Set-StrictMode -Version Latest
 $global:WslppSim = $null
 $global:WslppPortProxyKeyPath = 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
 
+$script:OnWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
+
+function ConvertTo-SimHashtable {
+    <# ConvertFrom-Json's objects as hashtables and arrays (Windows PowerShell 5.1 has no -AsHashtable). #>
+    param($Data)
+    if ($Data -is [System.Management.Automation.PSCustomObject]) {
+        $table = @{}
+        foreach ($property in $Data.PSObject.Properties) { $table[$property.Name] = ConvertTo-SimHashtable $property.Value }
+        return $table
+    }
+    if ($Data -is [System.Collections.IList]) { return , @($Data | ForEach-Object { ConvertTo-SimHashtable $_ }) }
+    return $Data
+}
+
 function Read-SimState {
     param([Parameter(Mandatory)] [string] $Name, $Default = $null)
     $path = Join-Path $global:WslppSim.State $Name
     if (-not (Test-Path -LiteralPath $path)) { return $Default }
-    return Get-Content -LiteralPath $path -Raw | ConvertFrom-Json -AsHashtable
+    return ConvertTo-SimHashtable (Get-Content -LiteralPath $path -Raw | ConvertFrom-Json)
+}
+
+function Write-SimText {
+    <# UTF-8 without BOM in both PowerShell editions. #>
+    param([string] $Path, [string] $Text)
+    [System.IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding $false))
 }
 
 function Write-SimState {
     param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [AllowNull()] $Data)
-    $path = Join-Path $global:WslppSim.State $Name
-    ConvertTo-Json -InputObject $Data -Depth 10 | Set-Content -LiteralPath $path -Encoding utf8NoBOM
+    Write-SimText -Path (Join-Path $global:WslppSim.State $Name) -Text (ConvertTo-Json -InputObject $Data -Depth 10)
 }
 
 function New-SimulatedWindows {
@@ -69,6 +88,7 @@ function New-SimulatedWindows {
     $environment = @{
         ProgramData = $sim.ProgramData; ProgramFiles = $sim.ProgramFiles; SystemRoot = $sim.SystemRoot
         COMPUTERNAME = $ComputerName; USERDOMAIN = 'CORP'; USERNAME = 'svc-podman'; WSL_UTF8 = $null
+        WSLPP_SIM_STATE = $sim.State
     }
     foreach ($name in $environment.Keys) {
         $sim.SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name)
@@ -78,8 +98,14 @@ function New-SimulatedWindows {
 }
 
 function Install-SimProgram {
+    <# POSIX: a shell wrapper around fakewin.py. Windows: a copy of fakewin.exe (WSLPP_FAKE_EXE, built by the workflow). #>
     param([string] $Program, [string] $Path, [string] $Fake)
     New-Item -ItemType Directory -Path (Split-Path $Path) -Force | Out-Null
+    if ($script:OnWindows) {
+        if (-not $env:WSLPP_FAKE_EXE) { throw 'On Windows, set WSLPP_FAKE_EXE to fakewin.exe (PyInstaller --onefile tests/powershell/sim/fakewin.py).' }
+        Copy-Item -LiteralPath $env:WSLPP_FAKE_EXE -Destination $Path
+        return
+    }
     $state = $global:WslppSim.State
     $python = $env:WSLPP_PYTHON
     if (-not $python) { $python = 'python3' }
@@ -498,7 +524,7 @@ function New-TestBundle {
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("bundle-" + [guid]::NewGuid().ToString('n'))
     New-Item -ItemType Directory -Path $folder | Out-Null
     $file = Join-Path $folder $FileName
-    Set-Content -LiteralPath $file -Value $Inventory -Encoding utf8NoBOM
+    Write-SimText -Path $file -Text $Inventory
     $python = $env:WSLPP_PYTHON
     if (-not $python) { $python = 'python3' }
     $output = & $python -m wsl_portproxy generate $file -o (Join-Path $folder 'dist') 2>&1

@@ -158,7 +158,7 @@ Describe 'Update-WslPortProxy.ps1' {
             Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.241.140/80'; '0.0.0.0/3389' = '10.0.0.5/3389' })
             $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-3389' -DisplayName 'RDP' -Group 'Remote Desktop' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 3389 -Profile Domain -Enabled True
             $statePath = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json'
-            $state = Get-Content -LiteralPath $statePath -Raw | ConvertFrom-Json -AsHashtable
+            $state = ConvertTo-SimHashtable (Get-Content -LiteralPath $statePath -Raw | ConvertFrom-Json)
             $state.portProxy['0.0.0.0/3389'] = '172.28.241.140/3389'
             $state.firewall += 'WslPortProxy-TCP-0.0.0.0-3389'
             $state | ConvertTo-Json | Set-Content -LiteralPath $statePath

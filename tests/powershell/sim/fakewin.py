@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Fake Windows programs for the Pester suite: wsl.exe, netsh.exe, podman.exe, whoami.exe, icacls.exe.
 
-Usage: fakewin.py STATE_DIR PROGRAM [ARGS...]. Each program reads and writes JSON files in
+Usage: fakewin.py STATE_DIR PROGRAM [ARGS...]; or, on Windows, a copy of this script frozen
+into an .exe and named after the program (wsl.exe, ...), with STATE_DIR in WSLPP_SIM_STATE.
+Each program reads and writes JSON files in
 STATE_DIR, so tests can set the scene and inspect the result, and appends one line per call
 to STATE_DIR/calls.log. Behaviour follows the real programs where the generated scripts
 depend on it (exit codes, the locale-independent parts of messages).
@@ -215,7 +217,11 @@ PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "ica
 
 
 def main() -> int:
-    state, program, args = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    name = Path(sys.argv[0]).stem.lower()
+    if name in PROGRAMS:  # a copy named wsl.exe, netsh.exe, ... (Windows): state from the env
+        state, program, args = Path(os.environ["WSLPP_SIM_STATE"]), name, sys.argv[1:]
+    else:  # fakewin.py STATE PROGRAM ARGS... (the POSIX wrappers)
+        state, program, args = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
     if program == "restart-wsl":  # used by the tests and the benchmark, not a Windows program
         restart_wsl(Sim(state), args[0], args[1])
         return 0
