@@ -28,14 +28,21 @@ def changed_files(bundles: Bundles, out: Path) -> list[Path]:
     return changed
 
 
+def refuse_escapes(bundles: Bundles, out: Path) -> None:
+    """Every server folder must be a direct child of ``out`` (names are validated; this is
+    the last line of defence, and --force does not lift it)."""
+    escapes = [Problem("output", f"{out / name} is not inside {out}") for name in sorted(bundles)
+               if (out / name).resolve().parent != out.resolve()]
+    if escapes:
+        raise PortProxyError(str(out), escapes, EXIT_WRITE)
+
+
 def refuse_foreign_folders(bundles: Bundles, out: Path) -> None:
     """Refuse to replace a server folder that is not an unchanged bundle of ours."""
     problems = []
     for name in sorted(bundles):
         folder = out / name
-        if folder.resolve().parent != out.resolve():
-            problems.append(Problem("output", f"{folder} is not inside {out}"))
-        elif folder.is_dir() or folder.exists():
+        if folder.exists() or folder.is_symlink():
             reason = foreign_reason(folder) if folder.is_dir() else "it is not a folder"
             if reason:
                 problems.append(Problem("output", f"will not replace {folder}: {reason}; "
@@ -50,6 +57,7 @@ def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path
     Without ``force``, a folder that wsl-portproxy did not generate, or that was changed
     since, is refused (PortProxyError, exit 5) and nothing is written.
     """
+    refuse_escapes(bundles, out)
     if not force:
         refuse_foreign_folders(bundles, out)
     try:

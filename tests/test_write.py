@@ -36,7 +36,10 @@ def test_a_failure_while_swapping_in_restores_every_old_folder(
 
 def test_a_bundle_name_can_never_leave_the_output_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with pytest.raises(PortProxyError) as info:
-        write_bundles({"../escaped": {"f.txt": b"x"}}, out)
-    assert info.value.lines() == [f"error: {out}: output: {out / '../escaped'} is not inside {out}"]
+    for force in (False, True):
+        with pytest.raises(PortProxyError) as info:
+            write_bundles({"../escaped": {"f.txt": b"x"}}, out, force=force)
+        assert info.value.exit_code == 4
+        assert info.value.lines() == [
+            f"error: {out}: output: {out / '../escaped'} is not inside {out}"]
     assert not (tmp_path / "escaped").exists()
