@@ -1069,7 +1069,6 @@ function Invoke-Update {
     try {
         if (-not $Remove) {
             $wsl = Find-WslProgram
-            $env:WSL_UTF8 = '1'
             if ($StartPodmanMachine) {
                 Start-PodmanMachine
             }
@@ -1132,6 +1131,7 @@ function Save-RunResult {
 }
 
 $exitCode = 0
+$env:WSL_UTF8 = '1'   # wsl.exe's own messages in UTF-8, not UTF-16
 try {
     $InstallDirectory = Get-InstallDirectory
     Initialize-Log
