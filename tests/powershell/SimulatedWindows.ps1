@@ -138,6 +138,13 @@ function Get-SimCall {
     if (-not (Test-Path $path)) { return @() }
     return @(Get-Content $path | Where-Object { -not $Program -or $_ -like "$Program *" })
 }
+function Get-UpdateLog {
+    <# The installed script's log file (default install_dir), or '' when there is none yet. #>
+    $path = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
+    if (-not (Test-Path $path)) { return '' }
+    return Get-Content -LiteralPath $path -Raw
+}
+
 function Get-SimNetshCommand {
     <# Every portproxy command netsh ran, alone or from a `netsh -f` script: 'interface portproxy set v4tov4 ...'. #>
     return @(Get-SimCall | Where-Object { $_ -like 'netsh interface *' -or $_ -like 'netsh> *' } | ForEach-Object { $_ -replace '^netsh>? ', '' })

@@ -35,11 +35,6 @@ servers:
         return $LASTEXITCODE
     }
 
-    function Get-UpdateLog {
-        $path = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
-        if (-not (Test-Path $path)) { return '' }
-        return Get-Content -LiteralPath $path -Raw
-    }
 }
 
 Describe 'Update-WslPortProxy.ps1' {

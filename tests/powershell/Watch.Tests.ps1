@@ -30,12 +30,6 @@ servers:
         return $watch.Elapsed.TotalSeconds
     }
 
-    function Get-UpdateLog {
-        $path = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
-        if (-not (Test-Path $path)) { return '' }
-        return Get-Content -LiteralPath $path -Raw
-    }
-
     function Invoke-Update {
         param([string] $Path = $script:Update, [hashtable] $Parameters = @{})
         $global:LASTEXITCODE = 0
