@@ -63,9 +63,8 @@ def server_context(server: Server, source: str) -> dict[str, Any]:
 
 def encode(text: str, encoding: str) -> bytes:
     """CRLF line ends, then the file's encoding with its byte-order mark."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    text = text.replace("\n", "\r\n")
+    if text.count("\n") != text.count("\r\n"):  # templates render CRLF; values hold no breaks
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     if encoding == "utf-16":
         return b"\xff\xfe" + text.encode("utf-16-le")
     return text.encode(encoding)

@@ -98,6 +98,7 @@ def make_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
         keep_trailing_newline=True,
+        newline_sequence="\r\n",  # every generated file uses CRLF
         auto_reload=False,  # templates do not change during a run: no stat per render
         trim_blocks=True,
         lstrip_blocks=True,
