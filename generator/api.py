@@ -12,7 +12,7 @@ from .model import Inventory
 from .render import render_inventory
 from .templating import templates_dir
 from .validate import validate
-from .write import changed_files, write_bundles
+from .write import bundle_paths, changed_files, write_bundles
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ def generate(path: Path, out: Path, servers: Sequence[str] = (), check: bool = F
     bundles = render_inventory(inventory)
     changed = tuple(changed_files(bundles, out))
     if check:
-        files = tuple(out / n / f for n in sorted(bundles) for f in sorted(bundles[n]))
-        return Result(files, changed)
+        return Result(tuple(bundle_paths(bundles, out)), changed)
     written = tuple(write_bundles(bundles, out, force)) if changed else ()
     return Result(written, changed)
 

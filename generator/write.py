@@ -13,6 +13,11 @@ from .manifest import foreign_reason
 Bundles = dict[str, dict[str, bytes]]
 
 
+def bundle_paths(bundles: Bundles, out: Path) -> list[Path]:
+    """Every file of the bundles, as it lands in ``out``, in a stable order."""
+    return [out / name / f for name in sorted(bundles) for f in sorted(bundles[name])]
+
+
 def changed_files(bundles: Bundles, out: Path) -> list[Path]:
     """Files that generating would create, change or remove, in a stable order."""
     changed: list[Path] = []
@@ -82,7 +87,7 @@ def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path
         raise PortProxyError.single(str(where), "output", f"cannot write: {exc.strerror}; "
                                     "nothing was changed", EXIT_WRITE) from exc
     shutil.rmtree(staging, ignore_errors=True)
-    return [out / name / f for name in sorted(bundles) for f in sorted(bundles[name])]
+    return bundle_paths(bundles, out)
 
 
 def _stage(folder: Path, files: dict[str, bytes]) -> None:
