@@ -227,6 +227,19 @@ Describe 'Update-WslPortProxy.ps1' {
         }
     }
 
+    Context 'Given netsh exits 0 without applying a rule' {
+        It 'exits with code 5, because the registry, not netsh, decides' {
+            Set-SimPortProxy (@{ '0.0.0.0/3389' = '10.0.0.5/3389' })
+            Write-SimState 'netsh-faults.json' @{ fail_write_numbers = @(); ignore_write_numbers = @(1); writes = 0 }
+
+            Invoke-Update | Should -Be 5
+
+            (Get-SimPortProxy)['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+            (Get-SimPortProxy).ContainsKey('0.0.0.0/80') | Should -BeFalse
+            Get-UpdateLog | Should -Match ([regex]::Escape('[ERROR] Failed (exit code 5): netsh reported success, but portproxy 0.0.0.0/80 is not forwarding to 172.28.241.140/80 in the registry.'))
+        }
+    }
+
     Context 'Given the IP Helper service is stopped' {
         It 'makes it automatic and starts it' {
             Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Stopped'; StartType = 'Manual' } }

@@ -94,6 +94,12 @@ function Get-EnvironmentFolder {
     return $value
 }
 
+function Get-System32Path {
+    <# %SystemRoot%\System32\<Name>: system programs are run from there, never from PATH (these scripts run elevated). #>
+    param([Parameter(Mandatory)] [string] $Name)
+    return Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'SystemRoot') -ChildPath 'System32') -ChildPath $Name
+}
+
 function Get-InstallDirectory {
     <# Where the task's script, state and logs live on this server. #>
     $parts = @((Get-EnvironmentFolder -Name 'ProgramData')) + @('WslPortProxy')
@@ -125,8 +131,7 @@ function Invoke-NativeCommand {
 
 function Test-Elevated {
     <# True when this process has an elevated (high or system integrity) token. #>
-    $whoami = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'SystemRoot') -ChildPath 'System32') -ChildPath 'whoami.exe'
-    $result = Invoke-NativeCommand -FilePath $whoami -ArgumentList @('/groups', '/fo', 'csv', '/nh')
+    $result = Invoke-NativeCommand -FilePath (Get-System32Path -Name 'whoami.exe') -ArgumentList @('/groups', '/fo', 'csv', '/nh')
     if ($result.ExitCode -ne 0) {
         throw (New-Failure -ExitCode 1 -Message "whoami.exe /groups failed (exit $($result.ExitCode)): $($result.Output -join ' ')")
     }
@@ -190,8 +195,7 @@ function Get-TaskPassword {
 function Invoke-Icacls {
     <# icacls.exe from System32; a non-zero exit is a failure. #>
     param([Parameter(Mandatory)] [string[]] $ArgumentList)
-    $icacls = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'SystemRoot') -ChildPath 'System32') -ChildPath 'icacls.exe'
-    $result = Invoke-NativeCommand -FilePath $icacls -ArgumentList $ArgumentList
+    $result = Invoke-NativeCommand -FilePath (Get-System32Path -Name 'icacls.exe') -ArgumentList $ArgumentList
     if ($result.ExitCode -ne 0) {
         throw (New-Failure -ExitCode 1 -Message "icacls.exe $($ArgumentList -join ' ') failed (exit $($result.ExitCode)): $($result.Output -join ' ')")
     }
