@@ -139,10 +139,14 @@ function Get-SimCall {
     return @(Get-Content $path | Where-Object { -not $Program -or $_ -like "$Program *" })
 }
 function Get-UpdateLog {
-    <# The installed script's log file (default install_dir), or '' when there is none yet. #>
-    $path = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
-    if (-not (Test-Path $path)) { return '' }
-    return Get-Content -LiteralPath $path -Raw
+    <# The installed script's whole log (default install_dir): rotated generations, oldest first, then the current file. #>
+    $logs = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs'
+    $names = @(4, 3, 2, 1 | ForEach-Object { "Update-WslPortProxy.$_.log" }) + 'Update-WslPortProxy.log'
+    $parts = foreach ($name in $names) {
+        $path = Join-Path $logs $name
+        if (Test-Path -LiteralPath $path) { Get-Content -LiteralPath $path -Raw }
+    }
+    return (@($parts) -join '')
 }
 
 function Get-SimNetshCommand {
