@@ -46,7 +46,9 @@ Describe 'Update-WslPortProxy.ps1 -Watch' {
 
     It 'reconciles, keeps WSL alive, and rewrites the rules in place as soon as WSL restarts with a new IP' {
         $watcher = Start-SimScript -Path $script:Update -Arguments '-Watch'
-        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.241.140/443' -and (Get-KeepAliveCount) -eq 1 } -Because 'the first reconcile and keep-alive'
+        # Idle means: keep-alive started and the address confirmed after it (the line that follows
+        # "Keep-alive started"); a restart before that is caught by the confirmation instead.
+        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/8443'] -eq '172.28.241.140/443' -and (Get-UpdateLog) -match 'Keep-alive started \(process \d+\)\.\r?\n[^\n]*WSL address \(eth0\): 172\.28\.241\.140' } -Because 'the first reconcile, keep-alive and confirmation'
         Clear-SimCall
 
         Restart-SimWsl -NewIp '172.28.250.9'
