@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 import xmlschema
 
+from wsl_portproxy import __version__
 from wsl_portproxy.api import load_inventory
-from wsl_portproxy.render import render_inventory, render_server
+from wsl_portproxy.render import render_inventory, render_server, static_files
 
 from .conftest import EXAMPLES, GOLDEN, REPO
 
@@ -28,22 +30,85 @@ def example_inventories() -> list[Path]:
     return sorted(EXAMPLES.glob("*.yaml"))
 
 
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.mark.parametrize("inventory", example_inventories(), ids=lambda p: p.stem)
 def test_examples_match_the_golden_files(inventory: Path) -> None:
     bundles = render_inventory(load_inventory(inventory))
     golden = GOLDEN / inventory.stem
-    expected_files = sorted(str(p.relative_to(golden)) for p in golden.rglob("*") if p.is_file())
-    actual_files = sorted(f"{server}/{name}" for server, files in bundles.items() for name in files)
-    if UPDATE:
-        for server, files in bundles.items():
-            (golden / server).mkdir(parents=True, exist_ok=True)
-            for name, data in files.items():
-                (golden / server / name).write_bytes(data)
-        return
-    assert actual_files == expected_files, "run with WSLPP_UPDATE_GOLDEN=1 to accept new output"
-    for server, files in bundles.items():
-        for name, data in files.items():
-            assert data == (golden / server / name).read_bytes(), f"{server}/{name} differs"
+    actual = {f"{server}/{name}": data for server, files in bundles.items() for name, data in files.items()}
+    expected = _tree(golden) if golden.is_dir() else {}
+    if UPDATE and actual != expected:
+        shutil.rmtree(golden, ignore_errors=True)
+        for name, data in actual.items():
+            (golden / name).parent.mkdir(parents=True, exist_ok=True)
+            (golden / name).write_bytes(data)
+        changed = sorted(n for n in actual.keys() | expected.keys() if actual.get(n) != expected.get(n))
+        pytest.fail(f"rewrote the golden files of {inventory.name} ({len(changed)} changed: "
+                    f"{', '.join(changed)}); review the diff, then run again without WSLPP_UPDATE_GOLDEN")
+    assert sorted(actual) == sorted(expected), "run with WSLPP_UPDATE_GOLDEN=1 to accept new output"
+    for name, data in actual.items():
+        assert data == expected[name], f"{name} differs"
+
+
+OTHER = """\
+defaults: {start: logon, install_dir: 'D:\\Tools\\Wsl Port Proxy', recheck_every: 0, podman_machine: false}
+servers:
+  - {name: APP-7, distro: Ubuntu-22.04, run_as: "O'Brien", ports: ["3000-3002", {listen: 8080, connect: 80}]}
+  - {name: APP-8, ports: [22]}
+"""
+
+
+def test_static_files_are_the_repository_files_byte_for_byte(write_inventory: Write) -> None:
+    """The module and entry scripts are copied, never rendered: the same bytes for every server of
+    every inventory, so a release can sign them once."""
+    repo = static_files(REPO / "templates")
+    assert set(repo) >= {"WslPortProxy/WslPortProxy.psd1", "WslPortProxy/WslPortProxy.psm1",
+                         "Update-WslPortProxy.ps1", "Install-WslPortProxy.ps1", "Uninstall-WslPortProxy.ps1"}
+    first = render_inventory(load_inventory(EXAMPLES / "inventory.yaml"))
+    second = render_inventory(load_inventory(write_inventory(OTHER)))
+    for files in (*first.values(), *second.values()):
+        assert {name: files[name] for name in repo} == repo
+        assert set(files) - set(repo) == {"WslPortProxy.Settings.psd1", "WslPortProxy.xml", "README.txt",
+                                          "manifest.json"}
+
+
+def test_a_signature_block_is_copied_byte_for_byte(tmp_path: Path) -> None:
+    """Signing only runs on Windows; here a synthetic Authenticode block must survive the copy."""
+    root = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", root, ignore=shutil.ignore_patterns("__pycache__"))
+    signed = root / "WslPortProxy" / "Private" / "Wsl.ps1"
+    block = (b"\r\n# SIG # Begin signature block\r\n# MIIFuwYJKoZIhvcNAQcCoIIFrDCC\r\n"
+             b"# SIG # End signature block\r\n")
+    signed.write_bytes(signed.read_bytes() + block)
+    assert static_files(root)["WslPortProxy/Private/Wsl.ps1"] == signed.read_bytes()
+
+
+def test_static_files_are_ascii_with_lf_line_ends() -> None:
+    """Windows PowerShell 5.1 reads BOM-less files as ANSI: pure ASCII reads the same in every code
+    page. .gitattributes keeps git from converting them, so a signed file stays signed."""
+    for name, data in static_files(REPO / "templates").items():
+        assert data.isascii(), name
+        assert b"\r" not in data, name
+        assert data.endswith(b"\n"), name
+
+
+def test_the_module_manifest_matches_the_package_and_its_folder() -> None:
+    text = (REPO / "templates" / "WslPortProxy" / "WslPortProxy.psd1").read_text("ascii")
+    def listed(key: str) -> list[str]:
+        match = re.search(rf"{key}\s*=\s*@\((.*?)\)", text, re.S)
+        assert match, key
+        return re.findall(r"'([^']+)'", match.group(1))
+
+    version = re.search(r"ModuleVersion\s*=\s*'([^']+)'", text)
+    assert version and version.group(1) == __version__
+    module = REPO / "templates" / "WslPortProxy"
+    files = {p.relative_to(module).as_posix() for p in module.rglob("*") if p.is_file()}
+    assert {name.replace("\\", "/") for name in listed("FileList")} == files
+    assert sorted(listed("FunctionsToExport")) == sorted(p.stem for p in (module / "Public").glob("*.ps1"))
 
 
 def bundle(write_inventory: Write, text: str) -> dict[str, bytes]:
@@ -126,10 +191,9 @@ def test_no_principal_is_ever_system(write_inventory: Write) -> None:
         assert "Password</" not in xml.replace("<LogonType>Password</LogonType>", "")
 
 
-def test_text_files_are_utf8_with_bom_and_crlf(write_inventory: Write) -> None:
-    for name, data in bundle(write_inventory, BOOT).items():
-        if name.endswith((".xml", ".json")):
-            continue
+def test_rendered_text_files_are_utf8_with_bom_and_crlf(write_inventory: Write) -> None:
+    for name in ("WslPortProxy.Settings.psd1", "README.txt"):
+        data = bundle(write_inventory, BOOT)[name]
         assert data.startswith(b"\xef\xbb\xbf"), name
         text = data[3:].decode("utf-8")
         assert "\n" not in text.replace("\r\n", ""), name

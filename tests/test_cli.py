@@ -12,26 +12,31 @@ import pytest
 
 from wsl_portproxy import __version__
 from wsl_portproxy.cli import main
+from wsl_portproxy.render import static_files
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, REPO
 
 Write = Callable[..., Path]
 GOOD = "servers:\n  - {name: WEB-01, ports: [80]}\n  - {name: DB-01, ports: [5432]}\n"
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file()}
+
+
+BUNDLE = sorted(["Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",
+                 "Update-WslPortProxy.ps1", "WslPortProxy.Settings.psd1", "WslPortProxy.xml",
+                 "manifest.json", *static_files(REPO / "templates")])
 
 
 def test_generate_writes_one_bundle_per_server(write_inventory: Write, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["generate", str(write_inventory(GOOD)), "-o", str(out)]) == 0
-    assert sorted(tree(out)) == sorted(
-        f"{server}/{name}" for server in ("DB-01", "WEB-01")
-        for name in ("Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",
-                     "Update-WslPortProxy.ps1", "WslPortProxy.xml", "manifest.json"))
+    assert sorted(tree(out)) == sorted(f"{server}/{name}" for server in ("DB-01", "WEB-01")
+                                       for name in set(BUNDLE))
+    assert "WslPortProxy/Private/Wsl.ps1" in BUNDLE
     assert f"wrote {out / 'WEB-01' / 'WslPortProxy.xml'}" in capsys.readouterr().out
 
 
@@ -84,7 +89,7 @@ def test_check_lists_changes_and_exits_3_without_writing(
     assert main(["generate", inventory, "-o", str(out)]) == 0
     capsys.readouterr()
     assert main(["generate", inventory, "-o", str(out), "--check"]) == 0
-    assert capsys.readouterr().out == f"up to date: 12 file(s) in {out}\n"
+    assert capsys.readouterr().out == f"up to date: {2 * len(set(BUNDLE))} file(s) in {out}\n"
     (out / "WEB-01" / "README.txt").write_text("edited")
     (out / "WEB-01" / "notes.txt").write_text("extra")
     assert main(["generate", inventory, "-o", str(out), "--check"]) == 3
@@ -101,7 +106,7 @@ def test_regenerating_replaces_our_folders_and_leaves_others(write_inventory: Wr
     assert main(["generate", inventory, "-o", str(out)]) == 0
     changed = write_inventory(GOOD.replace("[80]", "[81]"), "changed.yaml")
     assert main(["generate", str(changed), "-o", str(out)]) == 0
-    assert b"ListenPort = 81" in (out / "WEB-01" / "Update-WslPortProxy.ps1").read_bytes()
+    assert b"ListenPort = 81;" in (out / "WEB-01" / "WslPortProxy.Settings.psd1").read_bytes()
     assert (out / "OTHER" / "keep.txt").read_text() == "mine"
 
 
@@ -114,8 +119,12 @@ def test_regenerating_replaces_our_folders_and_leaves_others(write_inventory: Wr
          "it holds files this tool did not write: notes.txt"),
         (lambda f: (f / "Update-WslPortProxy.ps1").write_text("# hand-edited"),
          "Update-WslPortProxy.ps1 was changed or removed after it was generated"),
+        (lambda f: (f / "WslPortProxy" / "Private" / "Wsl.ps1").write_text("# hand-edited"),
+         "WslPortProxy/Private/Wsl.ps1 was changed or removed after it was generated"),
+        (lambda f: (f / "WslPortProxy" / "Public" / "Extra.ps1").write_text("# planted"),
+         "it holds files this tool did not write: WslPortProxy/Public/Extra.ps1"),
     ],
-    ids=["no-manifest", "extra-file", "edited"],
+    ids=["no-manifest", "extra-file", "edited", "edited-module-file", "extra-module-file"],
 )
 def test_a_folder_we_did_not_generate_is_refused_unless_force(
         write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str],

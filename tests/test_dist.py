@@ -34,7 +34,7 @@ def test_the_sdist_holds_the_package_templates_and_tests(dists: Path) -> None:
     (sdist,) = dists.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"generator/cli.py", "templates/Update-WslPortProxy.ps1.j2", "pyproject.toml",
+    assert {"generator/wsl_portproxy/cli.py", "templates/WslPortProxy/WslPortProxy.psd1", "pyproject.toml",
             "README.md"} <= names
 
 
@@ -42,7 +42,7 @@ def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
         dists: Path, tmp_path: Path) -> None:
     (wheel,) = dists.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        assert "wsl_portproxy/templates/Update-WslPortProxy.ps1.j2" in archive.namelist()
+        assert "wsl_portproxy/templates/WslPortProxy/Private/Wsl.ps1" in archive.namelist()
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"

@@ -2,8 +2,9 @@
 
 Decision per field (README, "How values reach the generated files"): run_as accepts what Windows
 account names may contain (so quotes, $, backticks, % and Unicode quotes) and is escaped in
-every context; every other string field is constrained so strictly that none of these values
-is accepted. The Pester suite (Injection.Tests.ps1) runs the bundles of the accepted values.
+every context; it reaches PowerShell only in the settings data file, as a single-quoted literal.
+Every other string field is constrained so strictly that none of these values is accepted. The
+Pester suite (Injection.Tests.ps1) runs the bundles of the accepted values.
 """
 
 from __future__ import annotations
@@ -67,5 +68,7 @@ def test_hostile_values_are_refused_or_carried_inertly(write_inventory: Write, f
     assert root.findtext("t:Triggers/t:LogonTrigger/t:UserId", namespaces=NS) == value
     assert value in files["README.txt"].decode("utf-8-sig")
     literal = "'" + re.sub("(['\u2018\u2019\u201a\u201b])", r"\1\1", value) + "'"
-    install = files["Install-WslPortProxy.ps1"].decode("utf-8-sig")
-    assert f"$RunAs = {literal}\r\n" in install
+    settings = files["WslPortProxy.Settings.psd1"].decode("utf-8-sig")
+    assert f"\r\n    RunAs             = {literal}\r\n" in settings
+    # Everything else a server runs is static: the value reaches the module only as data.
+    assert all(value not in data.decode("ascii") for name, data in files.items() if name.endswith(".ps1"))

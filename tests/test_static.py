@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +10,14 @@ from .conftest import REPO
 
 
 def test_ruff_is_clean() -> None:
-    run = subprocess.run([sys.executable, "-m", "ruff", "check", "generator", "tests", "bench"],
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "generator", "templates", "tests", "bench"],
                          cwd=REPO, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_mypy_is_clean(tmp_path: Path) -> None:
-    (tmp_path / "wsl_portproxy").symlink_to(REPO / "generator", target_is_directory=True)
-    env = {**os.environ, "MYPYPATH": str(tmp_path)}
     run = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),
-         str(tmp_path / "wsl_portproxy"), str(REPO / "tests"), str(REPO / "bench")],
-        cwd=REPO, capture_output=True, text=True, env=env, check=False)
+         "generator/wsl_portproxy", "tests", "bench"],
+        cwd=REPO, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -1,6 +1,6 @@
-# Hostile run_as values (tests/hostile-values.json) travel through every generated script as data:
-# the canary command planted in them never runs, and each value arrives in the simulated system
-# exactly as written (task account, task XML, folder ACL, credential prompt).
+# Hostile run_as values (tests/hostile-values.json) travel through the settings file and the module
+# as data: the canary command planted in them never runs, and each value arrives in the simulated
+# system exactly as written (settings, task account, task XML, folder ACL, credential prompt).
 
 BeforeDiscovery {
     $corpus = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../hostile-values.json') | ConvertFrom-Json
@@ -37,12 +37,9 @@ Describe 'A hostile run_as (<Id>)' -ForEach $script:Cases {
     AfterEach { Remove-SimulatedWindows }
 
     It 'is data in install, update and uninstall: the canary never runs and the value arrives exactly' {
-        $captured = @{}
-        Mock Get-Credential {
-            $captured.UserName = $UserName
-            New-Object System.Management.Automation.PSCredential -ArgumentList $UserName, (ConvertTo-SecureString 'pw' -AsPlainText -Force)
-        }
+        Write-SimState 'credential.json' @{ Password = 'pw' }   # the admin types a password for the proposed account
         $folder = Join-Path $script:Dist 'WEB-01'
+        (Import-PowerShellDataFile -LiteralPath (Join-Path $folder 'WslPortProxy.Settings.psd1')).RunAs | Should -BeExactly $Account
 
         & (Join-Path $folder 'Install-WslPortProxy.ps1') *> $null
         $LASTEXITCODE | Should -Be 0
@@ -50,7 +47,7 @@ Describe 'A hostile run_as (<Id>)' -ForEach $script:Cases {
         $LASTEXITCODE | Should -Be 0
 
         Test-Path -LiteralPath $global:WslppCanary | Should -BeFalse
-        $captured.UserName | Should -BeExactly $Account
+        @(Get-SimCall -Program 'cmdlet' | Where-Object { $_.StartsWith('cmdlet Get-Credential ') }) | Should -BeExactly @("cmdlet Get-Credential $Account")
         $task = (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy']
         $task.User | Should -BeExactly $Account
         ([xml] $task.Xml).Task.Principals.Principal.UserId | Should -BeExactly $Account

@@ -42,17 +42,22 @@ Describe 'Install-WslPortProxy.ps1' {
 
     Context 'Given an elevated admin on WEB-01 and a boot-time bundle' {
         It 'installs the scripts, locks the folder, registers the task with the password and runs it once' {
-            Mock Get-Credential { New-TestCredential }
+            Write-SimState 'credential.json' @{ Password = 'Corr3ct-Horse!' }   # what the admin types at the prompt
 
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1'
 
             $result.ExitCode | Should -Be 0
             $result.Errors | Should -BeNullOrEmpty
             $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
-            foreach ($file in 'Update-WslPortProxy.ps1', 'Uninstall-WslPortProxy.ps1', 'README.txt') {
-                (Get-FileHash (Join-Path $installed $file)).Hash | Should -Be (Get-FileHash (Join-Path $script:BootBundle "WEB-01/$file")).Hash
+            $bundle = Join-Path $script:BootBundle 'WEB-01'
+            $expected = @(Get-ChildItem -LiteralPath $bundle -Recurse -File | ForEach-Object { $_.FullName.Substring($bundle.Length + 1) } |
+                    Where-Object { $_ -notin 'Install-WslPortProxy.ps1', 'WslPortProxy.xml', 'manifest.json' } | Sort-Object)
+            $expected | Should -Contain 'WslPortProxy.Settings.psd1'
+            $expected | Should -Contain (Join-Path 'WslPortProxy' 'WslPortProxy.psm1')
+            foreach ($file in $expected) {
+                (Get-FileHash (Join-Path $installed $file)).Hash | Should -Be (Get-FileHash (Join-Path $bundle $file)).Hash -Because $file
             }
-            Should -Invoke Get-Credential -Times 1 -Exactly -ParameterFilter { $UserName -eq 'CORP\svc-podman' }
+            @(Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like 'cmdlet Get-Credential *' }) | Should -Be @('cmdlet Get-Credential CORP\svc-podman')
             $task = (Read-SimState 'tasks.json')[$script:TaskKey]
             $task.User | Should -Be 'CORP\svc-podman'
             $task.PasswordGiven | Should -BeTrue
@@ -148,10 +153,9 @@ Describe 'Install-WslPortProxy.ps1' {
 
     Context 'Given a logon-time bundle without run_as' {
         It 'asks for no password and registers the task for the installing admin' {
-            Mock Get-Credential { throw 'must not be asked' }
             $result = Invoke-BundleScript -Dist $script:LogonBundle -Name 'Install-WslPortProxy.ps1'
             $result.ExitCode | Should -Be 0
-            Should -Invoke Get-Credential -Times 0 -Exactly
+            Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like 'cmdlet Get-Credential*' } | Should -BeNullOrEmpty
             $task = (Read-SimState 'tasks.json')[$script:TaskKey]
             $task.User | Should -Be 'CORP\svc-podman'
             $task.PasswordGiven | Should -BeFalse

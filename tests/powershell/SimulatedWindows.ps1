@@ -1,7 +1,8 @@
 <#
     A simulated Windows for running the generated scripts, unmodified, on any OS.
 
-    Dot-source it in BeforeAll. It provides
+    Dot-source it in BeforeAll. Every function is global, like the cmdlets it stands in for: the
+    WslPortProxy module runs in its own session state and sees global commands only. It provides
       - New-SimulatedWindows: a temp folder standing in for C:\ (ProgramData, Program Files,
         Windows\System32) with fake wsl.exe / netsh.exe / podman.exe / whoami.exe / icacls.exe
         (tests/powershell/sim/fakewin.py) that keep their state as JSON in a state folder;
@@ -16,9 +17,9 @@ Set-StrictMode -Version Latest
 $global:WslppSim = $null
 $global:WslppPortProxyKeyPath = 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
 
-$script:OnWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
+$global:WslppSimOnWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
 
-function ConvertTo-SimHashtable {
+function global:ConvertTo-SimHashtable {
     <# ConvertFrom-Json's objects as hashtables and arrays (Windows PowerShell 5.1 has no -AsHashtable). #>
     param($Data)
     if ($Data -is [System.Management.Automation.PSCustomObject]) {
@@ -30,25 +31,25 @@ function ConvertTo-SimHashtable {
     return $Data
 }
 
-function Read-SimState {
+function global:Read-SimState {
     param([Parameter(Mandatory)] [string] $Name, $Default = $null)
     $path = Join-Path $global:WslppSim.State $Name
     if (-not (Test-Path -LiteralPath $path)) { return $Default }
     return ConvertTo-SimHashtable (Get-Content -LiteralPath $path -Raw | ConvertFrom-Json)
 }
 
-function Write-SimText {
+function global:Write-SimText {
     <# UTF-8 without BOM in both PowerShell editions. #>
     param([string] $Path, [string] $Text)
     [System.IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding $false))
 }
 
-function Write-SimState {
+function global:Write-SimState {
     param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [AllowNull()] $Data)
     Write-SimText -Path (Join-Path $global:WslppSim.State $Name) -Text (ConvertTo-Json -InputObject $Data -Depth 10)
 }
 
-function New-SimulatedWindows {
+function global:New-SimulatedWindows {
     <# Creates the folder tree, the fakes and a default scene; sets the environment the scripts read. #>
     param(
         [string] $WslIp = '172.28.241.140',
@@ -97,11 +98,11 @@ function New-SimulatedWindows {
     return $sim
 }
 
-function Install-SimProgram {
+function global:Install-SimProgram {
     <# POSIX: a shell wrapper around fakewin.py. Windows: a copy of fakewin.exe (WSLPP_FAKE_EXE, built by the workflow). #>
     param([string] $Program, [string] $Path, [string] $Fake)
     New-Item -ItemType Directory -Path (Split-Path $Path) -Force | Out-Null
-    if ($script:OnWindows) {
+    if ($global:WslppSimOnWindows) {
         if (-not $env:WSLPP_FAKE_EXE) { throw 'On Windows, set WSLPP_FAKE_EXE to fakewin.exe (PyInstaller --onefile tests/powershell/sim/fakewin.py).' }
         Copy-Item -LiteralPath $env:WSLPP_FAKE_EXE -Destination $Path
         return
@@ -113,7 +114,7 @@ function Install-SimProgram {
     & chmod +x $Path
 }
 
-function Remove-SimulatedWindows {
+function global:Remove-SimulatedWindows {
     if ($null -eq $global:WslppSim) { return }
     foreach ($handle in @($global:WslppSim.Background)) {
         $null = Stop-SimScript -Handle $handle
@@ -128,17 +129,17 @@ function Remove-SimulatedWindows {
 
 # ---- scene and inspection helpers ------------------------------------------------------------
 
-function Get-SimPortProxy { Read-SimState 'portproxy.json' $null }
-function Set-SimPortProxy { param([hashtable] $Rules) Write-SimState 'portproxy.json' $Rules }
-function Get-SimFirewall { Read-SimState 'firewall.json' @{} }
-function Set-SimWsl { param([hashtable] $Distros) Write-SimState 'wsl.json' @{ distros = $Distros } }
-function Get-SimCall {
+function global:Get-SimPortProxy { Read-SimState 'portproxy.json' $null }
+function global:Set-SimPortProxy { param([hashtable] $Rules) Write-SimState 'portproxy.json' $Rules }
+function global:Get-SimFirewall { Read-SimState 'firewall.json' @{} }
+function global:Set-SimWsl { param([hashtable] $Distros) Write-SimState 'wsl.json' @{ distros = $Distros } }
+function global:Get-SimCall {
     param([string] $Program)
     $path = Join-Path $global:WslppSim.State 'calls.log'
     if (-not (Test-Path $path)) { return @() }
     return @(Get-Content $path | Where-Object { -not $Program -or $_ -like "$Program *" })
 }
-function Get-UpdateLog {
+function global:Get-UpdateLog {
     <# The installed script's whole log (default install_dir): rotated generations, oldest first, then the current file. #>
     $logs = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs'
     $names = @(4, 3, 2, 1 | ForEach-Object { "Update-WslPortProxy.$_.log" }) + 'Update-WslPortProxy.log'
@@ -149,17 +150,17 @@ function Get-UpdateLog {
     return (@($parts) -join '')
 }
 
-function Get-SimNetshCommand {
+function global:Get-SimNetshCommand {
     <# Every portproxy command netsh ran, alone or from a `netsh -f` script: 'interface portproxy set v4tov4 ...'. #>
     return @(Get-SimCall | Where-Object { $_ -like 'netsh interface *' -or $_ -like 'netsh> *' } | ForEach-Object { $_ -replace '^netsh>? ', '' })
 }
 
-function Add-SimCall {
+function global:Add-SimCall {
     param([string] $Line)
     Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "cmdlet $Line"
 }
-function Clear-SimCall { Remove-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -ErrorAction SilentlyContinue }
-function ConvertTo-SortedData {
+function global:Clear-SimCall { Remove-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -ErrorAction SilentlyContinue }
+function global:ConvertTo-SortedData {
     <# The same data with every hashtable's keys sorted, so that two snapshots compare as text. #>
     param($Data)
     if ($Data -is [System.Collections.IDictionary]) {
@@ -171,12 +172,12 @@ function ConvertTo-SortedData {
     return $Data
 }
 
-function Get-SimRules {
+function global:Get-SimRules {
     <# The portproxy and firewall rules, as one comparable text. #>
     return ConvertTo-Json -Compress -Depth 10 -InputObject @((ConvertTo-SortedData (Get-SimPortProxy)), (ConvertTo-SortedData (Get-SimFirewall)))
 }
 
-function Get-SimSnapshot {
+function global:Get-SimSnapshot {
     <# Everything the simulated system holds, as one comparable text (calls and fault counters excluded). #>
     $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
         # State only: call records, fault counters and event logs are not part of the system's state.
@@ -189,7 +190,7 @@ function Get-SimSnapshot {
 
 # ---- stand-ins for Windows-only cmdlets ----------------------------------------------------------
 
-function Get-ItemProperty {
+function global:Get-ItemProperty {
     <# The portproxy registry key comes from the simulated state; every other path is real. #>
     [CmdletBinding()]
     param([string[]] $LiteralPath, [Parameter(Position = 0)] [string[]] $Path, [string[]] $Name)
@@ -209,14 +210,14 @@ function Get-ItemProperty {
     return [pscustomobject]$item
 }
 
-function Get-Service {
+function global:Get-Service {
     [CmdletBinding()] param([Parameter(Mandatory)] [string] $Name)
     $services = Read-SimState 'services.json' @{}
     if (-not $services.ContainsKey($Name)) { Write-Error "Cannot find any service with service name '$Name'."; return }
     return [pscustomobject]@{ Name = $Name; Status = $services[$Name].Status; StartType = $services[$Name].StartType }
 }
 
-function Set-Service {
+function global:Set-Service {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string] $Name, [string] $StartupType)
     $services = Read-SimState 'services.json' @{}
     Add-SimCall "Set-Service $Name -StartupType $StartupType"
@@ -224,9 +225,10 @@ function Set-Service {
     Write-SimState 'services.json' $services
 }
 
-function Start-Service {
+function global:Start-Service {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string] $Name)
     $services = Read-SimState 'services.json' @{}
+    # RefuseStart: the service fails to start; the message is Start-Service's own (ServiceCommandException).
     if ($services[$Name].ContainsKey('RefuseStart') -and $services[$Name].RefuseStart) {
         throw "Service '$Name' cannot be started due to the following error: Cannot start service $Name on computer '.'."
     }
@@ -235,7 +237,7 @@ function Start-Service {
     Write-SimState 'services.json' $services
 }
 
-function ConvertTo-SimMaskNotation {
+function global:ConvertTo-SimMaskNotation {
     <# Windows reports 192.168.0.0/24 back as 192.168.0.0/255.255.255.0. #>
     param([string] $Address)
     if ($Address -match '^(\d+\.\d+\.\d+\.\d+)/(\d+)$') {
@@ -246,7 +248,7 @@ function ConvertTo-SimMaskNotation {
     return $Address
 }
 
-function ConvertTo-SimFirewallRule {
+function global:ConvertTo-SimFirewallRule {
     param([string] $Name, [hashtable] $Rule)
     return [pscustomobject]@{
         Name = $Name; DisplayName = $Rule.DisplayName; Group = $Rule.Group; Enabled = $Rule.Enabled
@@ -254,7 +256,7 @@ function ConvertTo-SimFirewallRule {
     }
 }
 
-function Get-NetFirewallRule {
+function global:Get-NetFirewallRule {
     [CmdletBinding()] param([string] $Name, [string] $Group)
     $rules = Get-SimFirewall
     if ($Group) {
@@ -267,7 +269,7 @@ function Get-NetFirewallRule {
     return ConvertTo-SimFirewallRule $Name $rules[$Name]
 }
 
-function Get-NetFirewallPortFilter {
+function global:Get-NetFirewallPortFilter {
     [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject)
     process {
         $rule = (Get-SimFirewall)[$InputObject.Name]
@@ -275,7 +277,7 @@ function Get-NetFirewallPortFilter {
     }
 }
 
-function Get-NetFirewallAddressFilter {
+function global:Get-NetFirewallAddressFilter {
     [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject)
     process {
         $rule = (Get-SimFirewall)[$InputObject.Name]
@@ -286,7 +288,7 @@ function Get-NetFirewallAddressFilter {
     }
 }
 
-function Set-SimFirewallRule {
+function global:Set-SimFirewallRule {
     param([string] $Name, [hashtable] $Values, [switch] $New)
     $rules = Get-SimFirewall
     if ($New -and $rules.ContainsKey($Name)) { throw "Cannot create a file when that file already exists." }
@@ -300,11 +302,17 @@ function Set-SimFirewallRule {
     Write-SimState 'firewall.json' $rules
 }
 
-function New-NetFirewallRule {
+function global:Assert-SimFirewallWritable {
+    <# firewall-faults.json {deny: true}: writes fail as the NetSecurity cmdlets do without the right (CIM: "Access is denied."). #>
+    if ((Read-SimState 'firewall-faults.json' @{ deny = $false }).deny) { throw 'Access is denied.' }
+}
+
+function global:New-NetFirewallRule {
     [CmdletBinding(SupportsShouldProcess)]
     param([string] $Name, [string] $DisplayName, [string] $Group, [string] $Direction, [string] $Action,
         [string] $Protocol, [string[]] $LocalPort, [string[]] $LocalAddress, [string[]] $RemoteAddress,
         [string[]] $Profile, [string] $Enabled)
+    Assert-SimFirewallWritable
     Add-SimCall "New-NetFirewallRule $Name"
     $values = @{}
     foreach ($key in $PSBoundParameters.Keys) { if ($key -ne 'Name') { $values[$key] = $PSBoundParameters[$key] } }
@@ -312,11 +320,12 @@ function New-NetFirewallRule {
     return Get-NetFirewallRule -Name $Name
 }
 
-function Set-NetFirewallRule {
+function global:Set-NetFirewallRule {
     [CmdletBinding(SupportsShouldProcess)]
     param([string] $Name, [string] $NewDisplayName, [string] $Direction, [string] $Action,
         [string] $Protocol, [string[]] $LocalPort, [string[]] $LocalAddress, [string[]] $RemoteAddress,
         [string[]] $Profile, [string] $Enabled)
+    Assert-SimFirewallWritable
     Add-SimCall "Set-NetFirewallRule $Name"
     $values = @{}
     foreach ($key in $PSBoundParameters.Keys) {
@@ -326,7 +335,7 @@ function Set-NetFirewallRule {
     Set-SimFirewallRule -Name $Name -Values $values
 }
 
-function Remove-NetFirewallRule {
+function global:Remove-NetFirewallRule {
     [CmdletBinding(SupportsShouldProcess)] param([string] $Name)
     $rules = Get-SimFirewall
     if (-not $rules.ContainsKey($Name)) { throw "No MSFT_NetFirewallRule objects found with property 'Name' equal to '$Name'." }
@@ -335,7 +344,7 @@ function Remove-NetFirewallRule {
     Write-SimState 'firewall.json' $rules
 }
 
-function Register-ScheduledTask {
+function global:Register-ScheduledTask {
     [CmdletBinding(SupportsShouldProcess)]
     param([string] $TaskName, [string] $TaskPath, [string] $Xml, [string] $User, [string] $Password, [switch] $Force)
     [xml] $document = $Xml   # Task Scheduler refuses malformed XML; so does this
@@ -347,7 +356,7 @@ function Register-ScheduledTask {
     return [pscustomobject]@{ TaskName = $TaskName; TaskPath = $TaskPath; State = 'Ready' }
 }
 
-function Get-ScheduledTask {
+function global:Get-ScheduledTask {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     Update-SimTaskState -Key "$TaskPath$TaskName"
     $tasks = Read-SimState 'tasks.json' @{}
@@ -356,7 +365,7 @@ function Get-ScheduledTask {
     return [pscustomobject]@{ TaskName = $TaskName; TaskPath = $TaskPath; State = $tasks[$key].State }
 }
 
-function Get-ScheduledTaskInfo {
+function global:Get-ScheduledTaskInfo {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     Update-SimTaskState -Key "$TaskPath$TaskName"
     $tasks = Read-SimState 'tasks.json' @{}
@@ -364,7 +373,7 @@ function Get-ScheduledTaskInfo {
     return [pscustomobject]@{ TaskName = $TaskName; LastTaskResult = $task.LastTaskResult; LastRunTime = $task.LastRunTime }
 }
 
-function Start-SimScript {
+function global:Start-SimScript {
     <#
         Runs a script in a background runspace of this process, with the simulated Windows
         loaded there too (like a task running beside the installer). Returns a handle for
@@ -387,7 +396,7 @@ function Start-SimScript {
     return $handle
 }
 
-function Wait-SimScript {
+function global:Wait-SimScript {
     <# Waits for a background script to end (up to Seconds); returns its exit code, or $null if it still runs. #>
     param([Parameter(Mandatory)] $Handle, [double] $Seconds = 30)
     if ($null -ne $Handle.ExitCode) { return $Handle.ExitCode }
@@ -397,7 +406,7 @@ function Wait-SimScript {
     return $Handle.ExitCode
 }
 
-function Stop-SimScript {
+function global:Stop-SimScript {
     <# Stops a background script (its finally blocks run), as stopping the task would. #>
     param([Parameter(Mandatory)] $Handle)
     if ($Handle.Async.IsCompleted) { return (Wait-SimScript -Handle $Handle) }
@@ -406,7 +415,7 @@ function Stop-SimScript {
     return $Handle.ExitCode
 }
 
-function Start-ScheduledTask {
+function global:Start-ScheduledTask {
     <# Starts the task's Exec action the way Task Scheduler would: in the background. #>
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     $tasks = Read-SimState 'tasks.json' @{}
@@ -425,7 +434,7 @@ function Start-ScheduledTask {
     Write-SimState 'tasks.json' $tasks
 }
 
-function Update-SimTaskState {
+function global:Update-SimTaskState {
     <# Records the result of a task whose background run has ended. #>
     param([string] $Key)
     $handle = $global:WslppSim.Tasks[$Key]
@@ -441,7 +450,7 @@ function Update-SimTaskState {
     $global:WslppSim.Tasks.Remove($Key)
 }
 
-function Stop-ScheduledTask {
+function global:Stop-ScheduledTask {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     $key = "$TaskPath$TaskName"
     $handle = $global:WslppSim.Tasks[$key]
@@ -449,21 +458,21 @@ function Stop-ScheduledTask {
     Update-SimTaskState -Key $key
 }
 
-function Unregister-ScheduledTask {
+function global:Unregister-ScheduledTask {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')] param([string] $TaskName, [string] $TaskPath)
     $tasks = Read-SimState 'tasks.json' @{}
     $tasks.Remove("$TaskPath$TaskName")
     Write-SimState 'tasks.json' $tasks
 }
 
-function New-EventLog {
+function global:New-EventLog {
     [CmdletBinding()] param([string] $LogName, [string] $Source)
     $sources = Read-SimState 'eventsources.json' @{}
     $sources[$Source] = $LogName
     Write-SimState 'eventsources.json' $sources
 }
 
-function Remove-EventLog {
+function global:Remove-EventLog {
     [CmdletBinding()] param([string] $Source)
     $sources = Read-SimState 'eventsources.json' @{}
     $sources.Remove($Source)
@@ -479,19 +488,19 @@ function global:Write-EventLog {
     Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'eventlog.txt') -Value "$EventId $EntryType $Message"
 }
 
-function Get-SimEvent {
+function global:Get-SimEvent {
     $path = Join-Path $global:WslppSim.State 'eventlog.txt'
     if (-not (Test-Path $path)) { return @() }
     return @(Get-Content -LiteralPath $path)
 }
 
-function Get-NetConnectionProfile {
+function global:Get-NetConnectionProfile {
     [CmdletBinding()] param()
     $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @() }
     return [pscustomobject]@{ Name = 'corp.example'; NetworkCategory = $network.category }
 }
 
-function Get-NetTCPConnection {
+function global:Get-NetTCPConnection {
     <# What listens: the portproxy rules (iphlpsvc listens for them) plus network.json's extra listeners. #>
     [CmdletBinding()] param([string] $State, [int] $LocalPort)
     $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); blocked = @() }
@@ -506,7 +515,7 @@ function Get-NetTCPConnection {
     }
 }
 
-function Test-NetConnection {
+function global:Test-NetConnection {
     <# Nothing is sent: the WSL side answers on the ports listed in network.json's answering. #>
     [CmdletBinding()] param([string] $ComputerName, [int] $Port, [string] $InformationLevel)
     $network = Read-SimState 'network.json' @{ answering = @() }
@@ -514,7 +523,7 @@ function Test-NetConnection {
     return ($null -ne $wsl -and @($network.answering) -contains $Port)
 }
 
-function Restart-SimWsl {
+function global:Restart-SimWsl {
     <# WSL restarts with a new address: keep-alive processes end, the distro answers with NewIp. #>
     param([string] $NewIp, [string] $Distro = 'podman-machine-default')
     $python = $env:WSLPP_PYTHON
@@ -522,14 +531,25 @@ function Restart-SimWsl {
     & $python (Join-Path $PSScriptRoot 'sim/fakewin.py') $global:WslppSim.State restart-wsl $Distro $NewIp
 }
 
-function Get-Credential {
+function global:Get-Credential {
+    <#
+        The admin at the prompt: credential.json holds what they type (Password; UserName when they
+        overwrite the proposed one). Without it the prompt is cancelled ($null), as Get-Credential
+        returns when the dialog is closed. Each prompt is recorded with the account it proposed.
+    #>
     [CmdletBinding()] param([string] $UserName, [string] $Message)
-    throw 'Get-Credential was called without a Mock: tests must give the credential.'
+    Add-SimCall "Get-Credential $UserName"
+    $typed = Read-SimState 'credential.json' $null
+    if ($null -eq $typed) { return $null }
+    $user = $UserName
+    if ($typed.ContainsKey('UserName')) { $user = $typed.UserName }
+    $secure = ConvertTo-SecureString -String $typed.Password -AsPlainText -Force
+    return New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList $user, $secure
 }
 
 # ---- bundle helpers -----------------------------------------------------------------------------
 
-function New-TestBundle {
+function global:New-TestBundle {
     <# Generates the bundles of an inventory (YAML text) with the Python generator; returns the output folder. #>
     param([Parameter(Mandatory)] [string] $Inventory, [string] $FileName = 'inventory.yaml')
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("bundle-" + [guid]::NewGuid().ToString('n'))

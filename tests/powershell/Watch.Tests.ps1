@@ -31,10 +31,20 @@ servers:
     }
 
     function Invoke-Update {
+        <# Runs the script; Output holds its objects and errors, Information its information messages. #>
         param([string] $Path = $script:Update, [hashtable] $Parameters = @{})
         $global:LASTEXITCODE = 0
-        $output = & $Path @Parameters 2>&1 3>$null 6>$null
-        return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output) }
+        $output = @(& $Path @Parameters 2>&1 3>$null 6>&1)
+        return [pscustomobject]@{
+            ExitCode    = $LASTEXITCODE
+            Output      = @($output | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] })
+            Information = @($output | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" })
+        }
+    }
+
+    function Get-StatusRow {
+        param($Result)
+        @($Result.Output | Where-Object { $_.PSObject.TypeNames -contains 'WslPortProxy.PortStatus' })
     }
 
     function Get-KeepAliveCount { @(Get-SimCall -Program 'wsl' | Where-Object { $_ -like '*sleep infinity' }).Count }
@@ -143,7 +153,7 @@ Describe 'The rest of the fault matrix' {
     It 'Given a firewall cmdlet fails, exits 6 and every rule that existed before is still there' {
         Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.1.1/80'; '0.0.0.0/3389' = '10.0.0.5/3389' }
         $null = New-NetFirewallRule -Name 'Other' -DisplayName 'Other' -Group 'X' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 3389 -Profile Domain -Enabled True
-        Mock New-NetFirewallRule { throw 'Access is denied.' }
+        Write-SimState 'firewall-faults.json' @{ deny = $true }
 
         $result = Invoke-Update
 
@@ -231,36 +241,40 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
     It 'reports every port OK and exits 0 when everything works' {
         $result = Invoke-Update -Parameters @{ Status = $true }
         $result.ExitCode | Should -Be 0
-        $rows = @($result.Output | Where-Object { $_ -isnot [string] })
+        $rows = Get-StatusRow $result
         $rows | Should -HaveCount 2
-        $rows[0].Listen | Should -Be '0.0.0.0:80'
+        $result.Output | Should -HaveCount 2   # the rows and nothing else: the summary is information
+        $rows[0].Listener | Should -Be '0.0.0.0:80'
         $rows[0].Target | Should -Be '172.28.241.140:80'
-        $rows | ForEach-Object { $_.Ok | Should -BeTrue }
-        $result.Output[-1] | Should -Be 'All 2 port(s) are forwarded, allowed, listening and answered by WSL.'
+        $rows | ForEach-Object { $_.Ok | Should -BeTrue; $_.Problem | Should -BeExactly '' }
+        $result.Information | Should -Be @('All 2 port(s) are forwarded, allowed, listening and answered by WSL.')
     }
 
     It 'exits 9 when the server is on a Public network that the Domain/Private rules do not cover' {
         Write-SimState 'network.json' @{ category = 'Public'; listening = @(); answering = @(80, 443); blocked = @() }
         $result = Invoke-Update -Parameters @{ Status = $true }
         $result.ExitCode | Should -Be 9
-        $rows = @($result.Output | Where-Object { $_ -isnot [string] })
+        $rows = Get-StatusRow $result
         $rows[0].Firewall | Should -Be 'inactive: the network is Public, the rule is for Domain, Private'
+        $rows[0].Problem | Should -BeExactly 'firewall inactive: the network is Public, the rule is for Domain, Private'
     }
 
     It 'exits 9 when nothing listens on a port, or WSL does not answer' {
         Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80); blocked = @('0.0.0.0/80') }
         $result = Invoke-Update -Parameters @{ Status = $true }
         $result.ExitCode | Should -Be 9
-        $rows = @($result.Output | Where-Object { $_ -isnot [string] })
+        $rows = Get-StatusRow $result
         $rows[0].Listening | Should -BeFalse
+        $rows[0].Problem | Should -BeExactly 'nothing listens on 0.0.0.0:80'
         $rows[1].WslAnswers | Should -BeFalse
-        $result.Output[-1] | Should -Match '^2 of 2 port\(s\) have a problem'
+        $rows[1].Problem | Should -BeExactly 'WSL does not answer on 172.28.241.140:443'
+        $result.Information | Should -Be @('2 of 2 port(s) have a problem (see Problem); the log may say why.')
     }
 
     It 'shows a stale rule after WSL moved' {
         Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.9.9' } }
         $result = Invoke-Update -Parameters @{ Status = $true }
         $result.ExitCode | Should -Be 9
-        @($result.Output | Where-Object { $_ -isnot [string] })[0].Rule | Should -Be 'stale (points at 172.28.241.140/80)'
+        (Get-StatusRow $result)[0].Rule | Should -Be 'stale (points at 172.28.241.140/80)'
     }
 }

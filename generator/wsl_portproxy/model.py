@@ -1,0 +1,85 @@
+"""Step 3: the validated, normalized inventory that templates render from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    """One inventory port entry: a listen port or range forwarded to WSL."""
+
+    listen_address: str
+    listen_first: int
+    listen_last: int
+    connect_first: int
+    allow_from: tuple[str, ...]
+
+    @property
+    def connect_last(self) -> int:
+        return self.connect_first + (self.listen_last - self.listen_first)
+
+    def pairs(self) -> Iterator[tuple[int, int]]:
+        """Each (listen port, connect port); portproxy has no ranges, so one rule each."""
+        for offset in range(self.listen_last - self.listen_first + 1):
+            yield self.listen_first + offset, self.connect_first + offset
+
+    @property
+    def listen_ports(self) -> str:
+        """As the firewall wants it: ``80`` or ``9000-9010``."""
+        if self.listen_first == self.listen_last:
+            return str(self.listen_first)
+        return f"{self.listen_first}-{self.listen_last}"
+
+    @property
+    def connect_ports(self) -> str:
+        if self.listen_first == self.listen_last:
+            return str(self.connect_first)
+        return f"{self.connect_first}-{self.connect_last}"
+
+
+@dataclass(frozen=True)
+class InstallDir:
+    """``%ProgramData%\\WslPortProxy`` as a root (environment variable or drive) and parts."""
+
+    root_variable: str | None
+    drive: str | None
+    parts: tuple[str, ...]
+
+    @property
+    def windows_path(self) -> str:
+        """As Task Scheduler and cmd.exe write it: ``%ProgramData%\\WslPortProxy``."""
+        root = f"%{self.root_variable}%" if self.root_variable else f"{self.drive}"
+        return "\\".join((root, *self.parts))
+
+    @property
+    def powershell_path(self) -> str:
+        """For a double-quoted PowerShell string: ``$env:ProgramData\\WslPortProxy``."""
+        root = f"$env:{self.root_variable}" if self.root_variable else f"{self.drive}"
+        return "\\".join((root, *self.parts))
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    distro: str
+    run_as: str | None
+    start: str
+    podman_machine: bool
+    wait_for_wsl: int
+    recheck_every: int
+    keep_alive: bool
+    install_dir: InstallDir
+    firewall_profiles: tuple[str, ...]
+    ports: tuple[PortMapping, ...]
+
+    @property
+    def rule_count(self) -> int:
+        return sum(1 for port in self.ports for _ in port.pairs())
+
+
+@dataclass(frozen=True)
+class Inventory:
+    source: str
+    servers: tuple[Server, ...]

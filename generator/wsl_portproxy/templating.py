@@ -1,0 +1,106 @@
+"""The one Jinja environment factory and the escaping filters every template uses.
+
+Values reach PowerShell only through ``ps_str`` / ``ps_int`` / ``ps_bool`` / ``ps_list``,
+reach XML only through autoescape (``.xml.j2`` templates), reach PowerShell comments only
+through ``ps_comment`` and README text only through ``one_line``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+# Characters PowerShell treats as a single quote inside a single-quoted string: each is doubled.
+_PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+_DOUBLE_QUOTES = str.maketrans({quote: quote * 2 for quote in _PS_SINGLE_QUOTES})
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\n\u2028\u2029\x85\x0b\x0c", " "))
+
+
+def templates_dir() -> Path:
+    """The folder of the package ``wsl_portproxy.templates``: one lookup serves a checkout (the
+    editable install maps the package to ``templates/``), a wheel and the one-file program."""
+    package = importlib.import_module("wsl_portproxy.templates")
+    if package.__file__ is None:
+        raise FileNotFoundError("the package wsl_portproxy.templates has no folder")
+    return Path(package.__file__).resolve().parent
+
+
+def ps_str(value: Any) -> str:
+    """A PowerShell single-quoted literal: nothing inside it is ever evaluated."""
+    if not isinstance(value, str):
+        raise TypeError(f"ps_str expects text, got {type(value).__name__}")
+    if "\x00" in value:
+        raise ValueError("NUL cannot appear in a PowerShell string")
+    return f"'{value.translate(_DOUBLE_QUOTES)}'"
+
+
+def ps_int(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"ps_int expects an integer, got {value!r}")
+    return str(value)
+
+
+def ps_bool(value: Any) -> str:
+    if not isinstance(value, bool):
+        raise TypeError(f"ps_bool expects a boolean, got {value!r}")
+    return "$true" if value else "$false"
+
+
+def ps_list(values: Any) -> str:
+    """``@('a', 'b')`` from a sequence of strings."""
+    return "@(" + ", ".join(ps_str(v) for v in values) + ")"
+
+
+def one_line(value: Any) -> str:
+    """Text for a README line: line breaks become spaces."""
+    return str(value).translate(_LINE_BREAKS)
+
+
+def ps_comment(value: Any) -> str:
+    """Text inside a PowerShell comment: one line, and never the end of a block comment."""
+    return one_line(value).replace("#>", "# >")
+
+
+def task_duration(seconds: Any) -> str:
+    """Seconds -> an XML Schema duration as Task Scheduler writes it (``PT5M``)."""
+    seconds = int(ps_int(seconds))
+    if seconds == 0:
+        return "PT0S"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text + (f"{secs}S" if secs else "")
+
+
+def human_duration(seconds: Any) -> str:
+    """Seconds -> ``90 seconds``, ``5 minutes``, ``1 hour 30 minutes`` for people."""
+    seconds = int(ps_int(seconds))
+    parts = []
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "0 seconds"
+
+
+@functools.lru_cache(maxsize=1)
+def make_environment() -> jinja2.Environment:
+    """The one environment (cached: compiling the templates once per process is enough)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
+        keep_trailing_newline=True,
+        newline_sequence="\r\n",  # every generated file uses CRLF
+        auto_reload=False,  # templates do not change during a run: no stat per render
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(ps_str=ps_str, ps_int=ps_int, ps_bool=ps_bool, ps_list=ps_list,
+                       one_line=one_line, ps_comment=ps_comment, task_duration=task_duration,
+                       human_duration=human_duration)
+    return env

@@ -1,0 +1,122 @@
+"""Step 5: write bundles all-or-nothing, or compare them with what is on disk (--check)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import EXIT_NOT_OURS, EXIT_WRITE, PortProxyError, Problem
+from .manifest import bundle_files, foreign_reason
+
+Bundles = dict[str, dict[str, bytes]]
+
+
+def bundle_paths(bundles: Bundles, out: Path) -> list[Path]:
+    """Every file of the bundles, as it lands in ``out``, in a stable order."""
+    return [out / name / f for name in sorted(bundles) for f in sorted(bundles[name])]
+
+
+def changed_files(bundles: Bundles, out: Path) -> list[Path]:
+    """Files that generating would create, change or remove, in a stable order."""
+    changed: list[Path] = []
+    for name in sorted(bundles):
+        folder = out / name
+        for file_name, data in sorted(bundles[name].items()):
+            path = folder / file_name
+            if not path.is_file() or path.read_bytes() != data:
+                changed.append(path)
+        if folder.is_dir():
+            extra = bundle_files(folder) - set(bundles[name])
+            changed.extend(folder / e for e in sorted(extra))
+    return changed
+
+
+def refuse_escapes(bundles: Bundles, out: Path) -> None:
+    """Every server folder must be a direct child of ``out`` (names are validated; this is
+    the last line of defence, and --force does not lift it)."""
+    escapes = [Problem("output", f"{out / name} is not inside {out}") for name in sorted(bundles)
+               if (out / name).resolve().parent != out.resolve()]
+    if escapes:
+        raise PortProxyError(str(out), escapes, EXIT_WRITE)
+
+
+def refuse_foreign_folders(bundles: Bundles, out: Path) -> None:
+    """Refuse to replace a server folder that is not an unchanged bundle of ours."""
+    problems = []
+    for name in sorted(bundles):
+        folder = out / name
+        if folder.exists() or folder.is_symlink():
+            reason = foreign_reason(folder) if folder.is_dir() else "it is not a folder"
+            if reason:
+                problems.append(Problem("output", f"will not replace {folder}: {reason}; "
+                                                  "use --force to replace it anyway"))
+    if problems:
+        raise PortProxyError(str(out), problems, EXIT_NOT_OURS)
+
+
+def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path]:
+    """Replace ``out/<server>/`` for every bundle, all or nothing; other folders stay.
+
+    Without ``force``, a folder that wsl-portproxy did not generate, or that was changed
+    since, is refused (PortProxyError, exit 5) and nothing is written.
+    """
+    refuse_escapes(bundles, out)
+    if not force:
+        refuse_foreign_folders(bundles, out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".wsl-portproxy-", dir=out))
+    except OSError as exc:
+        raise PortProxyError.single(str(out), "output", f"cannot create: {exc.strerror}",
+                                    EXIT_WRITE) from exc
+    try:
+        for name, files in bundles.items():
+            _stage(staging / "new" / name, files)
+        _swap_in(staging, out, sorted(bundles))
+    except OSError as exc:
+        where = exc.filename or out
+        stranded = sorted(p.name for p in (staging / "old").glob("*"))
+        if stranded:  # never delete an old bundle we could not put back
+            raise PortProxyError.single(str(where), "output", f"cannot write: {exc.strerror}; "
+                                        f"the previous {', '.join(stranded)} could not be put "
+                                        f"back and are kept in {staging / 'old'}",
+                                        EXIT_WRITE) from exc
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PortProxyError.single(str(where), "output", f"cannot write: {exc.strerror}; "
+                                    "nothing was changed", EXIT_WRITE) from exc
+    shutil.rmtree(staging, ignore_errors=True)
+    return bundle_paths(bundles, out)
+
+
+def _stage(folder: Path, files: dict[str, bytes]) -> None:
+    """Write a bundle aside. No fsync: the guarantee is all-or-nothing on errors; after a
+    power cut, generating again restores the output (it is derived data)."""
+    folder.mkdir(parents=True)
+    for file_name, data in files.items():
+        path = folder / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _swap_in(staging: Path, out: Path, names: list[str]) -> None:
+    """Move old folders aside, new ones in; on any failure, put every old one back."""
+    (staging / "old").mkdir()
+    aside: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for name in names:
+            target = out / name
+            if target.exists() or target.is_symlink():
+                target.rename(staging / "old" / name)
+                aside.append(name)
+            (staging / "new" / name).rename(target)
+            moved_in.append(name)
+    except OSError:
+        for name in reversed(moved_in):
+            shutil.rmtree(out / name, ignore_errors=True)
+        for name in reversed(aside):
+            with contextlib.suppress(OSError):  # restore every folder we can
+                (staging / "old" / name).rename(out / name)
+        raise

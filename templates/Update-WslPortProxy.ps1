@@ -1,0 +1,70 @@
+<#
+.SYNOPSIS
+    Forwards this server's LAN ports to WSL 2 and keeps the forwarding right (the task runs it).
+.DESCRIPTION
+    Imports the WslPortProxy module from the folder beside this script and runs it with the
+    settings file WslPortProxy.Settings.psd1 from this folder. For the details, import the module
+    and read: Get-Help Update-WslPortProxy -Full; Get-Help Get-WslPortProxyStatus -Full.
+.PARAMETER Watch
+    What the scheduled task runs: reconcile, then keep WSL up and reconcile whenever it restarts.
+.PARAMETER Status
+    One row per forwarded port (rule, firewall, listener, WSL side); exit code 9 if any is wrong.
+.PARAMETER Remove
+    Deletes every portproxy and firewall rule this tool created on this server.
+.PARAMETER MaxLogBytes
+    Size at which logs\Update-WslPortProxy.log is rotated (four old files are kept).
+.EXAMPLE
+    .\Update-WslPortProxy.ps1 -Status
+    Checks every forwarded port end to end. Start here when a port does not answer.
+.EXAMPLE
+    .\Update-WslPortProxy.ps1 -WhatIf -Verbose
+    Shows what a run would change, and changes nothing.
+.NOTES
+    Exit codes (the task's "Last Run Result"): 0 the rules are right (-Watch: the watcher ended,
+    or another one runs); 1 unexpected (see the log); 3 wsl.exe or the distribution not found for
+    this account; 4 WSL had no IPv4 address on eth0 in time; 5 netsh failed; 6 a firewall rule
+    failed; 7 IP Helper not running; 8 another run held the lock too long; 9 -Status found a
+    problem; 10 the settings file is missing or invalid. A failed run leaves every rule it found.
+#>
+[CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
+param(
+    [Parameter(ParameterSetName = 'Watch')] [switch] $Watch,
+    [Parameter(ParameterSetName = 'Status')] [switch] $Status,
+    [Parameter(ParameterSetName = 'Remove')] [switch] $Remove,
+    [ValidateRange(65536, 1073741824)] [int] $MaxLogBytes = 1048576
+)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$exitCode = 0
+try {
+    $module = Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy') -ChildPath 'WslPortProxy.psd1'
+    Import-Module -Name $module -Verbose:$false
+    $settings = Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.Settings.psd1'
+    $verbose = $VerbosePreference -eq 'Continue'
+    if ($Status) {
+        $rows = @(Get-WslPortProxyStatus -Settings $settings -Verbose:$verbose)
+        $bad = @($rows | Where-Object -FilterScript { -not $_.Ok })
+        $rows
+        $summary = "All $($rows.Count) port(s) are forwarded, allowed, listening and answered by WSL."
+        if ($bad.Count -gt 0) {
+            $exitCode = 9
+            $summary = "$($bad.Count) of $($rows.Count) port(s) have a problem (see Problem); the log may say why."
+        }
+        Write-Information -MessageData $summary -InformationAction Continue
+    }
+    else {
+        $run = @{ Settings = $settings; MaxLogBytes = $MaxLogBytes; WhatIf = $WhatIfPreference; Verbose = $verbose }
+        if ($PSCmdlet.ParameterSetName -ne 'Once') {
+            $run[$PSCmdlet.ParameterSetName] = $true
+        }
+        Update-WslPortProxy @run
+    }
+}
+catch {
+    $exitCode = 1
+    if ($_.Exception.Data.Contains('WslPortProxyExitCode')) {
+        $exitCode = [int] $_.Exception.Data['WslPortProxyExitCode']
+    }
+    Write-Error -Message "Failed (exit code $exitCode): $($_.Exception.Message)" -ErrorAction Continue
+}
+exit $exitCode

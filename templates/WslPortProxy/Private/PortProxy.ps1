@@ -1,0 +1,264 @@
+# IP Helper, the portproxy rules (read from the registry, written with netsh) and change records.
+
+function New-ChangeRecord {
+    <#
+    .SYNOPSIS
+        One thing a reconcile did (or found right): the output unit of every sync step.
+    .DESCRIPTION
+        Kind is PortProxy or Firewall. Action: Added, Rewrote, Deleted (portproxy), Created,
+        Corrected, Removed (firewall) are writes; Kept (already right, ours now) and Released
+        (no longer ours: gone, or changed by someone else) are not.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [ValidateSet('PortProxy', 'Firewall')] [string] $Kind,
+        [Parameter(Mandatory)]
+        [ValidateSet('Added', 'Rewrote', 'Deleted', 'Created', 'Corrected', 'Removed', 'Kept', 'Released')]
+        [string] $Action,
+        [Parameter(Mandatory)] [string] $Name,
+        [AllowNull()] [object] $Target,
+        [AllowNull()] [object] $Previous
+    )
+    return [pscustomobject]@{
+        PSTypeName = 'WslPortProxy.Change'
+        Kind       = $Kind
+        Action     = $Action
+        Name       = $Name
+        Target     = $Target
+        Previous   = $Previous
+        Written    = $Action -notin @('Kept', 'Released')
+    }
+}
+
+function Start-IpHelperService {
+    <#
+    .SYNOPSIS
+        portproxy lives in the IP Helper service: makes it automatic and running (else exit 7).
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param([Parameter(Mandatory)] [pscustomobject] $Log)
+    $name = 'IP Helper (iphlpsvc)'
+    try {
+        $service = Get-Service -Name 'iphlpsvc'
+        $automatic = "$($service.StartType)" -eq 'Automatic'
+        if (-not $automatic -and $PSCmdlet.ShouldProcess($name, 'Set startup type to Automatic')) {
+            Set-Service -Name 'iphlpsvc' -StartupType Automatic
+            Write-Log -Log $Log -Message "$name startup type set to Automatic."
+        }
+        if ("$($service.Status)" -ne 'Running' -and $PSCmdlet.ShouldProcess($name, 'Start')) {
+            Start-Service -Name 'iphlpsvc'
+            Write-Log -Log $Log -Message "$name started."
+        }
+    }
+    catch {
+        $message = "The IP Helper service (iphlpsvc) is not running and could not be started: $($_.Exception.Message)"
+        throw (New-Failure -ExitCode 7 -ErrorId 'IpHelperNotRunning' -Message $message)
+    }
+}
+
+function Get-PortProxyRule {
+    <#
+    .SYNOPSIS
+        The current v4tov4 rules, 'listenaddress/listenport' -> 'connectaddress/connectport'.
+    .DESCRIPTION
+        Read from the registry, not from netsh's localized output.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param()
+    $rules = @{}
+    $key = Get-ItemProperty -LiteralPath $script:WslppPortProxyKey -ErrorAction SilentlyContinue
+    if ($null -ne $key) {
+        foreach ($property in $key.PSObject.Properties) {
+            if ($property.Name -match '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$') {
+                $rules[$property.Name] = [string] $property.Value
+            }
+        }
+    }
+    return $rules
+}
+
+function Invoke-PortProxyBatch {
+    <#
+    .SYNOPSIS
+        Runs portproxy commands: one netsh call for one command, one `netsh -f` script for several.
+    .DESCRIPTION
+        A process per rule would make a hundred rules take seconds. The script file lives in the
+        install folder, which only administrators can write. Callers re-read the registry
+        afterwards: that, not netsh's word, decides what was applied.
+    #>
+    [CmdletBinding()]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [object[]] $Command,
+        [Parameter(Mandatory)] [string] $Directory
+    )
+    $netsh = Get-SystemProgram -Name 'netsh.exe'
+    if ($Command.Count -eq 1) {
+        $arguments = @('interface', 'portproxy') + $Command[0].Words
+        $what = "netsh interface portproxy $($Command[0].Words -join ' ')"
+        $result = Invoke-NativeCommand -FilePath $netsh -ArgumentList $arguments
+    }
+    else {
+        if (-not (Test-Path -LiteralPath $Directory -PathType Container)) {
+            New-Item -Path $Directory -ItemType Directory -Force | Out-Null
+        }
+        $batch = Join-Path -Path $Directory -ChildPath 'netsh-commands.txt'
+        $lines = foreach ($item in $Command) {
+            'interface portproxy ' + ($item.Words -join ' ')
+        }
+        Set-Content -LiteralPath $batch -Value $lines -Encoding Ascii
+        $what = "netsh -f with $($Command.Count) portproxy commands"
+        try {
+            $result = Invoke-NativeCommand -FilePath $netsh -ArgumentList @('-f', $batch)
+        }
+        finally {
+            Remove-Item -LiteralPath $batch -Force -ErrorAction SilentlyContinue
+        }
+    }
+    if ($result.ExitCode -ne 0) {
+        $message = "$what failed (exit $($result.ExitCode)): $(($result.Output -join ' ').Trim())"
+        throw (New-Failure -ExitCode 5 -ErrorId 'NetshFailed' -Message $message)
+    }
+}
+
+function Invoke-PortProxyChange {
+    <#
+    .SYNOPSIS
+        Applies portproxy commands, then emits a change record for each one the registry confirms.
+    .DESCRIPTION
+        Only what is really in the registry counts, even when netsh failed half-way. A command
+        netsh reported as done but the registry does not show is a failure (exit 5).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [AllowEmptyCollection()] [object[]] $Command = @(),
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    if ($Command.Count -eq 0) {
+        return
+    }
+    $failure = $null
+    try {
+        Invoke-PortProxyBatch -Command $Command -Directory $Directory
+    }
+    catch {
+        $failure = $_
+    }
+    $now = Get-PortProxyRule
+    $missing = @()
+    foreach ($item in $Command) {
+        $applied = ($null -ne $item.Target -and $now[$item.Key] -eq $item.Target) -or
+            ($null -eq $item.Target -and -not $now.ContainsKey($item.Key))
+        if (-not $applied) {
+            $missing += $item
+            continue
+        }
+        Write-Log -Log $Log -Message $item.Done
+        New-ChangeRecord -Kind PortProxy -Action $item.Action -Name $item.Key -Target $item.Target `
+            -Previous $item.Previous
+    }
+    if ($null -ne $failure) {
+        throw $failure
+    }
+    if ($missing.Count -gt 0) {
+        $first = $missing[0]
+        $what = 'is still in the registry'
+        if ($null -ne $first.Target) {
+            $what = "is not forwarding to $($first.Target) in the registry"
+        }
+        $message = "netsh reported success, but portproxy $($first.Key) $what."
+        throw (New-Failure -ExitCode 5 -ErrorId 'NetshNotApplied' -Message $message)
+    }
+}
+
+function Sync-PortProxyRule {
+    <#
+    .SYNOPSIS
+        Adds missing rules and rewrites changed ones in place; emits a change record per rule.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule,
+        [Parameter(Mandatory)] [string] $Address,
+        [Parameter(Mandatory)] [hashtable] $Current,
+        [Parameter(Mandatory)] [hashtable] $Managed,
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $commands = @()
+    foreach ($item in $Rule) {
+        $key = $item.Key
+        $target = '{0}/{1}' -f $Address, $item.ConnectPort
+        $words = @('v4tov4', "listenaddress=$($item.ListenAddress)", "listenport=$($item.ListenPort)",
+            "connectaddress=$Address", "connectport=$($item.ConnectPort)", 'protocol=tcp')
+        if (-not $Current.ContainsKey($key)) {
+            if ($PSCmdlet.ShouldProcess("portproxy $key", "Add, forwarding to $target")) {
+                $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $null; Action = 'Added'
+                    Words = @('add') + $words; Done = "Added portproxy $key -> $target." }
+            }
+        }
+        elseif ($Current[$key] -ne $target) {
+            if (-not $Managed.ContainsKey($key)) {
+                Write-Log -Log $Log -Level WARN -Message ("Taking over portproxy $key, which pointed at " +
+                    "$($Current[$key]) and was not created by this tool.")
+            }
+            if ($PSCmdlet.ShouldProcess("portproxy $key", "Rewrite in place from $($Current[$key]) to $target")) {
+                $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $Current[$key]
+                    Action = 'Rewrote'; Words = @('set') + $words
+                    Done = "Rewrote portproxy $key -> $target (was $($Current[$key]))." }
+            }
+        }
+        else {
+            New-ChangeRecord -Kind PortProxy -Action Kept -Name $key -Target $target -Previous $target
+        }
+    }
+    Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log
+}
+
+function Remove-StalePortProxyRule {
+    <#
+    .SYNOPSIS
+        Deletes rules this tool created that are no longer wanted; emits a change record for each.
+    .DESCRIPTION
+        A rule is deleted only if it still points where this tool last pointed it; otherwise it
+        is someone else's now: released with a warning, never deleted.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $Wanted,
+        [Parameter(Mandatory)] [hashtable] $Current,
+        [Parameter(Mandatory)] [hashtable] $Managed,
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $commands = @()
+    foreach ($key in @($Managed.Keys | Sort-Object)) {
+        if ($Wanted -contains $key) {
+            continue
+        }
+        if ($Current.ContainsKey($key) -and $Current[$key] -ne $Managed[$key]) {
+            Write-Log -Log $Log -Level WARN -Message ("Leaving portproxy $key alone: it points at $($Current[$key]), " +
+                "not at $($Managed[$key]) as this tool wrote it, so it is not ours.")
+            New-ChangeRecord -Kind PortProxy -Action Released -Name $key -Target $null -Previous $Current[$key]
+        }
+        elseif (-not $Current.ContainsKey($key)) {
+            New-ChangeRecord -Kind PortProxy -Action Released -Name $key -Target $null -Previous $null
+        }
+        elseif ($PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
+            $address, $port = $key.Split('/')
+            $commands += [pscustomobject]@{ Key = $key; Target = $null; Previous = $Current[$key]; Action = 'Deleted'
+                Words = @('delete', 'v4tov4', "listenaddress=$address", "listenport=$port")
+                Done = "Deleted portproxy $key (was $($Current[$key]))." }
+        }
+    }
+    Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log
+}

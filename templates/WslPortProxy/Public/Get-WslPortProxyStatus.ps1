@@ -1,0 +1,100 @@
+function Get-WslPortProxyStatus {
+    <#
+    .SYNOPSIS
+        Checks every forwarded port end to end: rule, firewall, listener, WSL side.
+    .DESCRIPTION
+        Returns one WslPortProxy.PortStatus object per forwarded listen address and port, and
+        nothing else (a summary is the caller's: count the objects whose Ok is $false). It
+        changes nothing, but asking WSL for its address starts the distribution if it is stopped.
+
+        Properties:
+          Listener        '0.0.0.0:80': where Windows listens
+          Target          '172.28.241.140:80': where it should forward (WSL's address now), or $null
+          Rule            'ok', 'missing' or 'stale (points at a.b.c.d/p)'
+          Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled', or
+                          'inactive: ...' when the server's network profile is not one the rule covers
+          Listening       whether something listens on the listener (or on 0.0.0.0 for that port)
+          ListeningOwner  the listening process, 'name (PID n)', or '' when unknown or none
+          WslAnswers      whether the WSL side accepts a TCP connection on the target port
+          Ok              all of the above are right
+          Problem         '' when Ok, else what is wrong, in words
+    .PARAMETER Settings
+        The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
+    .EXAMPLE
+        Get-WslPortProxyStatus -Settings "$env:ProgramData\WslPortProxy\WslPortProxy.Settings.psd1" | Format-Table
+
+        Shows every forwarded port of this server.
+    .EXAMPLE
+        Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 | Where-Object -FilterScript { -not $_.Ok }
+
+        Lists only the ports that have a problem.
+    #>
+    [CmdletBinding()]
+    [OutputType('WslPortProxy.PortStatus')]
+    param([Parameter(Mandatory, Position = 0)] [object] $Settings)
+    $ErrorActionPreference = 'Stop'
+    $config = Import-Settings -Settings $Settings
+    $log = Open-RunLog -Directory (Join-Path -Path $config.InstallDirectory -ChildPath 'logs') -NoFile
+    $address = $null
+    try {
+        $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
+    }
+    catch {
+        Write-Warning -Message $_.Exception.Message
+    }
+    $current = Get-PortProxyRule
+    $activeProfiles = Get-ActiveFirewallProfile
+    $owners = Get-ListenerOwner
+    foreach ($rule in $config.Rules) {
+        $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
+        $target = $null
+        $problems = @()
+        if ($null -ne $address) {
+            $target = '{0}:{1}' -f $address, $rule.ConnectPort
+        }
+        else {
+            $problems += 'WSL has no address'
+        }
+        $ruleText = 'missing'
+        if ($current.ContainsKey($rule.Key)) {
+            $ruleText = 'ok'
+            if ($current[$rule.Key] -ne "$target".Replace(':', '/')) {
+                $ruleText = "stale (points at $($current[$rule.Key]))"
+            }
+        }
+        if ($ruleText -ne 'ok') {
+            $problems += "portproxy rule $ruleText"
+        }
+        $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules -ActiveProfile $activeProfiles
+        if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
+            $problems += "firewall $firewall"
+        }
+        $owner = $owners[$listener]
+        if ($null -eq $owner) {
+            $owner = $owners['0.0.0.0:{0}' -f $rule.ListenPort]
+        }
+        if ($null -eq $owner) {
+            $problems += "nothing listens on $listener"
+        }
+        $answers = $false
+        if ($null -ne $address) {
+            $answers = [bool] (Test-NetConnection -ComputerName $address -Port $rule.ConnectPort `
+                    -InformationLevel Quiet -WarningAction SilentlyContinue)
+            if (-not $answers) {
+                $problems += "WSL does not answer on $target"
+            }
+        }
+        [pscustomobject]@{
+            PSTypeName     = 'WslPortProxy.PortStatus'
+            Listener       = $listener
+            Target         = $target
+            Rule           = $ruleText
+            Firewall       = $firewall
+            Listening      = $null -ne $owner
+            ListeningOwner = "$owner"
+            WslAnswers     = $answers
+            Ok             = $problems.Count -eq 0
+            Problem        = $problems -join '; '
+        }
+    }
+}

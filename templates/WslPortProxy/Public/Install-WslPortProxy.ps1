@@ -1,0 +1,100 @@
+function Install-WslPortProxy {
+    <#
+    .SYNOPSIS
+        Installs (or upgrades) the WSL port proxy on this server from a bundle: files, task, first run.
+    .DESCRIPTION
+        Run elevated, on the server the bundle was generated for. It
+          0. checks every file of the bundle against its manifest.json;
+          1. copies the module, Update-WslPortProxy.ps1, Uninstall-WslPortProxy.ps1, the settings
+             and README.txt into the install folder, which only Administrators and SYSTEM may
+             write (the task runs elevated), and registers the event source WslPortProxy;
+          2. registers the scheduled task \WslPortProxy\WslPortProxy as the settings' RunAs account
+             (the owner of the WSL distribution), or as the installing admin when RunAs is empty;
+             a boot task (Start = 'boot') needs that account's password: it is asked for unless
+             -Credential is given, handed to Task Scheduler and never stored in a file;
+          3. starts the task (Update-WslPortProxy.ps1 -Watch, which keeps running) and waits
+             for its first reconcile.
+        Running it again upgrades in place: an older installation (also the single-script
+        layout of wsl-portproxy 0.1) is replaced, its state kept and its watcher restarted.
+
+        Returns a WslPortProxy.InstallResult (Server, InstallDirectory, Task, Account, FirstRun).
+        A failure is a terminating error; Data['WslPortProxyExitCode'] is the entry script's
+        exit code: 2 NotElevated, 3 WrongComputer, 4 FirstRunFailed or FirstRunTimeout,
+        5 NoCredential or WrongCredential, 6 BundleChanged, 10 InvalidSettings, 1 unexpected.
+    .PARAMETER Settings
+        The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
+    .PARAMETER BundlePath
+        The bundle folder (manifest.json, the module, the scripts, WslPortProxy.xml). Defaults
+        to the folder of the settings file.
+    .PARAMETER Credential
+        The task account's credential, for unattended installs of a boot task.
+    .PARAMETER Force
+        Installs even when this computer's name is not the settings' Server.
+    .EXAMPLE
+        Install-WslPortProxy -Settings .\WslPortProxy.Settings.psd1
+
+        Installs from the bundle in the current folder, asking for the task account's password.
+    .EXAMPLE
+        Install-WslPortProxy -Settings .\WslPortProxy.Settings.psd1 -Credential $credential -WhatIf
+
+        Shows what an unattended install would do, and does nothing.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType('WslPortProxy.InstallResult')]
+    param(
+        [Parameter(Mandatory, Position = 0)] [object] $Settings,
+        [string] $BundlePath,
+        [System.Management.Automation.PSCredential] $Credential,
+        [switch] $Force
+    )
+    $ErrorActionPreference = 'Stop'
+    $config = Import-Settings -Settings $Settings
+    if (-not $BundlePath) {
+        $BundlePath = $config.Folder
+    }
+    if (-not $BundlePath) {
+        $message = 'BundlePath is needed when the settings are not given as the path of the bundle''s settings file.'
+        throw (New-Failure -ExitCode 1 -ErrorId 'NoBundlePath' -Message $message -Category InvalidArgument)
+    }
+    if (-not (Test-Elevated)) {
+        $message = 'Install-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" and run ' +
+            'it again.'
+        throw (New-Failure -ExitCode 2 -ErrorId 'NotElevated' -Message $message -Category PermissionDenied)
+    }
+    if ($env:COMPUTERNAME -ne $config.Server -and -not $Force) {
+        $message = "This bundle is for $($config.Server), but this computer is $env:COMPUTERNAME. Use the bundle " +
+            'generated for this computer, or -Force.'
+        throw (New-Failure -ExitCode 3 -ErrorId 'WrongComputer' -Message $message -Category InvalidOperation)
+    }
+    $problems = @(Get-BundleProblem -BundlePath $BundlePath)
+    if ($problems.Count -gt 0) {
+        $message = "This bundle does not match its manifest.json ($($problems -join '; ')). Copy it again from " +
+            'where it was generated, or generate it again.'
+        throw (New-Failure -ExitCode 6 -ErrorId 'BundleChanged' -Message $message -Category InvalidData)
+    }
+    $account = Get-TaskAccount -RunAs $config.RunAs
+    $directory = $config.InstallDirectory
+    Copy-BundleFile -BundlePath $BundlePath -Destination $directory -Account $account
+    Register-EventSource
+    $xml = Get-TaskXml -BundlePath $BundlePath -Account $account -RunAs $config.RunAs
+    Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') -Credential $Credential
+    $firstRun = $null
+    $result = Start-FirstRun -Directory $directory -TimeoutSeconds ($config.WaitForWslSeconds + 120)
+    if ($null -ne $result) {
+        $log = Join-Path -Path (Join-Path -Path $directory -ChildPath 'logs') -ChildPath 'Update-WslPortProxy.log'
+        if ($result.ExitCode -ne 0) {
+            $message = "Installed, but the first run of the task failed with code $($result.ExitCode): " +
+                "$($result.Message) (see Update-WslPortProxy.ps1's help and the log $log)."
+            throw (New-Failure -ExitCode 4 -ErrorId 'FirstRunFailed' -Message $message)
+        }
+        $firstRun = "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
+    }
+    return [pscustomobject]@{
+        PSTypeName       = 'WslPortProxy.InstallResult'
+        Server           = $config.Server
+        InstallDirectory = $directory
+        Task             = "$($script:WslppTaskPath)$($script:WslppTaskName)"
+        Account          = $account
+        FirstRun         = $firstRun
+    }
+}

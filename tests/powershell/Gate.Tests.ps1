@@ -1,0 +1,107 @@
+# The PowerShell gate (Gate.ps1) over every static module and entry file, the per-server files a
+# bundle renders, and a fixture per rule that proves the gate catches it.
+
+BeforeDiscovery {
+    $repo = (Get-Item -LiteralPath (Join-Path $PSScriptRoot '../..')).FullName
+    $templates = Join-Path $repo 'templates'
+    $module = Join-Path $templates 'WslPortProxy'
+    $script:ModuleFiles = @(Get-ChildItem -LiteralPath $module -Recurse -File -Include '*.ps1', '*.psm1' |
+            Sort-Object FullName | ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($module.Length + 1) } })
+    $script:EntryFiles = @(Get-ChildItem -LiteralPath $templates -File -Filter '*.ps1' |
+            ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
+    $script:Fixtures = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'gate-fixtures') -Filter '*.ps1' |
+            ForEach-Object { @{ Path = $_.FullName; Rule = $_.BaseName.Split('.')[0]; Name = $_.Name } })
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Gate.ps1')
+    $module = Join-Path $PSScriptRoot '../../templates/WslPortProxy'
+    $script:Exported = @((Import-PowerShellDataFile -LiteralPath (Join-Path $module 'WslPortProxy.psd1')).FunctionsToExport)
+    $script:Constant = Get-ModuleConstant -ModuleFile (Join-Path $module 'WslPortProxy.psm1')
+}
+
+Describe 'Module file <Name>' -ForEach $script:ModuleFiles {
+    It 'passes every rule of the gate' {
+        Get-GateViolation -Path $Path -Kind Module -Exported $script:Exported -Constant $script:Constant |
+            ForEach-Object { "$($_.Rule) (line $($_.Line)): $($_.Text)" } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Entry script <Name>' -ForEach $script:EntryFiles {
+    It 'passes every rule of the gate' {
+        Get-GateViolation -Path $Path -Kind Entry | ForEach-Object { "$($_.Rule) (line $($_.Line)): $($_.Text)" } |
+            Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The module' {
+    It 'exports exactly the commands of its manifest, each with help and examples' {
+        $loaded = Import-Module (Join-Path $PSScriptRoot '../../templates/WslPortProxy/WslPortProxy.psd1') -Force -PassThru
+        try {
+            @($loaded.ExportedFunctions.Keys | Sort-Object) | Should -Be @($script:Exported | Sort-Object)
+            foreach ($name in $script:Exported) {
+                $help = Get-Help -Name $name -Full
+                $help.Synopsis | Should -Not -BeNullOrEmpty -Because $name
+                @($help.examples.example).Count | Should -BeGreaterThan 0 -Because $name
+            }
+        }
+        finally {
+            Remove-Module -ModuleInfo $loaded
+        }
+    }
+
+    It 'declares its constants once, and only constants' {
+        $script:Constant.Count | Should -BeGreaterThan 5
+        $text = Get-Content -Raw (Join-Path $PSScriptRoot '../../templates/WslPortProxy/WslPortProxy.psm1')
+        ([regex]::Matches($text, '(?m)^\$script:')).Count | Should -Be 0
+    }
+}
+
+Describe 'Rendered settings files' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+        $script:Dist = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../examples/inventory.yaml'))
+        $script:SettingsPath = Join-Path $script:Dist 'WEB-01/WslPortProxy.Settings.psd1'
+    }
+
+    It 'are data: Import-PowerShellDataFile reads them (it evaluates no expression)' {
+        $data = Import-PowerShellDataFile -LiteralPath $script:SettingsPath
+        $data.SchemaVersion | Should -Be 1
+        $data.Server | Should -BeExactly 'WEB-01'
+        @($data.Ports) | Should -HaveCount 4
+    }
+
+    It 'are UTF-8 with BOM and CRLF line ends' {
+        $bytes = [System.IO.File]::ReadAllBytes($script:SettingsPath)
+        $bytes[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)
+        ([System.Text.Encoding]::UTF8.GetString($bytes) -replace "`r`n", '') | Should -Not -Match "[`r`n]"
+    }
+}
+
+Describe 'The gate itself: fixture <Name>' -ForEach $script:Fixtures {
+    It 'flags exactly its rule, <Rule>' {
+        $kind = 'Module'
+        if ($Rule -eq 'EntryScript') { $kind = 'Entry' }
+        $expected = $Rule
+        if ($Rule -eq 'SevenOnlySyntax' -and $PSVersionTable.PSVersion.Major -lt 7) { $expected = 'ParseError' }
+        $found = @(Get-GateViolation -Path $Path -Kind $kind -Exported @('Get-Exported') -Constant @('WslppAllowed'))
+        $found.Count | Should -BeGreaterThan 0
+        @($found | ForEach-Object { $_.Rule } | Sort-Object -Unique) | Should -Be @($expected)
+    }
+}
+
+Describe 'The 5.1 syntax rule' {
+    # Windows PowerShell 5.1 cannot parse these at all, which is the gate there.
+    It 'finds ternary, ??, ??=, ?., && and -Parallel' -Skip:($PSVersionTable.PSVersion.Major -lt 7) {
+        $source = @'
+$a = $b ? 1 : 2
+$c = $d ?? 3
+$e ??= 4
+${f}?.Length
+git status && git log
+1..2 | ForEach-Object -Parallel { $_ }
+'@
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput($source, [ref] $null, [ref] $null)
+        @(Find-SevenOnlySyntax -Ast $ast) | Should -HaveCount 6
+    }
+}

@@ -1,0 +1,11 @@
+# Not ASCII: café
+function Get-Thing {
+    <#
+    .SYNOPSIS
+        A fixture for the gate.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $Name)
+    return $Name
+}

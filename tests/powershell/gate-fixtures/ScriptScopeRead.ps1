@@ -1,0 +1,10 @@
+function Get-Thing {
+    <#
+    .SYNOPSIS
+        A fixture for the gate.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $Name)
+    return "$Name $script:NotAConstant $undeclared $script:WslppAllowed"
+}
