@@ -177,6 +177,44 @@ Describe 'Install-WslPortProxy.ps1' {
     }
 }
 
+Describe 'Upgrading from wsl-portproxy 0.1.0 (one generated script per server)' {
+    BeforeAll {
+        # The real 0.1.0 bundle of examples/inventory.yaml, as that release generated it.
+        $script:OldBundle = Join-Path $PSScriptRoot 'fixtures'
+        $script:NewBundle = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../examples/inventory.yaml'))
+    }
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'replaces the files, keeps the state and the rules, and restarts the watcher' {
+        $credential = New-TestCredential
+        $old = Join-Path $script:OldBundle 'wsl-portproxy-0.1.0/Install-WslPortProxy.ps1'
+        $global:LASTEXITCODE = 0
+        & $old -Credential $credential *> $null
+        $LASTEXITCODE | Should -Be 0
+        $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        Test-Path -LiteralPath (Join-Path $installed 'WslPortProxy') | Should -BeFalse   # the old layout
+        $rules = Get-SimRules
+        $state = Get-Content -Raw -LiteralPath (Join-Path $installed 'state.json')
+        Clear-SimCall
+
+        $result = Invoke-BundleScript -Dist $script:NewBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+
+        $result.ExitCode | Should -Be 0
+        $result.Errors | Should -BeNullOrEmpty
+        (Get-FileHash (Join-Path $installed 'Update-WslPortProxy.ps1')).Hash | Should -Be (Get-FileHash (Join-Path $script:NewBundle 'WEB-01/Update-WslPortProxy.ps1')).Hash
+        Test-Path -LiteralPath (Join-Path $installed 'WslPortProxy/WslPortProxy.psm1') | Should -BeTrue
+        Test-Path -LiteralPath (Join-Path $installed 'WslPortProxy.Settings.psd1') | Should -BeTrue
+        Get-Content -Raw -LiteralPath (Join-Path $installed 'state.json') | Should -Be $state   # nothing to record anew
+        Get-SimRules | Should -Be $rules
+        Get-SimNetshCommand | Should -BeNullOrEmpty   # the new watcher found every rule right
+        @((Read-SimState 'tasks.json').Keys) | Should -Be @($script:TaskKey)
+        (Read-SimState 'tasks.json')[$script:TaskKey].State | Should -Be 'Running'
+        $log = Get-UpdateLog
+        $log.Substring($log.LastIndexOf('Run started (Watch)')) | Should -Match 'No change: every rule is already right\.'
+    }
+}
+
 Describe 'Uninstall-WslPortProxy.ps1' {
     BeforeEach { New-SimulatedWindows | Out-Null }
     AfterEach { Remove-SimulatedWindows }
