@@ -11,6 +11,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 GOLDEN = REPO / "tests" / "golden"
+# Lines a test wants shown at the end of the run (e.g. the Pester coverage figure).
+SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in SUMMARY:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -1,12 +1,20 @@
-"""Runs the Pester suite (tests/powershell/*.Tests.ps1) in real PowerShell, one file per test.
+"""Runs the Pester suites in real PowerShell.
+
+- tests/powershell/*.Tests.ps1: end to end on the simulated Windows (generated bundles, unmodified),
+  one pwsh process per file.
+- tests/powershell/unit/*.Tests.ps1: unit tests of the module's functions, in one run that measures
+  Pester's code coverage of the module's source files; below COVERAGE_FLOOR percent fails.
+- The mutation smoke test flips named conditions in a copy of the module; each must make the unit
+  tests that guard it fail (so the coverage comes from tests that assert).
 
 pwsh and Pester 5.7.1 come from ``.tools/`` (installed by ``.ci/install-tools``), or from
-WSLPP_PWSH / WSLPP_PESTER. Outside CI a missing tool skips these tests with a message saying
-how to install it; in CI (CI=true) it fails them.
+WSLPP_PWSH / WSLPP_PESTER. Outside CI a missing tool skips these tests with a message saying how
+to install it; in CI (CI=true) it fails them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,10 +24,38 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, SUMMARY
 
 SUITE = REPO / "tests" / "powershell"
+MODULE = REPO / "templates" / "WslPortProxy"
 TOOLS = REPO / ".tools"
+COVERAGE_FLOOR = 90.0
+
+# name -> (module file, exact text, replacement, the unit test files that must then fail)
+MUTATIONS = {
+    "rewrite-in-place-with-set": (
+        "Private/PortProxy.ps1", "Action = 'Rewrote'; Words = @('set') + $words",
+        "Action = 'Rewrote'; Words = @('add') + $words", ["PortProxy"]),
+    "own-rule-check": (
+        "Private/PortProxy.ps1", "$Current.ContainsKey($key) -and $Current[$key] -ne $Managed[$key]",
+        "$false", ["PortProxy"]),
+    "reconcile-mutex": (
+        "Private/Watch.ps1", "$taken = $mutex.WaitOne([System.TimeSpan]::FromSeconds($TimeoutSeconds))",
+        "$taken = $true", ["Reconcile"]),
+    "registry-decides": (
+        "Private/PortProxy.ps1", "($null -ne $item.Target -and $now[$item.Key] -eq $item.Target)",
+        "($null -ne $item.Target)", ["PortProxy"]),
+    "firewall-group-check": (
+        "Private/Firewall.ps1",
+        "$null -ne $existing -and \"$($existing.Group)\" -ne $script:WslppFirewallGroup",
+        "$false", ["Firewall"]),
+    "settings-schema-version": (
+        "Private/Settings.ps1", "if ($Data['SchemaVersion'] -ne $script:WslppSchemaVersion)",
+        "if ($false)", ["Settings"]),
+    "keep-alive-same-program": (
+        "Private/Watch.ps1", "$null -ne $target -and $target.Path -ne $WslPath",
+        "$false", ["Reconcile"]),
+}
 
 
 def _find_pwsh() -> str | None:
@@ -49,23 +85,61 @@ def _require(tool: str | None, name: str) -> str:
     return tool
 
 
-@pytest.mark.parametrize("test_file", sorted(SUITE.glob("*.Tests.ps1")), ids=lambda p: p.name)
-def test_pester_suite(test_file: Path, tmp_path: Path) -> None:
+def _run_pester(files: list[Path], report: Path, coverage: Path | None = None,
+                env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], int, list[str]]:
+    """Runs test files in one pwsh; returns the run, the number of tests and the failed ones."""
     pwsh = _require(_find_pwsh(), "pwsh (PowerShell 7.6.9)")
     pester = _require(_find_pester(), "Pester 5.7.1")
-    report = tmp_path / "pester.xml"
-    env = {**os.environ, "WSLPP_PYTHON": sys.executable, "POWERSHELL_TELEMETRY_OPTOUT": "1",
-           "POWERSHELL_UPDATECHECK": "Off"}
-    run = subprocess.run(
-        [pwsh, "-NoLogo", "-NoProfile", "-NonInteractive", "-File",
-         str(SUITE / "Invoke-Suite.ps1"), "-PesterManifest", pester,
-         "-TestFile", str(test_file), "-ReportPath", str(report)],
-        capture_output=True, text=True, env=env, timeout=1200, check=False)
-    assert report.is_file(), f"Pester wrote no report:\n{run.stdout}\n{run.stderr}"
+    quoted = ",".join(f"'{f}'" for f in files)
+    command = (f"& '{SUITE / 'Invoke-Suite.ps1'}' -PesterManifest '{pester}' -TestFile {quoted} "
+               f"-ReportPath '{report}'")
+    if coverage is not None:
+        sources = sorted(p for p in MODULE.rglob("*") if p.suffix in (".ps1", ".psm1"))
+        command += f" -CoveragePath {','.join(repr(str(p)) for p in sources)} -CoverageReport '{coverage}'"
+    run_env = {**os.environ, "WSLPP_PYTHON": sys.executable, "POWERSHELL_TELEMETRY_OPTOUT": "1",
+               "POWERSHELL_UPDATECHECK": "Off", **(env or {})}
+    run = subprocess.run([pwsh, "-NoLogo", "-NoProfile", "-NonInteractive", "-Command", command],
+                         capture_output=True, text=True, env=run_env, timeout=1200, check=False)
+    assert report.is_file(), f"Pester wrote no report:\n{run.stdout[-20000:]}\n{run.stderr}"
     suites = ET.parse(report).getroot()
-    tests = int(suites.get("tests", "0"))
-    failed = [case.get("name") for case in suites.iter("testcase")
+    failed = [str(case.get("name")) for case in suites.iter("testcase")
               if case.find("failure") is not None or case.find("error") is not None]
+    return run, int(suites.get("tests", "0")), failed
+
+
+@pytest.mark.parametrize("test_file", sorted(SUITE.glob("*.Tests.ps1")), ids=lambda p: p.name)
+def test_pester_suite(test_file: Path, tmp_path: Path) -> None:
+    run, tests, failed = _run_pester([test_file], tmp_path / "pester.xml")
     assert tests > 0, f"Pester ran no test:\n{run.stdout}"
     assert not failed and run.returncode == 0, (
         f"{len(failed)} of {tests} Pester tests failed: {failed}\n{run.stdout[-20000:]}\n{run.stderr}")
+
+
+def test_pester_unit_suite_covers_the_module(tmp_path: Path) -> None:
+    coverage = tmp_path / "coverage.json"
+    run, tests, failed = _run_pester(sorted((SUITE / "unit").glob("*.Tests.ps1")), tmp_path / "unit.xml",
+                                     coverage)
+    assert tests > 0, f"Pester ran no test:\n{run.stdout}"
+    assert not failed and run.returncode == 0, (
+        f"{len(failed)} of {tests} unit tests failed: {failed}\n{run.stdout[-20000:]}\n{run.stderr}")
+    data = json.loads(coverage.read_text(encoding="utf-8-sig"))
+    line = (f"Pester code coverage of the WslPortProxy module: {data['percent']} % "
+            f"({data['executed']} of {data['analyzed']} commands, {tests} unit tests)")
+    SUMMARY.append(line)
+    assert data["percent"] >= COVERAGE_FLOOR, line + "; missed:\n" + "\n".join(data["missed"])
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_a_mutated_module_fails_the_unit_tests(name: str, tmp_path: Path) -> None:
+    relative, original, replacement, guards = MUTATIONS[name]
+    copy = tmp_path / "WslPortProxy"
+    shutil.copytree(MODULE, copy)
+    target = copy / relative
+    text = target.read_text(encoding="ascii")
+    assert text.count(original) == 1, f"mutation {name} is stale: {original!r} is not in {relative} once"
+    target.write_text(text.replace(original, replacement), encoding="ascii")
+    files = [SUITE / "unit" / f"{guard}.Tests.ps1" for guard in guards]
+    _, tests, failed = _run_pester(files, tmp_path / "unit.xml",
+                                   env={"WSLPP_MODULE": str(copy / "WslPortProxy.psd1")})
+    assert tests > 0
+    assert failed, f"mutation {name} ({relative}) survived: no test in {guards} failed"

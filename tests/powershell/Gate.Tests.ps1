@@ -9,6 +9,8 @@ BeforeDiscovery {
             Sort-Object FullName | ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($module.Length + 1) } })
     $script:EntryFiles = @(Get-ChildItem -LiteralPath $templates -File -Filter '*.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
+    $script:TestFiles = @(Get-ChildItem -LiteralPath $PSScriptRoot -Recurse -Filter '*.Tests.ps1' |
+            ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($PSScriptRoot.Length + 1) } })
     $script:Fixtures = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'gate-fixtures') -Filter '*.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Rule = $_.BaseName.Split('.')[0]; Name = $_.Name } })
 }
@@ -87,6 +89,26 @@ Describe 'The gate itself: fixture <Name>' -ForEach $script:Fixtures {
         $found = @(Get-GateViolation -Path $Path -Kind $kind -Exported @('Get-Exported') -Constant @('WslppAllowed'))
         $found.Count | Should -BeGreaterThan 0
         @($found | ForEach-Object { $_.Rule } | Sort-Object -Unique) | Should -Be @($expected)
+    }
+}
+
+Describe 'Pester file <Name>' -ForEach $script:TestFiles {
+    It 'asserts something in every It' {
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref] $null, [ref] $null)
+        Get-AssertionlessTest -Ast $ast | ForEach-Object { "line $($_.Line): $($_.Text)" } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The assertion rule' {
+    It 'flags an It that calls no Should, and only that one' {
+        $source = @'
+Describe 'x' {
+    It 'asserts' { 1 | Should -Be 1 }
+    It 'only runs code' { $null = 1 + 1 }
+}
+'@
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput($source, [ref] $null, [ref] $null)
+        @(Get-AssertionlessTest -Ast $ast | ForEach-Object { $_.Text }) | Should -Be @("It 'only runs code' calls no Should")
     }
 }
 

@@ -239,3 +239,15 @@ function Get-ModuleConstant {
     $text = Get-Content -LiteralPath $ModuleFile -Raw
     @([regex]::Matches($text, "New-Variable -Scope Script -Option Constant -Name '(\w+)'") | ForEach-Object { $_.Groups[1].Value })
 }
+
+function Get-AssertionlessTest {
+    <# The It blocks of a Pester file whose script block calls no Should: a test that cannot fail. #>
+    param([Parameter(Mandatory)] [System.Management.Automation.Language.Ast] $Ast)
+    foreach ($command in $Ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'It' }, $true)) {
+        $body = @($command.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.ScriptBlockExpressionAst] }) | Select-Object -Last 1
+        $asserts = $null -ne $body -and $null -ne $body.Find({ param($n) $n -is [System.Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'Should' }, $true)
+        if (-not $asserts) {
+            New-GateViolation 'NoAssertion' $command.Extent "It $($command.CommandElements[1].Extent.Text) calls no Should"
+        }
+    }
+}

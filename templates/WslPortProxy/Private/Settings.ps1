@@ -223,7 +223,7 @@ function Import-Settings {
             $path = $Settings.FullName
         }
         try {
-            $data = Import-PowerShellDataFile -LiteralPath $path
+            $data = Import-PowerShellDataFile -LiteralPath $path -ErrorAction Stop
         }
         catch {
             $message = "The settings file $path cannot be read: $($_.Exception.Message)"

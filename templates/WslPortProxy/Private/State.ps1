@@ -45,7 +45,7 @@ function Read-State {
     $portProxy = @{}
     $firewall = @()
     try {
-        $saved = Get-Content -LiteralPath $Path -Raw -Encoding UTF8 | ConvertFrom-Json
+        $saved = Get-Content -LiteralPath $Path -Raw -Encoding UTF8 -ErrorAction Stop | ConvertFrom-Json
         if ($saved.server -ne $Server) {
             throw "it belongs to server '$($saved.server)', not $Server"
         }

@@ -48,53 +48,60 @@ function Install-WslPortProxy {
         [switch] $Force
     )
     $ErrorActionPreference = 'Stop'
-    $config = Import-Settings -Settings $Settings
-    if (-not $BundlePath) {
-        $BundlePath = $config.Folder
-    }
-    if (-not $BundlePath) {
-        $message = 'BundlePath is needed when the settings are not given as the path of the bundle''s settings file.'
-        throw (New-Failure -ExitCode 1 -ErrorId 'NoBundlePath' -Message $message -Category InvalidArgument)
-    }
-    if (-not (Test-Elevated)) {
-        $message = 'Install-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" and run ' +
-            'it again.'
-        throw (New-Failure -ExitCode 2 -ErrorId 'NotElevated' -Message $message -Category PermissionDenied)
-    }
-    if ($env:COMPUTERNAME -ne $config.Server -and -not $Force) {
-        $message = "This bundle is for $($config.Server), but this computer is $env:COMPUTERNAME. Use the bundle " +
-            'generated for this computer, or -Force.'
-        throw (New-Failure -ExitCode 3 -ErrorId 'WrongComputer' -Message $message -Category InvalidOperation)
-    }
-    $problems = @(Get-BundleProblem -BundlePath $BundlePath)
-    if ($problems.Count -gt 0) {
-        $message = "This bundle does not match its manifest.json ($($problems -join '; ')). Copy it again from " +
-            'where it was generated, or generate it again.'
-        throw (New-Failure -ExitCode 6 -ErrorId 'BundleChanged' -Message $message -Category InvalidData)
-    }
-    $account = Get-TaskAccount -RunAs $config.RunAs
-    $directory = $config.InstallDirectory
-    Copy-BundleFile -BundlePath $BundlePath -Destination $directory -Account $account
-    Register-EventSource
-    $xml = Get-TaskXml -BundlePath $BundlePath -Account $account -RunAs $config.RunAs
-    Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') -Credential $Credential
-    $firstRun = $null
-    $result = Start-FirstRun -Directory $directory -TimeoutSeconds ($config.WaitForWslSeconds + 120)
-    if ($null -ne $result) {
-        $log = Join-Path -Path (Join-Path -Path $directory -ChildPath 'logs') -ChildPath 'Update-WslPortProxy.log'
-        if ($result.ExitCode -ne 0) {
-            $message = "Installed, but the first run of the task failed with code $($result.ExitCode): " +
-                "$($result.Message) (see Update-WslPortProxy.ps1's help and the log $log)."
-            throw (New-Failure -ExitCode 4 -ErrorId 'FirstRunFailed' -Message $message)
+    try {
+        $config = Import-Settings -Settings $Settings
+        if (-not $BundlePath) {
+            $BundlePath = $config.Folder
         }
-        $firstRun = "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
+        if (-not $BundlePath) {
+            $message = 'BundlePath is needed when the settings are not given as the path of the bundle''s ' +
+                'settings file.'
+            throw (New-Failure -ExitCode 1 -ErrorId 'NoBundlePath' -Message $message -Category InvalidArgument)
+        }
+        if (-not (Test-Elevated)) {
+            $message = 'Install-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" ' +
+                'and run it again.'
+            throw (New-Failure -ExitCode 2 -ErrorId 'NotElevated' -Message $message -Category PermissionDenied)
+        }
+        if ($env:COMPUTERNAME -ne $config.Server -and -not $Force) {
+            $message = "This bundle is for $($config.Server), but this computer is $env:COMPUTERNAME. Use the bundle " +
+                'generated for this computer, or -Force.'
+            throw (New-Failure -ExitCode 3 -ErrorId 'WrongComputer' -Message $message -Category InvalidOperation)
+        }
+        $problems = @(Get-BundleProblem -BundlePath $BundlePath)
+        if ($problems.Count -gt 0) {
+            $message = "This bundle does not match its manifest.json ($($problems -join '; ')). Copy it again from " +
+                'where it was generated, or generate it again.'
+            throw (New-Failure -ExitCode 6 -ErrorId 'BundleChanged' -Message $message -Category InvalidData)
+        }
+        $account = Get-TaskAccount -RunAs $config.RunAs
+        $directory = $config.InstallDirectory
+        Copy-BundleFile -BundlePath $BundlePath -Destination $directory -Account $account
+        Register-EventSource
+        $xml = Get-TaskXml -BundlePath $BundlePath -Account $account -RunAs $config.RunAs
+        Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
+            -Credential $Credential
+        $firstRun = $null
+        $result = Start-FirstRun -Directory $directory -TimeoutSeconds ($config.WaitForWslSeconds + 120)
+        if ($null -ne $result) {
+            $log = Join-Path -Path (Join-Path -Path $directory -ChildPath 'logs') -ChildPath 'Update-WslPortProxy.log'
+            if ($result.ExitCode -ne 0) {
+                $message = "Installed, but the first run of the task failed with code $($result.ExitCode): " +
+                    "$($result.Message) (see Update-WslPortProxy.ps1's help and the log $log)."
+                throw (New-Failure -ExitCode 4 -ErrorId 'FirstRunFailed' -Message $message)
+            }
+            $firstRun = "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
+        }
+        return [pscustomobject]@{
+            PSTypeName       = 'WslPortProxy.InstallResult'
+            Server           = $config.Server
+            InstallDirectory = $directory
+            Task             = "$($script:WslppTaskPath)$($script:WslppTaskName)"
+            Account          = $account
+            FirstRun         = $firstRun
+        }
     }
-    return [pscustomobject]@{
-        PSTypeName       = 'WslPortProxy.InstallResult'
-        Server           = $config.Server
-        InstallDirectory = $directory
-        Task             = "$($script:WslppTaskPath)$($script:WslppTaskName)"
-        Account          = $account
-        FirstRun         = $firstRun
+    catch {
+        $PSCmdlet.ThrowTerminatingError($_)
     }
 }

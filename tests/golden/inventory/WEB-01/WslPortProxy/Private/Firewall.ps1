@@ -89,7 +89,7 @@ function Sync-FirewallRule {
                     continue
                 }
                 New-NetFirewallRule -Name $item.Name -DisplayName $item.DisplayName -Group $script:WslppFirewallGroup `
-                    @settings | Out-Null
+                    @settings -ErrorAction Stop | Out-Null
                 Write-Log -Log $Log -Message "Created firewall rule $what."
                 $action = 'Created'
             }
@@ -97,7 +97,7 @@ function Sync-FirewallRule {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $($item.Name)", 'Correct')) {
                     continue
                 }
-                Set-NetFirewallRule -Name $item.Name -NewDisplayName $item.DisplayName @settings
+                Set-NetFirewallRule -Name $item.Name -NewDisplayName $item.DisplayName @settings -ErrorAction Stop
                 Write-Log -Log $Log -Message "Corrected firewall rule $what."
                 $action = 'Corrected'
             }
@@ -138,7 +138,7 @@ function Remove-StaleFirewallRule {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $name", 'Remove (no longer in the inventory)')) {
                     continue
                 }
-                Remove-NetFirewallRule -Name $name
+                Remove-NetFirewallRule -Name $name -ErrorAction Stop
                 Write-Log -Log $Log -Message "Removed firewall rule $name."
                 New-ChangeRecord -Kind Firewall -Action Removed -Name $name
                 continue

@@ -10,7 +10,7 @@ function Get-BundleFile {
     param([Parameter(Mandatory)] [string] $BundlePath)
     $module = Join-Path -Path $BundlePath -ChildPath $script:WslppModuleName
     $manifestPath = Join-Path -Path $module -ChildPath "$($script:WslppModuleName).psd1"
-    $manifest = Import-PowerShellDataFile -LiteralPath $manifestPath
+    $manifest = Import-PowerShellDataFile -LiteralPath $manifestPath -ErrorAction Stop
     foreach ($relative in $manifest.FileList) {
         '{0}/{1}' -f $script:WslppModuleName, $relative.Replace('\', '/')
     }
@@ -45,7 +45,8 @@ function Get-BundleProblem {
     [OutputType([string])]
     param([Parameter(Mandatory)] [string] $BundlePath)
     try {
-        $text = Get-Content -LiteralPath (Join-Path -Path $BundlePath -ChildPath 'manifest.json') -Raw -Encoding UTF8
+        $text = Get-Content -LiteralPath (Join-Path -Path $BundlePath -ChildPath 'manifest.json') -Raw -Encoding UTF8 `
+            -ErrorAction Stop
         $listed = ($text | ConvertFrom-Json).files
         $required = @(Get-BundleFile -BundlePath $BundlePath)
     }

@@ -29,7 +29,10 @@ function Open-RunLog {
     }
     try {
         if (-not (Test-Path -LiteralPath $Directory -PathType Container)) {
-            New-Item -Path $Directory -ItemType Directory -Force -WhatIf:$false | Out-Null
+            New-Item -Path $Directory -ItemType Directory -Force -WhatIf:$false -ErrorAction Stop | Out-Null
+        }
+        if (-not (Test-Path -LiteralPath $Directory -PathType Container)) {
+            throw (New-Failure -ExitCode 1 -ErrorId 'LogFolder' -Message 'a file of that name is in the way')
         }
         $log.Path = Join-Path -Path $Directory -ChildPath 'Update-WslPortProxy.log'
     }
@@ -60,7 +63,7 @@ function Write-LogEvent {
     }
     try {
         Write-EventLog -LogName 'Application' -Source $script:WslppEventSource -EventId $EventId `
-            -EntryType $EntryType -Message $Message
+            -EntryType $EntryType -Message $Message -ErrorAction Stop
     }
     catch {
         $Log.Events = $false
@@ -88,7 +91,7 @@ function Invoke-LogRotation {
             Move-Item -LiteralPath "$base.$index.log" -Destination "$base.$($index + 1).log" -Force -WhatIf:$false
         }
     }
-    Move-Item -LiteralPath $Log.Path -Destination "$base.1.log" -Force -WhatIf:$false
+    Move-Item -LiteralPath $Log.Path -Destination "$base.1.log" -Force -WhatIf:$false -ErrorAction Stop
 }
 
 function Write-Log {
@@ -116,7 +119,7 @@ function Write-Log {
     $line = '{0} [{1}] {2}' -f (Get-Date -Format 'yyyy-MM-ddTHH:mm:ss.fffzzz'), $Level, $Message
     try {
         Invoke-LogRotation -Log $Log
-        Add-Content -LiteralPath $Log.Path -Value $line -Encoding UTF8 -WhatIf:$false
+        Add-Content -LiteralPath $Log.Path -Value $line -Encoding UTF8 -WhatIf:$false -ErrorAction Stop
     }
     catch {
         $Log.Path = $null

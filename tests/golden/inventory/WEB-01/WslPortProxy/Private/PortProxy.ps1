@@ -43,14 +43,14 @@ function Start-IpHelperService {
     param([Parameter(Mandatory)] [pscustomobject] $Log)
     $name = 'IP Helper (iphlpsvc)'
     try {
-        $service = Get-Service -Name 'iphlpsvc'
+        $service = Get-Service -Name 'iphlpsvc' -ErrorAction Stop
         $automatic = "$($service.StartType)" -eq 'Automatic'
         if (-not $automatic -and $PSCmdlet.ShouldProcess($name, 'Set startup type to Automatic')) {
-            Set-Service -Name 'iphlpsvc' -StartupType Automatic
+            Set-Service -Name 'iphlpsvc' -StartupType Automatic -ErrorAction Stop
             Write-Log -Log $Log -Message "$name startup type set to Automatic."
         }
         if ("$($service.Status)" -ne 'Running' -and $PSCmdlet.ShouldProcess($name, 'Start')) {
-            Start-Service -Name 'iphlpsvc'
+            Start-Service -Name 'iphlpsvc' -ErrorAction Stop
             Write-Log -Log $Log -Message "$name started."
         }
     }

@@ -109,21 +109,22 @@ function Stop-KeepAlive {
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
     $pidFile = Join-Path -Path $Directory -ChildPath 'keepalive.pid'
-    if ($null -eq $Process -and $WslPath) {
+    $target = $Process
+    if ($null -eq $target -and $WslPath) {
         $recorded = Get-Content -LiteralPath $pidFile -ErrorAction SilentlyContinue | Select-Object -First 1
         if ($recorded -match '^\d+$') {
-            $Process = Get-Process -Id ([int] $recorded) -ErrorAction SilentlyContinue
-            if ($null -ne $Process -and $Process.Path -ne $WslPath) {
-                $Process = $null
+            $target = Get-Process -Id ([int] $recorded) -ErrorAction SilentlyContinue
+            if ($null -ne $target -and $target.Path -ne $WslPath) {
+                $target = $null
             }
         }
     }
     if (-not $PSCmdlet.ShouldProcess('the keep-alive process', 'Stop')) {
         return
     }
-    if ($null -ne $Process -and -not $Process.HasExited) {
-        Stop-Process -Id $Process.Id -Force -ErrorAction SilentlyContinue
-        Write-Log -Log $Log -Message "Keep-alive stopped (process $($Process.Id))."
+    if ($null -ne $target -and -not $target.HasExited) {
+        Stop-Process -Id $target.Id -Force -ErrorAction SilentlyContinue
+        Write-Log -Log $Log -Message "Keep-alive stopped (process $($target.Id))."
     }
     Remove-Item -LiteralPath $pidFile -Force -ErrorAction SilentlyContinue
 }
@@ -176,7 +177,7 @@ function Save-RunResult {
     $ticks = (Get-Date).ToUniversalTime().Ticks
     $result = [pscustomobject]@{ exitCode = $ExitCode; utcTicks = $ticks; message = $Message }
     try {
-        Set-Content -LiteralPath $path -Value ($result | ConvertTo-Json) -Encoding UTF8
+        Set-Content -LiteralPath $path -Value ($result | ConvertTo-Json) -Encoding UTF8 -ErrorAction Stop
     }
     catch {
         Write-Warning -Message "Cannot record the run result: $($_.Exception.Message)"

@@ -33,68 +33,74 @@ function Get-WslPortProxyStatus {
     [OutputType('WslPortProxy.PortStatus')]
     param([Parameter(Mandatory, Position = 0)] [object] $Settings)
     $ErrorActionPreference = 'Stop'
-    $config = Import-Settings -Settings $Settings
-    $log = Open-RunLog -Directory (Join-Path -Path $config.InstallDirectory -ChildPath 'logs') -NoFile
-    $address = $null
     try {
-        $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
+        $config = Import-Settings -Settings $Settings
+        $log = Open-RunLog -Directory (Join-Path -Path $config.InstallDirectory -ChildPath 'logs') -NoFile
+        $address = $null
+        try {
+            $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
+        }
+        catch {
+            Write-Warning -Message $_.Exception.Message
+        }
+        $current = Get-PortProxyRule
+        $activeProfiles = Get-ActiveFirewallProfile
+        $owners = Get-ListenerOwner
+        foreach ($rule in $config.Rules) {
+            $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
+            $target = $null
+            $problems = @()
+            if ($null -ne $address) {
+                $target = '{0}:{1}' -f $address, $rule.ConnectPort
+            }
+            else {
+                $problems += 'WSL has no address'
+            }
+            $ruleText = 'missing'
+            if ($current.ContainsKey($rule.Key)) {
+                $ruleText = 'ok'
+                if ($current[$rule.Key] -ne "$target".Replace(':', '/')) {
+                    $ruleText = "stale (points at $($current[$rule.Key]))"
+                }
+            }
+            if ($ruleText -ne 'ok') {
+                $problems += "portproxy rule $ruleText"
+            }
+            $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules `
+                -ActiveProfile $activeProfiles
+            if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
+                $problems += "firewall $firewall"
+            }
+            $owner = $owners[$listener]
+            if ($null -eq $owner) {
+                $owner = $owners['0.0.0.0:{0}' -f $rule.ListenPort]
+            }
+            if ($null -eq $owner) {
+                $problems += "nothing listens on $listener"
+            }
+            $answers = $false
+            if ($null -ne $address) {
+                $answers = [bool] (Test-NetConnection -ComputerName $address -Port $rule.ConnectPort `
+                        -InformationLevel Quiet -WarningAction SilentlyContinue)
+                if (-not $answers) {
+                    $problems += "WSL does not answer on $target"
+                }
+            }
+            [pscustomobject]@{
+                PSTypeName     = 'WslPortProxy.PortStatus'
+                Listener       = $listener
+                Target         = $target
+                Rule           = $ruleText
+                Firewall       = $firewall
+                Listening      = $null -ne $owner
+                ListeningOwner = "$owner"
+                WslAnswers     = $answers
+                Ok             = $problems.Count -eq 0
+                Problem        = $problems -join '; '
+            }
+        }
     }
     catch {
-        Write-Warning -Message $_.Exception.Message
-    }
-    $current = Get-PortProxyRule
-    $activeProfiles = Get-ActiveFirewallProfile
-    $owners = Get-ListenerOwner
-    foreach ($rule in $config.Rules) {
-        $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
-        $target = $null
-        $problems = @()
-        if ($null -ne $address) {
-            $target = '{0}:{1}' -f $address, $rule.ConnectPort
-        }
-        else {
-            $problems += 'WSL has no address'
-        }
-        $ruleText = 'missing'
-        if ($current.ContainsKey($rule.Key)) {
-            $ruleText = 'ok'
-            if ($current[$rule.Key] -ne "$target".Replace(':', '/')) {
-                $ruleText = "stale (points at $($current[$rule.Key]))"
-            }
-        }
-        if ($ruleText -ne 'ok') {
-            $problems += "portproxy rule $ruleText"
-        }
-        $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules -ActiveProfile $activeProfiles
-        if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
-            $problems += "firewall $firewall"
-        }
-        $owner = $owners[$listener]
-        if ($null -eq $owner) {
-            $owner = $owners['0.0.0.0:{0}' -f $rule.ListenPort]
-        }
-        if ($null -eq $owner) {
-            $problems += "nothing listens on $listener"
-        }
-        $answers = $false
-        if ($null -ne $address) {
-            $answers = [bool] (Test-NetConnection -ComputerName $address -Port $rule.ConnectPort `
-                    -InformationLevel Quiet -WarningAction SilentlyContinue)
-            if (-not $answers) {
-                $problems += "WSL does not answer on $target"
-            }
-        }
-        [pscustomobject]@{
-            PSTypeName     = 'WslPortProxy.PortStatus'
-            Listener       = $listener
-            Target         = $target
-            Rule           = $ruleText
-            Firewall       = $firewall
-            Listening      = $null -ne $owner
-            ListeningOwner = "$owner"
-            WslAnswers     = $answers
-            Ok             = $problems.Count -eq 0
-            Problem        = $problems -join '; '
-        }
+        $PSCmdlet.ThrowTerminatingError($_)
     }
 }

@@ -32,30 +32,35 @@ function Uninstall-WslPortProxy {
         [switch] $Purge
     )
     $ErrorActionPreference = 'Stop'
-    $config = Import-Settings -Settings $Settings
-    if (-not (Test-Elevated)) {
-        $message = 'Uninstall-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" and ' +
-            'run it again.'
-        throw (New-Failure -ExitCode 2 -ErrorId 'NotElevated' -Message $message -Category PermissionDenied)
-    }
-    $taskRemoved = Unregister-PortProxyTask
     try {
-        $result = Update-WslPortProxy -Settings $config -Remove
+        $config = Import-Settings -Settings $Settings
+        if (-not (Test-Elevated)) {
+            $message = 'Uninstall-WslPortProxy.ps1 must run elevated: open PowerShell with "Run as administrator" ' +
+                'and run it again.'
+            throw (New-Failure -ExitCode 2 -ErrorId 'NotElevated' -Message $message -Category PermissionDenied)
+        }
+        $taskRemoved = Unregister-PortProxyTask
+        try {
+            $result = Update-WslPortProxy -Settings $config -Remove
+        }
+        catch {
+            $message = "Removing the rules failed: $($_.Exception.Message)"
+            throw (New-Failure -ExitCode 5 -ErrorId 'RemoveFailed' -Message $message)
+        }
+        Remove-InstallDirectory -Path $config.InstallDirectory -Purge:$Purge
+        if ($Purge) {
+            Unregister-EventSource
+        }
+        return [pscustomobject]@{
+            PSTypeName       = 'WslPortProxy.UninstallResult'
+            Server           = $config.Server
+            InstallDirectory = $config.InstallDirectory
+            TaskRemoved      = $taskRemoved
+            RulesRemoved     = $result.Removed
+            LogsKept         = -not $Purge
+        }
     }
     catch {
-        $message = "Removing the rules failed: $($_.Exception.Message)"
-        throw (New-Failure -ExitCode 5 -ErrorId 'RemoveFailed' -Message $message)
-    }
-    Remove-InstallDirectory -Path $config.InstallDirectory -Purge:$Purge
-    if ($Purge) {
-        Unregister-EventSource
-    }
-    return [pscustomobject]@{
-        PSTypeName       = 'WslPortProxy.UninstallResult'
-        Server           = $config.Server
-        InstallDirectory = $config.InstallDirectory
-        TaskRemoved      = $taskRemoved
-        RulesRemoved     = $result.Removed
-        LogsKept         = -not $Purge
+        $PSCmdlet.ThrowTerminatingError($_)
     }
 }

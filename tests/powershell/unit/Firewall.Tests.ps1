@@ -1,0 +1,146 @@
+# Unit tests: the inbound firewall rules (Private/Firewall.ps1) and their status (Private/Status.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+    function global:Get-TestFirewallSpec {
+        param([string] $Allow = 'LocalSubnet')
+        $port = @{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @($Allow) }
+        InModuleScope WslPortProxy -Parameters @{ Port = $port } { param($Port) ConvertTo-FirewallRuleSpec -Port @($Port) }
+    }
+}
+
+Describe 'ConvertTo-ComparableText' {
+    It 'sorts, lower-cases, splits on commas and turns masks into prefix lengths' {
+        InModuleScope WslPortProxy {
+            ConvertTo-ComparableText -Value @('LocalSubnet', '10.0.0.0/255.255.0.0, 192.168.1.0/255.255.255.0') |
+                Should -Be '10.0.0.0/16,192.168.1.0/24,localsubnet'
+            ConvertTo-ComparableText -Value $null | Should -Be ''
+        }
+    }
+}
+
+Describe 'Sync-FirewallRule' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'creates a missing rule in our group, then keeps it as it is' {
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log $log).Action | Should -Be 'Created'
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log $log).Action | Should -Be 'Kept'
+        }
+        $rule = (Get-SimFirewall)['WslPortProxy-TCP-0.0.0.0-80']
+        $rule.Group | Should -Be 'WSL Port Proxy'
+        $rule.RemoteAddress | Should -Be @('LocalSubnet')
+        @(Get-SimCall -Program 'cmdlet') | Should -Be @('cmdlet New-NetFirewallRule WslPortProxy-TCP-0.0.0.0-80')
+    }
+
+    It 'corrects a rule someone changed: <Field>' -ForEach @(
+        @{ Field = 'RemoteAddress'; Value = @('Any') }
+        @{ Field = 'Enabled'; Value = 'False' }
+        @{ Field = 'Profile'; Value = @('Public') }
+        @{ Field = 'LocalPort'; Value = @('81') }
+    ) {
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            $null = Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log (Open-RunLog -Directory $TestDrive -NoFile)
+        }
+        $rules = Get-SimFirewall
+        $rules['WslPortProxy-TCP-0.0.0.0-80'][$Field] = $Value
+        Write-SimState 'firewall.json' $rules
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log (Open-RunLog -Directory $TestDrive -NoFile)).Action |
+                Should -Be 'Corrected'
+        }
+        (Get-SimFirewall)['WslPortProxy-TCP-0.0.0.0-80'].RemoteAddress | Should -Be @('LocalSubnet')
+    }
+
+    It 'accepts the way Windows reports a subnet (a.b.c.d/255.255.255.0) as right' {
+        $spec = Get-TestFirewallSpec -Allow '192.168.0.0/24'
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $null = Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log $log
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log $log).Action | Should -Be 'Kept'
+        }
+    }
+
+    It 'Given -WhatIf, creates nothing and reports nothing' {
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            @(Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf) | Should -HaveCount 0
+        }
+        Get-SimFirewall | Should -BeNullOrEmpty
+    }
+
+    It 'Given the firewall refuses, fails with exit code 6 naming the rule' {
+        Write-SimState 'firewall-faults.json' @{ deny = $true }
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            { Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.FirewallFailed' -ExpectedMessage 'Firewall rule WslPortProxy-TCP-0.0.0.0-80 could not be applied: Access is denied.'
+        }
+    }
+}
+
+Describe 'Remove-StaleFirewallRule' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'removes its own stale rule, releases one in another group and one that is gone' {
+        $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-81' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 81 -Profile Domain -Enabled True
+        $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-82' -DisplayName 'x' -Group 'Remote Desktop' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 82 -Profile Domain -Enabled True
+        InModuleScope WslPortProxy {
+            $managed = @('WslPortProxy-TCP-0.0.0.0-80', 'WslPortProxy-TCP-0.0.0.0-81', 'WslPortProxy-TCP-0.0.0.0-82', 'WslPortProxy-TCP-0.0.0.0-83')
+            $changes = @(Remove-StaleFirewallRule -Wanted @('WslPortProxy-TCP-0.0.0.0-80') -Managed $managed -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue)
+            @($changes | ForEach-Object { "$($_.Action) $($_.Name)" }) | Should -Be @('Removed WslPortProxy-TCP-0.0.0.0-81', 'Released WslPortProxy-TCP-0.0.0.0-82', 'Released WslPortProxy-TCP-0.0.0.0-83')
+            "$($warnings[0])" | Should -Be "Leaving firewall rule WslPortProxy-TCP-0.0.0.0-82 alone: it is in group 'Remote Desktop', not 'WSL Port Proxy', so it is not ours."
+        }
+        @((Get-SimFirewall).Keys) | Should -Be @('WslPortProxy-TCP-0.0.0.0-82')
+    }
+
+    It 'Given the firewall refuses, fails with exit code 6' {
+        $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-81' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 81 -Profile Domain -Enabled True
+        InModuleScope WslPortProxy {
+            Mock Remove-NetFirewallRule { throw 'Access is denied.' }
+            { Remove-StaleFirewallRule -Wanted @() -Managed @('WslPortProxy-TCP-0.0.0.0-81') -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.FirewallFailed' -ExpectedMessage 'Firewall rule WslPortProxy-TCP-0.0.0.0-81 could not be removed: Access is denied.'
+        }
+    }
+}
+
+Describe 'Get-FirewallVerdict and Get-ActiveFirewallProfile' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'says <Verdict> when <Case>' -ForEach @(
+        @{ Case = 'the rule is right and covers the network'; Category = 'DomainAuthenticated'; Rule = @{ Enabled = 'True' }; Verdict = 'ok' }
+        @{ Case = 'the rule is missing'; Category = 'DomainAuthenticated'; Rule = $null; Verdict = 'missing (WslPortProxy-TCP-0.0.0.0-80)' }
+        @{ Case = 'the rule is disabled'; Category = 'DomainAuthenticated'; Rule = @{ Enabled = 'False' }; Verdict = 'disabled' }
+        @{ Case = 'the network is Public'; Category = 'Public'; Rule = @{ Enabled = 'True' }; Verdict = 'inactive: the network is Public, the rule is for Domain, Private' }
+    ) {
+        if ($null -ne $Rule) {
+            $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-80' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80 -Profile Domain, Private -Enabled $Rule.Enabled
+        }
+        Write-SimState 'network.json' @{ category = $Category; listening = @(); answering = @() }
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec; Verdict = $Verdict } {
+            param($Spec, $Verdict)
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -ActiveProfile (Get-ActiveFirewallProfile) | Should -Be $Verdict
+        }
+    }
+
+    It 'says so when no firewall rule covers the port' {
+        InModuleScope WslPortProxy {
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            Get-FirewallVerdict -Rule $rule -FirewallRule @() -ActiveProfile @('Domain') | Should -Be 'no rule (allow_from is empty)'
+        }
+    }
+}

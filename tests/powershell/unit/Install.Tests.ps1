@@ -1,0 +1,294 @@
+# Unit tests: installing and removing (Private/Install.ps1) and the four exported commands (Public/).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+    $script:Dist = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 2s
+    ports: [80]
+'@
+    $script:Bundle = Join-Path $script:Dist 'WEB-01'
+    $script:Settings = Join-Path $script:Bundle 'WslPortProxy.Settings.psd1'
+    function global:New-UnitCredential {
+        param([string] $User = 'CORP\svc-podman')
+        New-Object System.Management.Automation.PSCredential -ArgumentList $User, (ConvertTo-SecureString 'pw' -AsPlainText -Force)
+    }
+}
+
+Describe 'Get-BundleProblem' {
+    It 'finds nothing wrong with a generated bundle' {
+        InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle } {
+            param($Bundle)
+            @(Get-BundleProblem -BundlePath $Bundle) | Should -HaveCount 0
+            @(Get-BundleFile -BundlePath $Bundle) | Should -Contain 'WslPortProxy/Private/Wsl.ps1'
+        }
+    }
+
+    It 'names a changed, a missing and an unlisted file' {
+        $copy = Join-Path $TestDrive 'bundle'
+        Copy-Item -LiteralPath $script:Bundle -Destination $copy -Recurse
+        Add-Content -LiteralPath (Join-Path $copy 'WslPortProxy/Private/Wsl.ps1') -Value '# changed'
+        Remove-Item -LiteralPath (Join-Path $copy 'README.txt')
+        $manifest = Get-Content -Raw -LiteralPath (Join-Path $copy 'manifest.json') | ConvertFrom-Json
+        $manifest.files.PSObject.Properties.Remove('Uninstall-WslPortProxy.ps1')
+        $manifest | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $copy 'manifest.json')
+        InModuleScope WslPortProxy -Parameters @{ Bundle = $copy } {
+            param($Bundle)
+            @(Get-BundleProblem -BundlePath $Bundle) | Should -Be @('Uninstall-WslPortProxy.ps1 is not listed', 'README.txt is missing', 'WslPortProxy/Private/Wsl.ps1 was changed')
+        }
+        Remove-Item -LiteralPath (Join-Path $copy 'manifest.json')
+        InModuleScope WslPortProxy -Parameters @{ Bundle = $copy } {
+            param($Bundle)
+            @(Get-BundleProblem -BundlePath $Bundle)[0] | Should -BeLike 'manifest.json or the module manifest cannot be read (*'
+        }
+    }
+}
+
+Describe 'The task account and its password' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Get-TaskAccount: <RunAs> runs as <Account>' -ForEach @(
+        @{ RunAs = ''; Account = 'CORP\svc-podman' }, @{ RunAs = '.\podman'; Account = 'WEB-01\podman' }, @{ RunAs = 'svc@corp.example'; Account = 'svc@corp.example' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ RunAs = $RunAs; Account = $Account } {
+            param($RunAs, $Account)
+            Get-TaskAccount -RunAs $RunAs | Should -Be $Account
+        }
+    }
+
+    It 'Get-TaskPassword takes -Credential, asks otherwise, and refuses a wrong or cancelled one (exit 5)' {
+        InModuleScope WslPortProxy {
+            Get-TaskPassword -Account 'CORP\svc-podman' -Credential (New-UnitCredential) | Should -Be 'pw'
+            { Get-TaskPassword -Account 'CORP\svc-podman' -Credential (New-UnitCredential -User 'CORP\x') } |
+                Should -Throw -ErrorId 'WslPortProxy.WrongCredential' -ExpectedMessage 'The credential is for CORP\x, but the task runs as CORP\svc-podman.'
+            { Get-TaskPassword -Account 'CORP\svc-podman' -Credential $null } | Should -Throw -ErrorId 'WslPortProxy.NoCredential'
+        }
+        Write-SimState 'credential.json' @{ Password = 'typed' }
+        InModuleScope WslPortProxy { Get-TaskPassword -Account 'CORP\svc-podman' -Credential $null | Should -Be 'typed' }
+        @(Get-SimCall -Program 'cmdlet') | Should -Be @('cmdlet Get-Credential CORP\svc-podman', 'cmdlet Get-Credential CORP\svc-podman')
+    }
+}
+
+Describe 'The install folder' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Copy-BundleFile locks the folder first, replaces an old module whole and copies what the task needs' {
+        $target = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        New-Item -ItemType Directory -Path (Join-Path $target 'WslPortProxy/Old') -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $target 'WslPortProxy/Old/Stale.ps1') -Value 'old'
+        InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle; Target = $target } {
+            param($Bundle, $Target)
+            Copy-BundleFile -BundlePath $Bundle -Destination $Target -Account 'CORP\svc-podman'
+        }
+        Test-Path -LiteralPath (Join-Path $target 'WslPortProxy/Old') | Should -BeFalse
+        Test-Path -LiteralPath (Join-Path $target 'Install-WslPortProxy.ps1') | Should -BeFalse
+        (Get-FileHash (Join-Path $target 'WslPortProxy/Public/Update-WslPortProxy.ps1')).Hash |
+            Should -Be (Get-FileHash (Join-Path $script:Bundle 'WslPortProxy/Public/Update-WslPortProxy.ps1')).Hash
+        (Read-SimState 'icacls.json').Count | Should -Be 3
+    }
+
+    It 'Given -WhatIf, copies nothing and sets no ACL' {
+        $target = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle; Target = $target } {
+            param($Bundle, $Target)
+            Copy-BundleFile -BundlePath $Bundle -Destination $Target -Account 'CORP\svc-podman' -WhatIf
+        }
+        Test-Path -LiteralPath $target | Should -BeFalse
+        Read-SimState 'icacls.json' | Should -BeNullOrEmpty
+    }
+
+    It 'Invoke-Icacls fails loudly when icacls does' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 5; Output = @('Access is denied.') } }
+            { Invoke-Icacls -ArgumentList @('x', '/reset') } | Should -Throw -ErrorId 'WslPortProxy.IcaclsFailed' -ExpectedMessage 'icacls.exe x /reset failed (exit 5): Access is denied.'
+        }
+    }
+
+    It 'Remove-InstallDirectory keeps logs unless Purge' {
+        $target = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        New-Item -ItemType Directory -Path (Join-Path $target 'logs') -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $target 'state.json') -Value '{}'
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } { param($Target) Remove-InstallDirectory -Path $Target }
+        @(Get-ChildItem -LiteralPath $target | ForEach-Object { $_.Name }) | Should -Be @('logs')
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } { param($Target) Remove-InstallDirectory -Path $Target -Purge }
+        Test-Path -LiteralPath $target | Should -BeFalse
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } { param($Target) Remove-InstallDirectory -Path $Target }
+    }
+}
+
+Describe 'The task and the event source' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Get-TaskXml fills in the installing account when the settings name none' {
+        $dist = New-TestBundle -Inventory "servers:`n  - {name: WEB-01, start: logon, ports: [80]}`n"
+        InModuleScope WslPortProxy -Parameters @{ Bundle = (Join-Path $dist 'WEB-01') } {
+            param($Bundle)
+            $xml = [xml] (Get-TaskXml -BundlePath $Bundle -Account 'CORP\admin' -RunAs $null)
+            $xml.Task.Principals.Principal.UserId | Should -Be 'CORP\admin'
+            $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\admin'
+        }
+    }
+
+    It 'Register-PortProxyTask stops a running watcher, asks for the password only for a boot task, and not under -WhatIf' {
+        InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle } {
+            param($Bundle)
+            $xml = Get-TaskXml -BundlePath $Bundle -Account 'CORP\svc-podman' -RunAs 'CORP\svc-podman'
+            Mock Get-TaskPassword { 'pw' }
+            Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman' -StartAtBoot -WhatIf
+            Should -Invoke Get-TaskPassword -Times 0 -Exactly
+            Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman' -StartAtBoot
+            Should -Invoke Get-TaskPassword -Times 1 -Exactly
+            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Running' } }
+            Mock Stop-ScheduledTask { }
+            Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman'
+            Should -Invoke Stop-ScheduledTask -Times 1 -Exactly
+        }
+        (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordGiven | Should -BeFalse   # the last one was a logon task
+    }
+
+    It 'Start-FirstRun returns the watcher''s first result, or the task''s when it ended, or fails after the timeout' {
+        InModuleScope WslPortProxy {
+            Mock Start-ScheduledTask { }
+            Mock Get-ScheduledTaskInfo { [pscustomobject]@{ LastRunTime = 'before'; LastTaskResult = 267011 } }
+            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Running' } }
+            { Start-FirstRun -Directory $TestDrive -TimeoutSeconds 1 } | Should -Throw -ErrorId 'WslPortProxy.FirstRunTimeout'
+            Mock Start-ScheduledTask { Save-RunResult -Directory $TestDrive -ExitCode 0 -Message 'Applied.' }
+            (Start-FirstRun -Directory $TestDrive -TimeoutSeconds 5).Message | Should -Be 'Applied.'
+            Remove-Item -LiteralPath (Join-Path $TestDrive 'last-run.json')
+            $script:infos = 0
+            Mock Start-ScheduledTask { }
+            Mock Get-ScheduledTaskInfo { $script:infos++; [pscustomobject]@{ LastRunTime = "run $script:infos"; LastTaskResult = 1 } }
+            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Ready' } }
+            $ended = Start-FirstRun -Directory $TestDrive -TimeoutSeconds 5
+            $ended.ExitCode | Should -Be 1
+            $ended.Message | Should -Be 'the task ended'
+            Start-FirstRun -Directory $TestDrive -TimeoutSeconds 5 -WhatIf | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'registers and removes the event source, and warns where PowerShell 7 has no New-EventLog' {
+        InModuleScope WslPortProxy { Register-EventSource }
+        (Read-SimState 'eventsources.json')['WslPortProxy'] | Should -Be 'Application'
+        InModuleScope WslPortProxy { Unregister-EventSource }
+        (Read-SimState 'eventsources.json').ContainsKey('WslPortProxy') | Should -BeFalse
+        InModuleScope WslPortProxy {
+            Mock Get-Command { $null } -ParameterFilter { $Name -eq 'New-EventLog' }
+            Register-EventSource -WarningVariable warnings -WarningAction SilentlyContinue
+            "$($warnings[0])" | Should -BeLike 'New-EventLog is not available (PowerShell 7)*'
+        }
+    }
+
+    It 'Unregister-PortProxyTask says whether there was a task' {
+        InModuleScope WslPortProxy { Unregister-PortProxyTask | Should -BeFalse }
+        $null = Register-ScheduledTask -TaskName 'WslPortProxy' -TaskPath '\WslPortProxy\' -Xml '<Task/>' -User 'x'
+        InModuleScope WslPortProxy { Unregister-PortProxyTask | Should -BeTrue }
+        (Read-SimState 'tasks.json').Count | Should -Be 0
+    }
+}
+
+Describe 'The exported commands' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Update-WslPortProxy reconciles once and returns a RunResult; -WhatIf writes no log' {
+        $result = Update-WslPortProxy -Settings $script:Settings
+        $result.Message | Should -Be 'Applied: 2 rule(s) written, 0 removed.'
+        $logs = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/logs/Update-WslPortProxy.log'
+        $before = (Get-Content -LiteralPath $logs).Count
+        (Update-WslPortProxy -Settings $script:Settings -WhatIf).Message | Should -Be 'No change: every rule is already right.'
+        (Get-Content -LiteralPath $logs).Count | Should -Be $before
+        (Update-WslPortProxy -Settings $script:Settings -Remove).Removed | Should -Be 2
+    }
+
+    It 'Update-WslPortProxy -Remove works without wsl.exe' {
+        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        (Update-WslPortProxy -Settings $script:Settings -Remove -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } |
+                ForEach-Object { "$_" }) | Should -Contain ("No wsl.exe, so no keep-alive to stop: wsl.exe was not found (looked in " +
+                "$(Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'), $(Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe') and on PATH). Install WSL 2.0 or later for all users.")
+    }
+
+    It 'Update-WslPortProxy fails with an ErrorId and the exit code in the exception' {
+        Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.1.1' } }
+        $caught = $null
+        try { Update-WslPortProxy -Settings $script:Settings } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be 'WslPortProxy.DistroNotFound,Update-WslPortProxy'
+        $caught.Exception.Data['WslPortProxyExitCode'] | Should -Be 3
+    }
+
+    It 'Update-WslPortProxy -Watch runs the watcher' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Watch { }
+            Update-WslPortProxy -Settings (New-TestSettings) -Watch | Should -BeNullOrEmpty
+            Should -Invoke Invoke-Watch -Times 1 -Exactly
+        }
+    }
+
+    It 'Get-WslPortProxyStatus returns one PortStatus per port, and says so when WSL has no address' {
+        $null = Update-WslPortProxy -Settings $script:Settings
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80); blocked = @() }
+        $rows = @(Get-WslPortProxyStatus -Settings $script:Settings)
+        $rows | Should -HaveCount 1
+        $rows[0].PSObject.TypeNames | Should -Contain 'WslPortProxy.PortStatus'
+        $rows[0].Ok | Should -BeTrue
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = $null } }
+        $row = Get-WslPortProxyStatus -Settings $script:Settings -WarningAction SilentlyContinue
+        $row.Target | Should -BeNullOrEmpty
+        $row.Problem | Should -Be 'WSL has no address; portproxy rule stale (points at 172.28.241.140/80)'
+    }
+
+    It 'Install-WslPortProxy refuses: <Case>' -ForEach @(
+        @{ Case = 'no bundle folder for a settings table'; Scene = {}; Arguments = @{ Settings = 'table' }; Id = 'NoBundlePath'; Code = 1 }
+        @{ Case = 'not elevated'; Scene = { Write-SimState 'whoami.json' @{ elevated = $false } }; Arguments = @{}; Id = 'NotElevated'; Code = 2 }
+        @{ Case = 'another computer'; Scene = { $env:COMPUTERNAME = 'DB-02' }; Arguments = @{}; Id = 'WrongComputer'; Code = 3 }
+    ) {
+        & $Scene
+        $splat = @{ Settings = $script:Settings; Credential = (New-UnitCredential) }
+        if ($Arguments.ContainsKey('Settings')) { $splat.Settings = New-TestSettings }
+        $caught = $null
+        try { Install-WslPortProxy @splat } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be "WslPortProxy.$Id,Install-WslPortProxy"
+        $caught.Exception.Data['WslPortProxyExitCode'] | Should -Be $Code
+        (Read-SimState 'tasks.json').Count | Should -Be 0
+    }
+
+    It 'Install-WslPortProxy installs and reports the first run; -WhatIf does nothing' {
+        $whatIf = Install-WslPortProxy -Settings $script:Settings -Credential (New-UnitCredential) -WhatIf
+        $whatIf.FirstRun | Should -BeNullOrEmpty
+        (Read-SimState 'tasks.json').Count | Should -Be 0
+        InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
+            param($Settings)
+            Mock Start-FirstRun { [pscustomobject]@{ ExitCode = 0; Message = 'Applied: 2 rule(s) written, 0 removed.' } }
+            $result = Install-WslPortProxy -Settings $Settings -Credential (New-UnitCredential)
+            $result.PSObject.TypeNames | Should -Contain 'WslPortProxy.InstallResult'
+            $result.FirstRun | Should -BeLike 'First reconcile succeeded: Applied: 2 rule(s) written, 0 removed. The task keeps watching. Log: *'
+            Mock Start-FirstRun { [pscustomobject]@{ ExitCode = 4; Message = 'no address' } }
+            { Install-WslPortProxy -Settings $Settings -Credential (New-UnitCredential) } | Should -Throw -ErrorId 'WslPortProxy.FirstRunFailed,Install-WslPortProxy'
+        }
+    }
+
+    It 'Uninstall-WslPortProxy removes the task and the rules, and reports what it did' {
+        $null = Update-WslPortProxy -Settings $script:Settings
+        $null = Register-ScheduledTask -TaskName 'WslPortProxy' -TaskPath '\WslPortProxy\' -Xml '<Task/>' -User 'x'
+        $result = Uninstall-WslPortProxy -Settings $script:Settings -Purge
+        $result.TaskRemoved | Should -BeTrue
+        $result.RulesRemoved | Should -Be 2
+        $result.LogsKept | Should -BeFalse
+        Test-Path -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') | Should -BeFalse
+    }
+
+    It 'Uninstall-WslPortProxy refuses unelevated (2) and reports a failed removal (5)' {
+        Write-SimState 'whoami.json' @{ elevated = $false }
+        { Uninstall-WslPortProxy -Settings $script:Settings } | Should -Throw -ErrorId 'WslPortProxy.NotElevated,Uninstall-WslPortProxy'
+        Write-SimState 'whoami.json' @{ elevated = $true }
+        InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
+            param($Settings)
+            Mock Update-WslPortProxy { throw 'netsh broke' }
+            { Uninstall-WslPortProxy -Settings $Settings } | Should -Throw -ErrorId 'WslPortProxy.RemoveFailed,Uninstall-WslPortProxy' -ExpectedMessage 'Removing the rules failed: netsh broke'
+        }
+    }
+}

@@ -1,0 +1,106 @@
+# Unit tests: the run log and events (Private/Log.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Open-RunLog and Write-Log' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'creates the log folder and writes time-stamped lines; warnings also go to the event log' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        $folder = Join-Path $TestDrive 'logs'
+        InModuleScope WslPortProxy -Parameters @{ Folder = $folder } {
+            param($Folder)
+            $log = Open-RunLog -Directory $Folder
+            $log.Path | Should -Be (Join-Path $Folder 'Update-WslPortProxy.log')
+            $log.Events | Should -BeTrue
+            Write-Log -Log $log -Message 'hello'
+            Write-Log -Log $log -Level WARN -Message 'careful' -WarningAction SilentlyContinue
+            Write-Log -Log $log -Level ERROR -Message 'broken'
+        }
+        $lines = @(Get-Content -LiteralPath (Join-Path $folder 'Update-WslPortProxy.log'))
+        $lines | Should -HaveCount 3
+        $lines[0] | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[INFO\] hello$'
+        $lines[1] | Should -Match '\[WARN\] careful$'
+        $lines[2] | Should -Match '\[ERROR\] broken$'
+        Get-SimEvent | Should -Be @('2000 Warning careful')
+    }
+
+    It 'Given NoFile (-WhatIf), writes no file and no event' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory (Join-Path $TestDrive 'nolog') -NoFile
+            Write-Log -Log $log -Message 'x'
+            $log.Path | Should -BeNullOrEmpty
+            $log.Events | Should -BeFalse
+        }
+        Test-Path -LiteralPath (Join-Path $TestDrive 'nolog') | Should -BeFalse
+    }
+
+    It 'Given the folder cannot be created, warns and logs to the console only' {
+        Set-Content -LiteralPath (Join-Path $TestDrive 'file') -Value 'not a folder'
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory (Join-Path $TestDrive 'file') -WarningVariable warnings -WarningAction SilentlyContinue
+            $log.Path | Should -BeNullOrEmpty
+            "$($warnings[0])" | Should -BeLike 'Cannot create the log folder *, logging to the console and event log only: *'
+        }
+    }
+
+    It 'Given the file cannot be written, warns once and stops writing it' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive
+            Mock Add-Content { throw 'disk full' }
+            Write-Log -Log $log -Message 'a' -WarningVariable warnings -WarningAction SilentlyContinue
+            Write-Log -Log $log -Message 'b'
+            "$($warnings[0])" | Should -Be 'Cannot write the log file, logging to the console and event log only: disk full'
+            $log.Path | Should -BeNullOrEmpty
+            Should -Invoke Add-Content -Times 1 -Exactly
+        }
+    }
+}
+
+Describe 'Write-LogEvent' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given the source is not registered, warns once and writes no more events' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive
+            Write-LogEvent -Log $log -EventId 1000 -EntryType Information -Message 'one' -WarningVariable warnings -WarningAction SilentlyContinue
+            Write-LogEvent -Log $log -EventId 1000 -EntryType Information -Message 'two'
+            @($warnings) | Should -HaveCount 1
+            "$($warnings[0])" | Should -BeLike 'Cannot write to the Application event log (is the source WslPortProxy registered?): *'
+            $log.Events | Should -BeFalse
+        }
+    }
+
+    It 'Given PowerShell 7 (no Write-EventLog), writes no events' {
+        $saved = ${function:global:Write-EventLog}
+        Remove-Item -LiteralPath Function:\Write-EventLog
+        try {
+            InModuleScope WslPortProxy { (Open-RunLog -Directory $TestDrive).Events | Should -BeFalse }
+        }
+        finally {
+            ${function:global:Write-EventLog} = $saved
+        }
+    }
+}
+
+Describe 'Invoke-LogRotation' {
+    It 'moves the log to .1.log at MaxBytes, shifts the older ones and drops the fifth' {
+        $folder = Join-Path $TestDrive 'rotate'
+        New-Item -ItemType Directory -Path $folder | Out-Null
+        Set-Content -LiteralPath (Join-Path $folder 'Update-WslPortProxy.log') -Value ('x' * 70000)
+        foreach ($index in 1..4) { Set-Content -LiteralPath (Join-Path $folder "Update-WslPortProxy.$index.log") -Value "old $index" }
+        InModuleScope WslPortProxy -Parameters @{ Folder = $folder } {
+            param($Folder)
+            $log = Open-RunLog -Directory $Folder -MaxBytes 65536
+            Invoke-LogRotation -Log $log
+            Invoke-LogRotation -Log $log   # nothing left to rotate
+        }
+        Test-Path -LiteralPath (Join-Path $folder 'Update-WslPortProxy.log') | Should -BeFalse
+        (Get-Item (Join-Path $folder 'Update-WslPortProxy.1.log')).Length | Should -BeGreaterThan 65536
+        Get-Content (Join-Path $folder 'Update-WslPortProxy.4.log') | Should -Be 'old 3'
+    }
+}

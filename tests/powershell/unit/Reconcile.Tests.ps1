@@ -1,0 +1,244 @@
+# Unit tests: one reconcile (Private/Reconcile.ps1), locks, keep-alive and the watch loop
+# (Private/Watch.ps1), listener owners (Private/Status.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Invoke-Reconcile' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given a clean server, forwards every port, opens the firewall and records both in state.json' {
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $result = Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            $result.PSObject.TypeNames | Should -Contain 'WslPortProxy.RunResult'
+            $result.Address | Should -Be '172.28.241.140'
+            $result.Written | Should -Be 5
+            $result.Message | Should -Be 'Applied: 5 rule(s) written, 0 removed.'
+            $state = Get-Content -Raw -LiteralPath (Join-Path $settings.InstallDirectory 'state.json') | ConvertFrom-Json
+            @($state.portProxy.PSObject.Properties.Name) | Should -HaveCount 4
+            @($state.firewall) | Should -Be @('WslPortProxy-TCP-0.0.0.0-80')
+            (Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive -NoFile)).Message | Should -Be 'No change: every rule is already right.'
+        }
+    }
+
+    It 'Given -Remove, deletes only what it recorded, without asking WSL' {
+        Set-SimPortProxy @{ '0.0.0.0/3389' = '10.0.0.5/3389' }
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $null = Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            Mock Find-WslProgram { throw 'must not be called' }
+            $result = Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive -NoFile) -Remove
+            $result.Removed | Should -Be 5
+            $result.Address | Should -BeNullOrEmpty
+        }
+        @((Get-SimPortProxy).Keys) | Should -Be @('0.0.0.0/3389')
+        Get-SimFirewall | Should -BeNullOrEmpty
+    }
+
+    It 'Given a failure half-way, still records exactly what it wrote, and fails' {
+        Write-SimState 'netsh-faults.json' @{ fail_write_numbers = @(2); writes = 0 }
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            { Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive -NoFile) } | Should -Throw -ErrorId 'WslPortProxy.NetshFailed'
+            $state = Get-Content -Raw -LiteralPath (Join-Path $settings.InstallDirectory 'state.json') | ConvertFrom-Json
+            @($state.portProxy.PSObject.Properties.Name) | Should -Be @('0.0.0.0/80')
+        }
+    }
+
+    It 'writes event 1000 for a change and 1001 for none' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings -Overrides @{ PodmanMachine = $false })
+            $null = Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive)
+            $null = Invoke-Reconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive)
+        }
+        Get-SimEvent | Should -Be @('1000 Information Applied: 5 rule(s) written, 0 removed.', '1001 Information No change: every rule is already right.')
+    }
+}
+
+Describe 'Enter-Lock, Exit-Lock and Invoke-LockedReconcile' {
+    It 'Given another thread holds the lock, does not get it; once released, does' {
+        $holder = [powershell]::Create()
+        $ready = New-Object System.Threading.ManualResetEvent $false
+        $release = New-Object System.Threading.ManualResetEvent $false
+        $null = $holder.AddScript({
+                param($Ready, $Release)
+                $mutex = New-Object System.Threading.Mutex $false, 'Global\WslPortProxy-Reconcile-UNIT-LOCK'
+                $null = $mutex.WaitOne()
+                $null = $Ready.Set()
+                $null = $Release.WaitOne(10000)
+                $mutex.ReleaseMutex()
+                $mutex.Dispose()
+            }).AddArgument($ready).AddArgument($release)
+        $async = $holder.BeginInvoke()
+        try {
+            $ready.WaitOne(10000) | Should -BeTrue
+            InModuleScope WslPortProxy { Enter-Lock -Name Reconcile -Server 'UNIT-LOCK' | Should -BeNullOrEmpty }
+            $null = $release.Set()
+            $null = $holder.EndInvoke($async)
+            InModuleScope WslPortProxy {
+                $lock = Enter-Lock -Name Reconcile -Server 'UNIT-LOCK' -TimeoutSeconds 5
+                $lock | Should -BeOfType [System.Threading.Mutex]
+                Exit-Lock -Mutex $lock
+                Exit-Lock -Mutex $null
+            }
+        }
+        finally {
+            $null = $release.Set()
+            $holder.Dispose()
+        }
+    }
+
+    It 'Given the lock stays taken, fails with exit code 8' {
+        InModuleScope WslPortProxy {
+            Mock Enter-Lock { $null }
+            $settings = [pscustomobject]@{ Server = 'WEB-01'; WaitForWslSeconds = 1 }
+            { Invoke-LockedReconcile -Settings $settings -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.LockTimeout' -ExpectedMessage 'Another run has been reconciling this server for too long; giving up.'
+        }
+    }
+}
+
+Describe 'The keep-alive' {
+    It 'Start-KeepAlive starts wsl --exec sleep infinity and records its process id' {
+        InModuleScope WslPortProxy {
+            Mock Start-Process { [pscustomobject]@{ Id = 4242 } }
+            $process = Start-KeepAlive -WslPath 'wsl.exe' -Distro 'd' -Directory $TestDrive -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            $process.Id | Should -Be 4242
+            Get-Content -LiteralPath (Join-Path $TestDrive 'keepalive.pid') | Should -Be '4242'
+            Should -Invoke Start-Process -Times 1 -Exactly -ParameterFilter { "$ArgumentList" -eq '--distribution d --exec sleep infinity' }
+            Start-KeepAlive -WslPath 'wsl.exe' -Distro 'd' -Directory $TestDrive -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'Stop-KeepAlive stops the recorded process only if it still runs the same wsl.exe' {
+        Set-Content -LiteralPath (Join-Path $TestDrive 'keepalive.pid') -Value 4242
+        InModuleScope WslPortProxy {
+            Mock Stop-Process { }
+            Mock Get-Process { [pscustomobject]@{ Id = 4242; Path = 'C:\Other\app.exe'; HasExited = $false } }
+            Stop-KeepAlive -WslPath 'C:\WSL\wsl.exe' -Directory $TestDrive -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            Should -Invoke Stop-Process -Times 0 -Exactly
+            Test-Path -LiteralPath (Join-Path $TestDrive 'keepalive.pid') | Should -BeFalse
+        }
+        Set-Content -LiteralPath (Join-Path $TestDrive 'keepalive.pid') -Value 4242
+        InModuleScope WslPortProxy {
+            Mock Stop-Process { }
+            Mock Get-Process { [pscustomobject]@{ Id = 4242; Path = 'C:\WSL\wsl.exe'; HasExited = $false } }
+            Stop-KeepAlive -WslPath 'C:\WSL\wsl.exe' -Directory $TestDrive -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            Should -Invoke Stop-Process -Times 1 -Exactly -ParameterFilter { $Id -eq 4242 }
+        }
+    }
+
+    It 'Wait-WslChange wakes when the keep-alive ends, or at the re-check' {
+        $sh = (Get-Command -Name 'sh' -CommandType Application | Select-Object -First 1).Source
+        $process = Start-Process -FilePath $sh -ArgumentList @('-c', '"sleep 0.3"') -PassThru
+        InModuleScope WslPortProxy -Parameters @{ Process = $process } {
+            param($Process)
+            Wait-WslChange -KeepAlive $Process -Seconds 0 | Should -Be 'WSL stopped or restarted (the keep-alive process ended)'
+            Wait-WslChange -KeepAlive $null -Seconds 1 | Should -Be 'periodic re-check'
+        }
+    }
+}
+
+Describe 'Save-RunResult and Write-Failure' {
+    It 'records the result for the installer, except under -WhatIf' {
+        InModuleScope WslPortProxy {
+            Save-RunResult -Directory $TestDrive -ExitCode 0 -Message 'fine' -WhatIf
+            Test-Path -LiteralPath (Join-Path $TestDrive 'last-run.json') | Should -BeFalse
+            Save-RunResult -Directory $TestDrive -ExitCode 4 -Message 'no address'
+            $saved = Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'last-run.json') | ConvertFrom-Json
+            $saved.exitCode | Should -Be 4
+            $saved.message | Should -Be 'no address'
+            Save-RunResult -Directory (Join-Path $TestDrive 'missing/folder') -ExitCode 0 -Message 'x' -WarningVariable warnings -WarningAction SilentlyContinue
+            "$($warnings[0])" | Should -BeLike 'Cannot record the run result: *'
+        }
+    }
+
+    It 'logs a failure with its exit code, and where an unexpected one happened' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive
+            $known = Write-Failure -ErrorRecord (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address') -Log $log
+            $known.ExitCode | Should -Be 4
+            $known.Message | Should -Be 'Failed (exit code 4): no address'
+            try { throw 'boom' } catch { $unknown = Write-Failure -ErrorRecord $_ -Log $log }
+            $unknown.Message | Should -BeLike 'Failed (exit code 1): boom At: *'
+            Get-Content -Raw -LiteralPath $log.Path | Should -Match '\[ERROR\] Failed \(exit code 4\): no address'
+        }
+    }
+}
+
+Describe 'Invoke-Watch' {
+    BeforeEach {
+        New-SimulatedWindows | Out-Null
+        New-Item -ItemType Directory -Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') | Out-Null   # it runs from there
+    }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'reconciles, starts a keep-alive, confirms the address, then waits the re-check interval' {
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            Mock Invoke-LockedReconcile { [pscustomobject]@{ Address = '172.28.1.1'; Message = 'No change: every rule is already right.' } }
+            Mock Start-KeepAlive { $null }
+            Mock Get-WslAddress { '172.28.1.1' }
+            Mock Wait-WslChange { throw 'the task was stopped' }
+            { Invoke-Watch -Settings $settings -Log (Open-RunLog -Directory $TestDrive) } | Should -Throw 'the task was stopped'
+            Should -Invoke Invoke-LockedReconcile -Times 1 -Exactly
+            Should -Invoke Start-KeepAlive -Times 1 -Exactly
+            Should -Invoke Wait-WslChange -Times 1 -Exactly -ParameterFilter { $Seconds -eq 300 }
+            (Get-Content -Raw -LiteralPath (Join-Path $settings.InstallDirectory 'last-run.json') | ConvertFrom-Json).exitCode | Should -Be 0
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Reconciling: watcher started\.(.|\n)*Watcher stopped\.'
+        }
+    }
+
+    It 'Given WSL moved during the reconcile, reconciles again at once' {
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $script:reconciles = 0
+            Mock Invoke-LockedReconcile { $script:reconciles++; [pscustomobject]@{ Address = "172.28.1.$script:reconciles"; Message = 'Applied.' } }
+            Mock Start-KeepAlive { $null }
+            Mock Get-WslAddress { '172.28.1.2' }
+            Mock Wait-WslChange { throw 'stop' }
+            { Invoke-Watch -Settings $settings -Log (Open-RunLog -Directory $TestDrive) } | Should -Throw 'stop'
+            Should -Invoke Invoke-LockedReconcile -Times 2 -Exactly
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Reconciling: WSL changed its address to 172\.28\.1\.2 during the reconcile\.'
+        }
+    }
+
+    It 'Given a failed reconcile, records its exit code and retries after 30 seconds; a restart is event 1003' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $script:waits = 0
+            Mock Invoke-LockedReconcile { throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address') }
+            Mock Wait-WslChange { $script:waits++; if ($script:waits -gt 1) { throw 'stop' }; 'WSL stopped or restarted (the keep-alive process ended)' }
+            { Invoke-Watch -Settings $settings -Log (Open-RunLog -Directory $TestDrive) } | Should -Throw 'stop'
+            Should -Invoke Wait-WslChange -Times 2 -Exactly -ParameterFilter { $Seconds -eq 30 }
+            (Get-Content -Raw -LiteralPath (Join-Path $settings.InstallDirectory 'last-run.json') | ConvertFrom-Json).exitCode | Should -Be 4
+        }
+        @(Get-SimEvent | ForEach-Object { ($_ -split ' ')[0] }) | Should -Be @('1002', '3000', '1003', '3000')
+    }
+
+    It 'Given another watcher holds the lock, returns at once' {
+        InModuleScope WslPortProxy {
+            Mock Enter-Lock { $null }
+            Mock Invoke-LockedReconcile { }
+            Invoke-Watch -Settings (Import-Settings -Settings (New-TestSettings)) -Log (Open-RunLog -Directory $TestDrive)
+            Should -Invoke Invoke-LockedReconcile -Times 0 -Exactly
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Another watcher is already running for this server; this one exits\.'
+        }
+    }
+}
+
+Describe 'Get-ListenerOwner' {
+    It 'names the owning process, and leaves it blank when Windows does not say' {
+        InModuleScope WslPortProxy {
+            Mock Get-NetTCPConnection { [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = 80; OwningProcess = $PID }; [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = 81 } }
+            $owners = Get-ListenerOwner
+            $owners['0.0.0.0:80'] | Should -Be "$((Get-Process -Id $PID).ProcessName) (PID $PID)"
+            $owners['0.0.0.0:81'] | Should -BeExactly ''
+        }
+    }
+}

@@ -1,0 +1,172 @@
+# Unit tests: reading and validating the settings data, deriving the rules (Private/Settings.ps1)
+# and the shared helpers (Private/Common.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Import-Settings' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given a valid settings table, returns typed settings with one rule per forwarded port' {
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $settings.PSObject.TypeNames | Should -Contain 'WslPortProxy.Settings'
+            $settings.InstallDirectory | Should -Be (Join-Path $env:ProgramData 'WslPortProxy')
+            @($settings.Rules | ForEach-Object { "$($_.Key)>$($_.ConnectPort)" }) |
+                Should -Be @('0.0.0.0/80>80', '0.0.0.0/9000>9100', '0.0.0.0/9001>9101', '0.0.0.0/9002>9102')
+            @($settings.FirewallRules) | Should -HaveCount 1   # the range has no AllowFrom
+            $settings.FirewallRules[0].Name | Should -Be 'WslPortProxy-TCP-0.0.0.0-80'
+            Import-Settings -Settings $settings | Should -Be $settings   # already validated: as is
+        }
+    }
+
+    It 'Given a settings file, reads it as data and remembers its folder' {
+        $path = Join-Path $TestDrive 'WslPortProxy.Settings.psd1'
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 1; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; InstallDirectory = 'D:\Tools\Wsl'; FirewallProfiles = @('Any'); Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
+        InModuleScope WslPortProxy -Parameters @{ Path = $path } {
+            param($Path)
+            $settings = Import-Settings -Settings $Path
+            $settings.Folder | Should -Be (Split-Path -Parent $Path)
+            $settings.RunAs | Should -BeNullOrEmpty
+            $settings.FirewallRules[0].LocalAddress | Should -Be '10.0.0.1'
+            $settings.FirewallRules[0].DisplayName | Should -Be 'WSL port proxy: TCP 22 on 10.0.0.1 to WSL 2222'
+            Import-Settings -Settings (Get-Item -LiteralPath $Path) | Select-Object -ExpandProperty Server | Should -Be 'A'
+        }
+    }
+
+    It 'Given a missing file, fails with exit code 10 and ErrorId InvalidSettings' {
+        InModuleScope WslPortProxy -Parameters @{ Path = (Join-Path $TestDrive 'none.psd1') } {
+            param($Path)
+            { Import-Settings -Settings $Path } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings' -ExpectedMessage "The settings file $Path cannot be read: *"
+            try { Import-Settings -Settings $Path } catch { Get-FailureExitCode -ErrorRecord $_ | Should -Be 10 }
+        }
+    }
+
+    It 'Given a file that is code, not data, refuses it without running it' {
+        $path = Join-Path $TestDrive 'evil.psd1'
+        $canary = Join-Path $TestDrive 'ran.txt'
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 1; Server = `$(Set-Content -LiteralPath '$canary' -Value x) }"
+        InModuleScope WslPortProxy -Parameters @{ Path = $path } {
+            param($Path)
+            { Import-Settings -Settings $Path } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings'
+        }
+        Test-Path -LiteralPath $canary | Should -BeFalse
+    }
+
+    It 'Given neither a path nor a table, says what it needs' {
+        InModuleScope WslPortProxy {
+            { Import-Settings -Settings 42 } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings' -ExpectedMessage 'Settings must be the path of a settings file or a hashtable of settings.'
+        }
+    }
+
+    It 'Given <Case>, names every problem in one message' -ForEach @(
+        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 2 }; Message = "The settings cannot be used: SchemaVersion is '2', but this module reads SchemaVersion 1: install the module and the settings from the same bundle." }
+        @{ Case = 'a missing key and an unknown one'; Change = @{ Distro = $null; Colour = 'blue' }; Message = "The settings cannot be used: settings: Distro is missing; settings: Colour is not a setting." }
+        @{ Case = 'a wrong type'; Change = @{ KeepAlive = 'yes' }; Message = "The settings cannot be used: settings: KeepAlive must be of type Bool, not 'yes'." }
+        @{ Case = 'a bad Start, timings and no ports'; Change = @{ Start = 'reboot'; WaitForWslSeconds = 0; Ports = @() }; Message = "The settings cannot be used: settings: Start must be 'boot' or 'logon', not 'reboot'; settings: WaitForWslSeconds must be at least 1 and RecheckSeconds at least 0; settings: Ports is empty." }
+        @{ Case = 'bad port entries'; Change = @{ Ports = @(@{ ListenAddress = 'web'; ListenPort = 0; LastListenPort = 1; ConnectPort = 1; AllowFrom = @() }, @{ ListenPort = 1 }) }; Message = "The settings cannot be used: settings: Ports[0]: the ports 0-1 -> 1 are not 1-65535; settings: Ports[0]: ListenAddress 'web' is not an IPv4 address; settings: Ports[1]: ListenAddress is missing; settings: Ports[1]: LastListenPort is missing; settings: Ports[1]: ConnectPort is missing; settings: Ports[1]: AllowFrom is missing." }
+    ) {
+        $data = New-TestSettings -Overrides $Change
+        foreach ($key in @($Change.Keys)) { if ($null -eq $Change[$key]) { $data.Remove($key) } }
+        InModuleScope WslPortProxy -Parameters @{ Data = $data; Message = $Message } {
+            param($Data, $Message)
+            { Import-Settings -Settings $Data } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings' -ExpectedMessage ([WildcardPattern]::Escape($Message))
+        }
+    }
+}
+
+Describe 'Resolve-InstallDirectory' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given <Path>, resolves it' -ForEach @(
+        @{ Path = '%ProgramData%\WslPortProxy'; Root = 'ProgramData'; Rest = @('WslPortProxy') }
+        @{ Path = '%ProgramFiles%\Wsl Proxy\state (1)'; Root = 'ProgramFiles'; Rest = @('Wsl Proxy', 'state (1)') }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Path = $Path; Root = $Root; Rest = $Rest } {
+            param($Path, $Root, $Rest)
+            Resolve-InstallDirectory -Path $Path | Should -Be ([System.IO.Path]::Combine([string[]] (@([Environment]::GetEnvironmentVariable($Root)) + $Rest)))
+        }
+    }
+
+    It 'Given a drive letter, roots the path there' {
+        InModuleScope WslPortProxy {
+            Resolve-InstallDirectory -Path 'D:\Tools\Wsl' | Should -Be ([System.IO.Path]::Combine('D:\', 'Tools', 'Wsl'))
+        }
+    }
+
+    It 'Given <Path>, refuses it (exit 10)' -ForEach @(
+        @{ Path = '%TEMP%\x' }, @{ Path = 'relative\x' }, @{ Path = '%ProgramData%\..\Windows' }, @{ Path = '%ProgramData%\a;b' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Path = $Path } {
+            param($Path)
+            { Resolve-InstallDirectory -Path $Path } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings'
+        }
+    }
+}
+
+Describe 'Common helpers' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'New-Failure carries the exit code and the ErrorId; anything else maps to 1' {
+        InModuleScope WslPortProxy {
+            $failure = New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address' -Category ResourceUnavailable
+            $failure.FullyQualifiedErrorId | Should -Be 'WslPortProxy.NoWslAddress'
+            $failure.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            Get-FailureExitCode -ErrorRecord $failure | Should -Be 4
+            try { throw 'plain' } catch { Get-FailureExitCode -ErrorRecord $_ | Should -Be 1 }
+        }
+    }
+
+    It 'Get-EnvironmentFolder adds the backslash a drive needs, and fails for an unset variable' {
+        InModuleScope WslPortProxy {
+            $env:WSLPP_TEST_DRIVE = 'C:'
+            try {
+                Get-EnvironmentFolder -Name 'WSLPP_TEST_DRIVE' | Should -Be 'C:\'
+            }
+            finally {
+                $env:WSLPP_TEST_DRIVE = $null
+            }
+            { Get-EnvironmentFolder -Name 'WSLPP_TEST_DRIVE' } | Should -Throw -ErrorId 'WslPortProxy.EnvironmentMissing' -ExpectedMessage 'The environment variable WSLPP_TEST_DRIVE is not set.'
+        }
+    }
+
+    It 'Get-SystemProgram finds System32 programs only, never PATH' {
+        InModuleScope WslPortProxy {
+            Get-SystemProgram -Name 'netsh.exe' | Should -Be (Join-Path (Join-Path $env:SystemRoot 'System32') 'netsh.exe')
+            { Get-SystemProgram -Name 'pwsh' } | Should -Throw -ErrorId 'WslPortProxy.SystemProgramMissing'
+        }
+    }
+
+    It 'Find-Program prefers a candidate, then PATH, else $null' {
+        InModuleScope WslPortProxy {
+            $netsh = Get-System32Path -Name 'netsh.exe'
+            Find-Program -Name 'no-such-program' -Candidate @('/nonexistent/x', $netsh) | Should -Be $netsh
+            Find-Program -Name 'pwsh' | Should -Be (Get-Command -Name 'pwsh' -CommandType Application | Select-Object -First 1).Source
+            Find-Program -Name 'no-such-program' | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'Invoke-NativeCommand returns the exit code and both streams, and never throws for stderr' {
+        InModuleScope WslPortProxy {
+            $ErrorActionPreference = 'Stop'
+            $sh = (Get-Command -Name 'sh' -CommandType Application | Select-Object -First 1).Source
+            $result = Invoke-NativeCommand -FilePath $sh -ArgumentList @('-c', 'echo out; echo err 1>&2; exit 3')
+            $result.ExitCode | Should -Be 3
+            $result.Output | Should -Be @('out', 'err')
+        }
+    }
+
+    It 'Test-Elevated reads the integrity level from whoami, and fails when whoami does' {
+        InModuleScope WslPortProxy {
+            Test-Elevated | Should -BeTrue
+            Write-SimState 'whoami.json' @{ elevated = $false }
+            Test-Elevated | Should -BeFalse
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 5; Output = @('Access is denied.') } }
+            { Test-Elevated } | Should -Throw -ErrorId 'WslPortProxy.WhoamiFailed' -ExpectedMessage 'whoami.exe /groups failed (exit 5): Access is denied.'
+        }
+    }
+}

@@ -1,0 +1,87 @@
+# Unit tests: state.json, the record of what is ours (Private/State.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Read-State' {
+    It 'Given no file, returns an empty state' {
+        InModuleScope WslPortProxy -Parameters @{ Path = (Join-Path $TestDrive 'none.json') } {
+            param($Path)
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $state = Read-State -Path $Path -Server 'WEB-01' -Log $log
+            $state.PortProxy.Count | Should -Be 0
+            $state.Firewall | Should -HaveCount 0
+            $state.Text | Should -Be '|'
+        }
+    }
+
+    It 'Given a state file, keeps only entries that look like ours' {
+        $path = Join-Path $TestDrive 'state.json'
+        Set-Content -LiteralPath $path -Value '{"schema":1,"server":"WEB-01","portProxy":{"0.0.0.0/80":"172.28.1.1/80","junk":"x","0.0.0.0/81":"elsewhere"},"firewall":["WslPortProxy-TCP-0.0.0.0-80","RemoteDesktop"]}'
+        InModuleScope WslPortProxy -Parameters @{ Path = $path } {
+            param($Path)
+            $state = Read-State -Path $Path -Server 'WEB-01' -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            @($state.PortProxy.Keys) | Should -Be @('0.0.0.0/80')
+            $state.Firewall | Should -Be @('WslPortProxy-TCP-0.0.0.0-80')
+            $state.Text | Should -Be '0.0.0.0/80=172.28.1.1/80|WslPortProxy-TCP-0.0.0.0-80'
+        }
+    }
+
+    It 'Given <Case>, ignores the file with a warning' -ForEach @(
+        @{ Case = "another server's state"; Text = '{"schema":1,"server":"DB-02","portProxy":{},"firewall":[]}'; Why = "it belongs to server 'DB-02', not WEB-01" }
+        @{ Case = 'an unreadable file'; Text = '{not json'; Why = '*' }
+    ) {
+        $path = Join-Path $TestDrive 'state.json'
+        Set-Content -LiteralPath $path -Value $Text
+        InModuleScope WslPortProxy -Parameters @{ Path = $path; Why = $Why } {
+            param($Path, $Why)
+            $state = Read-State -Path $Path -Server 'WEB-01' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue
+            $state.Text | Should -Be '|'
+            "$($warnings[0])" | Should -BeLike "Ignoring the state file ${Path}: $Why"
+        }
+    }
+}
+
+Describe 'Merge-StateChange' {
+    It 'records added, rewritten and kept rules with their targets, and forgets deleted and released ones' {
+        InModuleScope WslPortProxy {
+            $state = New-State -PortProxy @{ '0.0.0.0/1' = 'a/1'; '0.0.0.0/2' = 'a/2'; '0.0.0.0/3' = 'a/3' } -Firewall @('F1', 'F2')
+            $changes = @(
+                New-ChangeRecord -Kind PortProxy -Action Rewrote -Name '0.0.0.0/1' -Target 'b/1' -Previous 'a/1'
+                New-ChangeRecord -Kind PortProxy -Action Deleted -Name '0.0.0.0/2' -Target $null -Previous 'a/2'
+                New-ChangeRecord -Kind PortProxy -Action Released -Name '0.0.0.0/3' -Target $null -Previous $null
+                New-ChangeRecord -Kind PortProxy -Action Added -Name '0.0.0.0/4' -Target 'b/4' -Previous $null
+                New-ChangeRecord -Kind PortProxy -Action Kept -Name '0.0.0.0/5' -Target 'b/5' -Previous 'b/5'
+                New-ChangeRecord -Kind Firewall -Action Removed -Name 'F1'
+                New-ChangeRecord -Kind Firewall -Action Created -Name 'F3'
+            )
+            $next = Merge-StateChange -State $state -Change $changes
+            $next.Text | Should -Be '0.0.0.0/1=b/1,0.0.0.0/4=b/4,0.0.0.0/5=b/5|F2,F3'
+            $state.Text | Should -Be '0.0.0.0/1=a/1,0.0.0.0/2=a/2,0.0.0.0/3=a/3|F1,F2'   # the input is not changed
+            @($changes | Where-Object { $_.Written }).Count | Should -Be 5
+        }
+    }
+}
+
+Describe 'Save-State' {
+    It 'writes only when the managed rules changed, as the schema-1 document' {
+        $path = Join-Path $TestDrive 'sub/state.json'
+        InModuleScope WslPortProxy -Parameters @{ Path = $path } {
+            param($Path)
+            $empty = New-State
+            $state = New-State -PortProxy @{ '0.0.0.0/80' = '172.28.1.1/80' } -Firewall @('WslPortProxy-TCP-0.0.0.0-80')
+            Save-State -Path $Path -Server 'WEB-01' -State $state -Previous $empty
+            $saved = Get-Content -Raw -LiteralPath $Path | ConvertFrom-Json
+            $saved.schema | Should -Be 1
+            $saved.server | Should -Be 'WEB-01'
+            $saved.portProxy.'0.0.0.0/80' | Should -Be '172.28.1.1/80'
+            @($saved.firewall) | Should -Be @('WslPortProxy-TCP-0.0.0.0-80')
+            Set-Content -LiteralPath $Path -Value 'untouched'
+            Save-State -Path $Path -Server 'WEB-01' -State $state -Previous $state
+            Get-Content -LiteralPath $Path | Should -Be 'untouched'
+            Save-State -Path $Path -Server 'WEB-01' -State $empty -Previous $state -WhatIf
+            Get-Content -LiteralPath $Path | Should -Be 'untouched'
+        }
+    }
+}

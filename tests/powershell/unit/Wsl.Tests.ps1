@@ -1,0 +1,122 @@
+# Unit tests: wsl.exe, the podman machine and the WSL address (Private/Wsl.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Find-WslProgram' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'prefers the WSL package in Program Files' {
+        InModuleScope WslPortProxy {
+            Find-WslProgram | Should -Be (Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe')
+        }
+    }
+
+    It 'Given no wsl.exe anywhere, fails with exit code 3 saying where it looked' {
+        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        InModuleScope WslPortProxy {
+            $package = Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'
+            $system32 = Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe'
+            { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' -ExpectedMessage "wsl.exe was not found (looked in $package, $system32 and on PATH). Install WSL 2.0 or later for all users."
+        }
+    }
+}
+
+Describe 'Get-PodmanMachineState' {
+    It 'reads .State from <Case>' -ForEach @(
+        @{ Case = 'the inspect JSON'; ExitCode = 0; Output = @('[{"Name":"m","State":"Running"}]'); State = 'running' }
+        @{ Case = 'a failed inspect'; ExitCode = 125; Output = @('Error: m: VM does not exist'); State = 'unknown (podman machine inspect exit 125: Error: m: VM does not exist)' }
+        @{ Case = 'unreadable output'; ExitCode = 0; Output = @('{oops'); State = 'unknown (unreadable output of podman machine inspect: *' }
+        @{ Case = 'an empty list'; ExitCode = 0; Output = @('[]'); State = 'unknown (podman machine inspect listed no machine)' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ ExitCode = $ExitCode; Output = $Output; State = $State } {
+            param($ExitCode, $Output, $State)
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = $ExitCode; Output = $Output } }
+            Get-PodmanMachineState -Podman 'podman.exe' -Distro 'm' | Should -BeLike $State
+            Should -Invoke Invoke-NativeCommand -Times 1 -Exactly -ParameterFilter { "$ArgumentList" -eq 'machine inspect m' }
+        }
+    }
+}
+
+Describe 'Start-PodmanMachine' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'starts a stopped machine and leaves a running one alone' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            Start-PodmanMachine -Distro 'podman-machine-default' -Log $log
+            Start-PodmanMachine -Distro 'podman-machine-default' -Log $log
+        }
+        (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
+        @(Get-SimCall -Program 'podman') | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default', 'podman machine inspect podman-machine-default')
+    }
+
+    It 'Given -WhatIf, only asks' {
+        InModuleScope WslPortProxy { Start-PodmanMachine -Distro 'podman-machine-default' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf }
+        @(Get-SimCall -Program 'podman') | Should -Be @('podman machine inspect podman-machine-default')
+    }
+
+    It 'treats "already running" (exit 125) as fine and warns on other failures' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            Mock Get-PodmanMachineState { 'starting' }
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 125; Output = @('Error: machine m: VM already running or starting') } }
+            Start-PodmanMachine -Distro 'm' -Log $log -WarningVariable quiet -WarningAction SilentlyContinue
+            $quiet | Should -BeNullOrEmpty
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 125; Output = @('Error: no space left') } }
+            Start-PodmanMachine -Distro 'm' -Log $log -WarningVariable warnings -WarningAction SilentlyContinue
+            "$($warnings[0])" | Should -Be 'podman machine start m failed (exit 125): Error: no space left'
+        }
+    }
+
+    It 'Given no podman.exe for the account, warns and goes on' {
+        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'RedHat') -Recurse
+        InModuleScope WslPortProxy {
+            Start-PodmanMachine -Distro 'm' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue
+            "$($warnings[0])" | Should -Be "podman.exe was not found for $env:USERDOMAIN\$env:USERNAME; not starting podman machine m."
+        }
+    }
+}
+
+Describe 'Get-WslAddress' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'returns the IPv4 address of eth0' {
+        InModuleScope WslPortProxy {
+            Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 0 -Log (Open-RunLog -Directory $TestDrive -NoFile) |
+                Should -Be '172.28.241.140'
+        }
+        @(Get-SimCall -Program 'wsl') | Should -Be @('wsl --distribution podman-machine-default --exec ip -4 -o addr show dev eth0')
+    }
+
+    It 'waits while eth0 has no address yet' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.5.5'; no_ip_for = 2 } }
+        InModuleScope WslPortProxy {
+            Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 5 -Log (Open-RunLog -Directory $TestDrive -NoFile) |
+                Should -Be '172.28.5.5'
+        }
+        @(Get-SimCall -Program 'wsl') | Should -HaveCount 3
+    }
+
+    It 'Given no address in time, fails with exit code 4' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = $null } }
+        InModuleScope WslPortProxy {
+            { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 0 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.NoWslAddress' -ExpectedMessage "WSL distribution 'podman-machine-default' had no IPv4 address on eth0 within 0 seconds (1 attempts; last output: ). No rule was changed."
+        }
+    }
+
+    It 'Given the distribution is not registered for this account, fails with exit code 3 at once' {
+        Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.5.5' } }
+        InModuleScope WslPortProxy {
+            $env:WSL_UTF8 = '1'
+            { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 30 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.DistroNotFound' -ExpectedMessage "WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (*WSL_E_DISTRO_NOT_FOUND). The task must run as the account that owns the distribution."
+        }
+        @(Get-SimCall -Program 'wsl') | Should -HaveCount 1
+    }
+}
