@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,8 @@ from wsl_portproxy.api import load_inventory
 from wsl_portproxy.render import render_inventory, render_server, static_files
 
 from .conftest import EXAMPLES, GOLDEN, REPO
+from .helpers import Write, tree
 
-Write = Callable[..., Path]
 NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
 SCHEMA = xmlschema.XMLSchema(str(REPO / "tests" / "schemas" / "task-subset.xsd"))
 UPDATE = os.environ.get("WSLPP_UPDATE_GOLDEN") == "1"
@@ -30,17 +29,12 @@ def example_inventories() -> list[Path]:
     return sorted(EXAMPLES.glob("*.yaml"))
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.mark.parametrize("inventory", example_inventories(), ids=lambda p: p.stem)
 def test_examples_match_the_golden_files(inventory: Path) -> None:
     bundles = render_inventory(load_inventory(inventory))
     golden = GOLDEN / inventory.stem
     actual = {f"{server}/{name}": data for server, files in bundles.items() for name, data in files.items()}
-    expected = _tree(golden) if golden.is_dir() else {}
+    expected = tree(golden) if golden.is_dir() else {}
     if UPDATE and actual != expected:
         shutil.rmtree(golden, ignore_errors=True)
         for name, data in actual.items():

@@ -15,14 +15,9 @@ from wsl_portproxy.cli import main
 from wsl_portproxy.render import static_files
 
 from .conftest import EXAMPLES, REPO
+from .helpers import Write, tree
 
-Write = Callable[..., Path]
 GOOD = "servers:\n  - {name: WEB-01, ports: [80]}\n  - {name: DB-01, ports: [5432]}\n"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
 
 
 BUNDLE = sorted(["Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import EXAMPLES, GOLDEN, REPO
+from .helpers import tree
 
 WHEELHOUSE = Path(os.environ.get("WSLPP_WHEELHOUSE", REPO.parent / "shared" / "wheelhouse"))
 
@@ -59,6 +60,6 @@ def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
         capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
     assert generate.returncode == 0, generate.stderr
     golden = GOLDEN / "inventory"
-    expected = {str(p.relative_to(golden)): p.read_bytes() for p in golden.rglob("*") if p.is_file()}
-    actual = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    expected = tree(golden)
+    actual = tree(out)
     assert actual == expected

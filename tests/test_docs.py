@@ -1,10 +1,15 @@
-"""README.md documents every CLI command, every option and every inventory key."""
+"""README.md documents every CLI command, option and exit code, every inventory key and limit,
+every exported module command and every script exit code: one test case per item, so that a
+missing one never hides the next."""
 
 from __future__ import annotations
 
 import argparse
 import re
 
+import pytest
+
+from wsl_portproxy import constraints
 from wsl_portproxy.cli import build_parser
 from wsl_portproxy.ports import PORT_KEYS
 from wsl_portproxy.validate import FIREWALL_KEYS, SERVER_KEYS
@@ -14,31 +19,55 @@ from .conftest import REPO
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
+def _section(start: str, end: str) -> str:
+    return README[README.index(start):README.index(end)]
+
+
 def _commands() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(sub.choices)
 
 
-def test_every_cli_command_and_option_is_documented() -> None:
-    for name, command in _commands().items():
-        assert f"wsl-portproxy {name}" in README, f"command {name}"
-        for action in command._actions:
-            for option in action.option_strings:
-                if option not in ("-h", "--help"):
-                    assert option in README, f"{name} {option}"
-    for option in ("--version", "--debug"):
-        assert option in README
+CLI_ITEMS = [f"wsl-portproxy {name}" for name in _commands()] + sorted(
+    {option for command in _commands().values() for action in command._actions
+     for option in action.option_strings if option not in ("-h", "--help")}
+    | {"--version", "--debug"})
+INVENTORY_KEYS = sorted({*SERVER_KEYS, *(f"firewall.{k}" for k in FIREWALL_KEYS), *PORT_KEYS})
+EXPORTED = re.findall(r"'([A-Za-z]+-WslPortProxy\w*)'",
+                      (REPO / "templates" / "WslPortProxy" / "WslPortProxy.psd1").read_text("ascii"))
 
 
-def test_every_inventory_key_is_in_the_reference() -> None:
-    reference = README[README.index("## The inventory"):README.index("## What gets generated")]
-    keys = {*SERVER_KEYS, *(f"firewall.{k}" for k in FIREWALL_KEYS), *PORT_KEYS}
-    for key in sorted(keys):
-        assert re.search(rf"`{re.escape(key)}`", reference), f"inventory key {key}"
+@pytest.mark.parametrize("item", CLI_ITEMS)
+def test_every_cli_command_and_option_is_documented(item: str) -> None:
+    assert item in README
 
 
-def test_every_cli_exit_code_is_documented() -> None:
-    table = README[README.index("| exit code | meaning |"):]
-    for code in (0, 1, 2, 3, 4, 5, 70):
-        assert f"\n| {code} |" in table, f"exit code {code}"
+@pytest.mark.parametrize("key", INVENTORY_KEYS)
+def test_every_inventory_key_is_in_the_reference(key: str) -> None:
+    assert re.search(rf"`{re.escape(key)}`", _section("## The inventory", "## What gets generated"))
+
+
+@pytest.mark.parametrize("limit", [constraints.MAX_PORT_ENTRIES, constraints.MAX_ALLOW_FROM])
+def test_every_size_limit_is_in_the_reference(limit: int) -> None:
+    assert re.search(rf"\b{limit}\b", _section("## The inventory", "## What gets generated"))
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 3, 4, 5, 70])
+def test_every_cli_exit_code_is_documented(code: int) -> None:
+    assert f"\n| {code} |" in README[README.index("| exit code | meaning |"):]
+
+
+@pytest.mark.parametrize("command", EXPORTED)
+def test_every_exported_command_is_documented(command: str) -> None:
+    assert re.search(rf"`{command}\b", _section("## The WslPortProxy module", "## Performance"))
+
+
+@pytest.mark.parametrize("code", [0, 1, 3, 4, 5, 6, 7, 8, 9, 10])
+def test_every_update_script_exit_code_is_documented(code: int) -> None:
+    table = README[README.index("| exit code (task \"Last Run Result\") |"):]
+    assert f"\n| {code} |" in table
+
+
+def test_the_item_lists_are_not_empty() -> None:
+    assert len(CLI_ITEMS) > 8 and len(INVENTORY_KEYS) > 12 and len(EXPORTED) == 4

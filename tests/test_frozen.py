@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import EXAMPLES, GOLDEN, REPO
+from .helpers import tree
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +47,8 @@ def test_output_for_the_examples_is_byte_identical(frozen: Path, tmp_path: Path)
         result = _run([str(frozen), "generate", str(inventory), "-o", str(out)], tmp_path)
         assert result.returncode == 0, result.stderr
         golden = GOLDEN / inventory.stem
-        expected = {str(p.relative_to(golden)): p.read_bytes() for p in golden.rglob("*") if p.is_file()}
-        actual = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        expected = tree(golden)
+        actual = tree(out)
         assert actual == expected
 
 

@@ -17,11 +17,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from wsl_portproxy.cli import main
+
+from .helpers import tree
 
 EXAMPLES = int(os.environ.get("WSLPP_FUZZ_EXAMPLES", "200"))
 KEYS = ["defaults", "servers", "name", "ports", "distro", "run_as", "start", "listen_address",
@@ -93,11 +96,6 @@ inventories = st.one_of(
 )
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
-
-
 def _run(argv: list[str]) -> tuple[int, str]:
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
@@ -105,29 +103,34 @@ def _run(argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output folder holding the bundles of the valid base inventory (made once per run)."""
+    folder = tmp_path_factory.mktemp("fuzz-seed")
+    inventory = folder / "seed.yaml"
+    inventory.write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    assert _run(["generate", str(inventory), "-o", str(folder / "out")])[0] == 0
+    return folder / "out"
+
+
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 200,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(content=inventories, as_json=st.booleans())
-def test_any_inventory_gives_exit_0_or_a_clean_error(content: bytes, as_json: bool) -> None:
+def test_any_inventory_gives_exit_0_or_a_clean_error(seed: Path, content: bytes, as_json: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         inventory = root / ("inventory.json" if as_json else "inventory.yaml")
         inventory.write_bytes(content)
         out = root / "out"
-        shutil.copytree(SEED, out)
-        before = _tree(out)
+        shutil.copytree(seed, out)
+        before = tree(out)
         code, stderr = _run(["generate", str(inventory), "-o", str(out)])
         event(f"exit {code}")
         assert code in (0, 1), stderr
         assert "Traceback" not in stderr
         if code == 1:
             assert stderr and all(line.startswith("error: ") for line in stderr.splitlines())
-            assert _tree(out) == before
+            assert tree(out) == before
         else:
             assert stderr == ""
 
-
-SEED = Path(tempfile.mkdtemp(prefix="wsl-portproxy-fuzz-seed-")) / "out"
-_seed_inventory = SEED.parent / "seed.yaml"
-_seed_inventory.write_text(yaml.safe_dump(BASE), encoding="utf-8")
-assert _run(["generate", str(_seed_inventory), "-o", str(SEED)])[0] == 0

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +20,8 @@ from wsl_portproxy.errors import PortProxyError
 from wsl_portproxy.render import render_server
 
 from .conftest import REPO
+from .helpers import Write
 
-Write = Callable[..., Path]
 HOSTILE = {v["id"]: v["value"] for v in
            json.loads((REPO / "tests" / "hostile-values.json").read_text("utf-8"))["values"]}
 RUN_AS_ACCEPTED = {"single-quote", "quote-breakout", "subexpression", "braced-variable",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from wsl_portproxy.api import load_inventory
 from wsl_portproxy.errors import PortProxyError
 
-Write = Callable[..., Path]
+from .helpers import Write
 
 
 def errors_of(path: Path) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -16,8 +15,8 @@ from wsl_portproxy.errors import PortProxyError
 from wsl_portproxy.json_schema import inventory_schema
 
 from .conftest import EXAMPLES, REPO
+from .helpers import Write
 
-Write = Callable[..., Path]
 VALIDATOR = jsonschema.Draft202012Validator(inventory_schema())
 
 VALID = [
@@ -53,6 +52,9 @@ STRUCTURALLY_WRONG = {
     "ipv6-listen": "servers: [{name: A, listen_address: '::1', ports: [80]}]",
     "bad-distro": "servers: [{name: A, distro: 'my distro', ports: [80]}]",
     "relative-install-dir": "servers: [{name: A, install_dir: 'Tools\\\\x', ports: [80]}]",
+    "too-many-ports": "servers: [{name: A, ports: [" + ", ".join(map(str, range(1, 102))) + "]}]",
+    "too-many-allow-from": ("servers: [{name: A, firewall: {allow_from: ["
+                            + ", ".join(f"10.0.0.{i}" for i in range(1, 22)) + "]}, ports: [80]}]"),
 }
 
 
@@ -74,12 +76,44 @@ def test_valid_inventories_pass_both(write_inventory: Write, text: str) -> None:
     assert not [e.message for e in VALIDATOR.iter_errors(data)]
 
 
+def _schema_location(error: jsonschema.ValidationError) -> str:
+    """Where a JSON Schema error is, written as our errors write it (servers[0].ports[1])."""
+    parts = list(error.absolute_path)
+    if error.validator == "additionalProperties":  # reported at the mapping: name the key
+        parts += sorted(set(error.instance) - set(error.schema.get("properties", {})))[:1]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text
+
+
+def _same_place(one: str, other: str) -> bool:
+    """The same location, or one inside the other (a list item, a key of a mapping)."""
+    if not other:  # the top level holds only its own keys
+        return "." not in one and "[" not in one
+    return one == other or one.startswith(other + ".") or one.startswith(other + "[")
+
+
 @pytest.mark.parametrize("text", STRUCTURALLY_WRONG.values(), ids=STRUCTURALLY_WRONG.keys())
-def test_structurally_wrong_inventories_fail_both(write_inventory: Write, text: str) -> None:
+def test_structurally_wrong_inventories_fail_both_at_the_same_place(write_inventory: Write,
+                                                                    text: str) -> None:
     path, data = _inventories(write_inventory, text)
-    with pytest.raises(PortProxyError):
+    with pytest.raises(PortProxyError) as info:
         load_inventory(path)
-    assert list(VALIDATOR.iter_errors(data))
+    ours = {problem.where for problem in info.value.problems}
+    theirs = {_schema_location(error) for error in VALIDATOR.iter_errors(data)}
+    assert theirs, "the JSON Schema accepts it"
+    for location in theirs:
+        assert any(_same_place(location, o) or _same_place(o, location) for o in ours), (location, ours)
+    for location in ours:
+        assert any(_same_place(location, j) or _same_place(j, location) for j in theirs), (location, theirs)
+
+
+def test_the_place_check_tells_places_apart() -> None:
+    assert _same_place("servers[0].firewall.profiles[0]", "servers[0].firewall.profiles")
+    assert not _same_place("servers[0].name", "servers[0].distro")
+    assert not _same_place("servers[1].name", "servers[10].name")
+    assert _same_place("colour", "") and not _same_place("servers[0].name", "")
 
 
 def test_the_schema_is_valid_and_the_example_copy_is_current() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from schema import And, Or, Schema, SchemaError, Use
 
+from . import constraints as limits
 from .model import InstallDir
 
 
@@ -36,7 +37,7 @@ def describe(value: Any) -> str:
 
 # --- server names -----------------------------------------------------------------------------
 
-_COMPUTER_NAME = re.compile(r"[A-Za-z0-9-]{1,15}")
+_COMPUTER_NAME = re.compile(limits.COMPUTER_NAME)
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 
@@ -62,7 +63,7 @@ NAME = Schema(And(
 
 DISTRO = Schema(And(
     Or(str, error="must be text, got {!r}"),
-    lambda s: re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", s) is not None,
+    lambda s: re.fullmatch(limits.DISTRO_NAME, s) is not None,
     error="{!r} is not a WSL distribution name: use letters, digits, '.', '_' and '-' (at most 64)",
 ))
 
@@ -98,7 +99,7 @@ RUN_AS = Schema(And(
 START = Schema(And(
     Or(str, error="must be 'boot' or 'logon', got {!r}"),
     Use(str.lower),
-    lambda s: s in ("boot", "logon"),
+    lambda s: s in limits.START_WORDS,
     error="{!r} must be 'boot' (before anyone logs on) or 'logon'",
 ))
 BOOLEAN = Schema(Or(bool, error="must be true or false, got {!r}"))
@@ -122,7 +123,7 @@ def listen_address(value: Any) -> str:
 
 # --- durations --------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DURATION = re.compile(limits.DURATION)
 
 
 def duration(value: Any) -> int:
@@ -159,9 +160,8 @@ def _human(seconds: int) -> str:
 
 # --- install_dir ------------------------------------------------------------------------------
 
-_ROOTS = {"%programdata%": "ProgramData", "%programfiles%": "ProgramFiles",
-          "%systemdrive%": "SystemDrive"}
-_SEGMENT = re.compile(r"[A-Za-z0-9 ._()-]{1,64}")
+_ROOTS = {f"%{root.lower()}%": root for root in limits.INSTALL_ROOTS}
+_SEGMENT = re.compile(limits.FOLDER_NAME)
 
 
 def install_dir(value: Any) -> InstallDir:
@@ -169,7 +169,7 @@ def install_dir(value: Any) -> InstallDir:
         raise FieldError(f"must be a Windows folder path as text, got {describe(value)}")
     head, *parts = value.rstrip("\\").split("\\")
     root = _ROOTS.get(head.lower())
-    drive = head.upper() if re.fullmatch(r"[A-Za-z]:", head) else None
+    drive = head.upper() if re.fullmatch(limits.DRIVE, head) else None
     good = all(_SEGMENT.fullmatch(p) and p.strip(" .") == p and p not in (".", "..")
                for p in parts)
     if (root is None and drive is None) or not parts or not good:
@@ -185,7 +185,7 @@ def install_dir(value: Any) -> InstallDir:
 _KEYWORDS = {k.lower(): k for k in ("Any", "LocalSubnet", "DNS", "DHCP", "WINS",
                                     "DefaultGateway", "Internet", "Intranet",
                                     "IntranetRemoteAccess", "PlayToDevice")}
-PROFILES = {p.lower(): p for p in ("Domain", "Private", "Public", "Any")}
+PROFILES = {p.lower(): p for p in limits.PROFILES}
 
 
 def remote_address(value: Any) -> str:

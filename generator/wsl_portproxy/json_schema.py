@@ -9,18 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import constraints as limits
+
 SCHEMA_FILE = "wsl-portproxy.schema.json"
-_DURATION = r"^\s*(\d+h)?(\d+m)?(\d+s)?\s*$"
-_PORT_TEXT = r"^\s*\d{1,5}(-\d{1,5})?(:\d{1,5}(-\d{1,5})?)?(/[Tt][Cc][Pp])?\s*$"
-_RANGE_TEXT = r"^\s*\d{1,5}(-\d{1,5})?(/[Tt][Cc][Pp])?\s*$"
+_DURATION = rf"^\s*{limits.DURATION}\s*$"
+_TCP = r"(/[Tt][Cc][Pp])?"
+_PORT_TEXT = rf"^\s*{limits.PORT_RANGE}(:{limits.PORT_RANGE})?{_TCP}\s*$"
+_RANGE_TEXT = rf"^\s*{limits.PORT_RANGE}{_TCP}\s*$"
+# JSON Schema cannot call ipaddress: this is the dotted-quad form IPv4Address accepts.
 _IPV4 = r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
+_PORT_NUMBER = {"type": "integer", "minimum": limits.PORT_MIN, "maximum": limits.PORT_MAX}
+_ALLOW_FROM = {"type": "array", "maxItems": limits.MAX_ALLOW_FROM,
+               "items": {"type": "string", "minLength": 1}}
+
+
+def _any_case_words(*words: str) -> str:
+    """Alternatives matching the words in any letter case (ECMA regexes have no (?i))."""
+    return "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w)
+                    for w in words)
 
 
 def _any_case(*words: str) -> str:
-    """A pattern matching any of the words in any letter case (ECMA regexes have no (?i))."""
-    alternatives = ("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w)
-                    for w in words)
-    return "^(" + "|".join(alternatives) + ")$"
+    return "^(" + _any_case_words(*words) + ")$"
 
 
 def _duration(description: str, maximum: int) -> dict[str, Any]:
@@ -30,8 +40,12 @@ def _duration(description: str, maximum: int) -> dict[str, Any]:
 
 
 def _port_value() -> dict[str, Any]:
-    return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535},
-                      {"type": "string", "pattern": _RANGE_TEXT}]}
+    return {"anyOf": [_PORT_NUMBER, {"type": "string", "pattern": _RANGE_TEXT}]}
+
+
+def _install_dir() -> str:
+    roots = _any_case_words(*(f"%{root}%" for root in limits.INSTALL_ROOTS))
+    return rf"^({roots}|{limits.DRIVE})(\\{limits.FOLDER_NAME})+\\?$"
 
 
 def _port() -> dict[str, Any]:
@@ -40,23 +54,22 @@ def _port() -> dict[str, Any]:
         "properties": {
             "listen": _port_value(), "connect": _port_value(),
             "listen_address": {"type": "string", "pattern": _IPV4},
-            "allow_from": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "allow_from": _ALLOW_FROM,
         },
     }
     return {"description": "80, \"8443:443\", \"9000-9010\" or {listen, connect, listen_address, "
                            "allow_from}; TCP only",
-            "anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535},
-                      {"type": "string", "pattern": _PORT_TEXT}, mapping]}
+            "anyOf": [_PORT_NUMBER, {"type": "string", "pattern": _PORT_TEXT}, mapping]}
 
 
 def _settings() -> dict[str, Any]:
     return {
-        "distro": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        "distro": {"type": "string", "pattern": f"^{limits.DISTRO_NAME}$",
                    "description": "WSL distribution to forward to (default podman-machine-default)"},
         "run_as": {"type": "string", "minLength": 1,
                    "description": "owner of the distro: DOMAIN\\user, .\\user or user@domain; "
                                   "never SYSTEM (default: the admin who runs the installer)"},
-        "start": {"type": "string", "pattern": _any_case("boot", "logon"),
+        "start": {"type": "string", "pattern": _any_case(*limits.START_WORDS),
                   "description": "boot (before anyone logs on) or logon (default boot)"},
         "listen_address": {"type": "string", "pattern": _IPV4,
                            "description": "IPv4 address Windows listens on (default 0.0.0.0)"},
@@ -65,28 +78,27 @@ def _settings() -> dict[str, Any]:
                                           "podman-machine-* distros)"},
         "keep_alive": {"type": "boolean", "description": "keep WSL up with one keep-alive process "
                                                          "(default true)"},
-        "wait_for_wsl": _duration("how long to wait for an IPv4 on eth0: 90, 90s, 5m (1s-1h)", 3600),
-        "recheck_every": _duration("re-check period, 0 = off (1m-24h, default 5m)", 86400),
-        "install_dir": {"type": "string",
-                        "pattern": r"^(%[Pp][Rr][Oo][Gg][Rr][Aa][Mm][Dd][Aa][Tt][Aa]%|"
-                                   r"%[Pp][Rr][Oo][Gg][Rr][Aa][Mm][Ff][Ii][Ll][Ee][Ss]%|"
-                                   r"%[Ss][Yy][Ss][Tt][Ee][Mm][Dd][Rr][Ii][Vv][Ee]%|[A-Za-z]:)"
-                                   r"(\\[A-Za-z0-9 ._()-]{1,64})+\\?$",
+        "wait_for_wsl": _duration("how long to wait for an IPv4 on eth0: 90, 90s, 5m (1s-1h)",
+                                  limits.WAIT_FOR_WSL[1]),
+        "recheck_every": _duration("re-check period, 0 = off (1m-24h, default 5m)",
+                                   limits.RECHECK_EVERY[1]),
+        "install_dir": {"type": "string", "pattern": _install_dir(),
                         "description": "default %ProgramData%\\WslPortProxy"},
         "firewall": {"type": "object", "additionalProperties": False, "properties": {
-            "allow_from": {"type": "array", "items": {"type": "string", "minLength": 1},
+            "allow_from": {**_ALLOW_FROM,
                            "description": "addresses, CIDRs, ranges or keywords; [] = no rule"},
             "profiles": {"type": "array", "minItems": 1, "items": {
-                "type": "string", "pattern": _any_case("Domain", "Private", "Public", "Any")}},
+                "type": "string", "pattern": _any_case(*limits.PROFILES)}},
         }},
-        "ports": {"type": "array", "minItems": 1, "items": _port()},
+        "ports": {"type": "array", "minItems": 1, "maxItems": limits.MAX_PORT_ENTRIES,
+                  "items": _port()},
     }
 
 
 def inventory_schema() -> dict[str, Any]:
     settings = _settings()
     server = {"type": "object", "additionalProperties": False, "required": ["name"],
-              "properties": {"name": {"type": "string", "pattern": r"^[A-Za-z0-9-]{1,15}$",
+              "properties": {"name": {"type": "string", "pattern": f"^{limits.COMPUTER_NAME}$",
                                       "description": "Windows computer name; output folder"},
                              **settings}}
     return {

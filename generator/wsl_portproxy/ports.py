@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import constraints as limits
 from .fields import FieldError, describe, listen_address, remote_address
 from .model import PortMapping
 
 PORT_KEYS = ("listen", "connect", "listen_address", "allow_from")
-_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
+_RANGE = re.compile(limits.PORT_RANGE)
+_PORTS = f"{limits.PORT_MIN}-{limits.PORT_MAX}"
 
 
 @dataclass(frozen=True)
@@ -22,8 +24,8 @@ class PortDefaults:
 
 def _port_number(text: str, value: Any) -> int:
     number = int(text)
-    if not 1 <= number <= 65535:
-        raise FieldError(f"port {number} in {describe(value)} is outside 1-65535")
+    if not limits.PORT_MIN <= number <= limits.PORT_MAX:
+        raise FieldError(f"port {number} in {describe(value)} is outside {_PORTS}")
     return number
 
 
@@ -50,8 +52,8 @@ def _strip_protocol(text: str, value: Any) -> str:
 
 def _as_range(value: Any) -> tuple[int, int]:
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 1 <= value <= 65535:
-            raise FieldError(f"port {value} is outside 1-65535")
+        if not limits.PORT_MIN <= value <= limits.PORT_MAX:
+            raise FieldError(f"port {value} is outside {_PORTS}")
         return value, value
     if isinstance(value, str):
         return parse_range(_strip_protocol(value, value), value)
@@ -113,4 +115,7 @@ def parse_port_mapping(
 def check_remote_addresses(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise FieldError(f"must be a list of addresses, CIDRs or keywords, got {describe(value)}")
+    if len(value) > limits.MAX_ALLOW_FROM:
+        raise FieldError(f"has {len(value)} entries; at most {limits.MAX_ALLOW_FROM} are allowed "
+                         "(use CIDR networks or ranges to cover more addresses)")
     return tuple(remote_address(item) for item in value)

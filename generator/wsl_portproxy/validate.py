@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
+from . import constraints as limits
 from . import fields
 from .errors import PortProxyError, Problem
 from .fields import FieldError, describe
@@ -25,8 +26,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "listen_address": fields.listen_address,
     "podman_machine": fields.schema_check(fields.BOOLEAN),
     "keep_alive": fields.schema_check(fields.BOOLEAN),
-    "wait_for_wsl": fields.bounded_duration(1, 3600),
-    "recheck_every": fields.bounded_duration(60, 86400, zero_ok=True),
+    "wait_for_wsl": fields.bounded_duration(*limits.WAIT_FOR_WSL),
+    "recheck_every": fields.bounded_duration(*limits.RECHECK_EVERY, zero_ok=True),
     "install_dir": fields.install_dir,
 }
 SETTING_KEYS = (*SETTINGS, "firewall", "ports")
@@ -192,6 +193,10 @@ def _ports(c: _Collector, raw: Any, path: Path_, settings: dict[str, Any]) -> li
         return []
     if not isinstance(raw, list) or not raw:
         c.add(path, "must be a non-empty list of ports: nothing to forward")
+        return []
+    if len(raw) > limits.MAX_PORT_ENTRIES:
+        c.add(path, f"has {len(raw)} entries; at most {limits.MAX_PORT_ENTRIES} are allowed per "
+                    "server (use ranges such as \"9000-9010\" for runs of ports)")
         return []
     defaults = PortDefaults(settings["listen_address"], settings["allow_from"])
     mappings: list[tuple[int, PortMapping]] = []

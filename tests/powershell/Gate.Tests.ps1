@@ -73,6 +73,30 @@ Describe 'Rendered settings files' {
         @($data.Ports) | Should -HaveCount 4
     }
 
+    It 'stay within Import-PowerShellDataFile''s limits for the largest server the validator accepts' {
+        # The limits come from the generator (wsl_portproxy/constraints.py): one source of truth.
+        $python = $env:WSLPP_PYTHON
+        if (-not $python) { $python = 'python3' }
+        $limits = & $python -c 'from wsl_portproxy import constraints as c; print(c.MAX_PORT_ENTRIES, c.MAX_ALLOW_FROM)'
+        $entries, $addresses = "$limits".Split(' ') | ForEach-Object { [int] $_ }
+        $allow = (1..$addresses | ForEach-Object { "'10.$_.0.0/16'" }) -join ', '
+        $ports = (1..$entries | ForEach-Object { "      - {listen: $(1000 + $_), connect: $(2000 + $_), listen_address: 192.168.100.200, allow_from: [$allow]}" }) -join "`n"
+        $dist = New-TestBundle -Inventory "servers:`n  - name: WEB-01`n    run_as: CORP\svc-podman`n    ports:`n$ports`n"
+        $path = Join-Path $dist 'WEB-01/WslPortProxy.Settings.psd1'
+        $data = Import-PowerShellDataFile -LiteralPath $path
+        @($data.Ports) | Should -HaveCount $entries
+        @($data.Ports[-1].AllowFrom) | Should -HaveCount $addresses
+
+        # The limit is real: the same shape at twice the size is refused (in 5.1 and, without
+        # -SkipLimitCheck, in PowerShell 7).
+        $lines = Get-Content -LiteralPath $path
+        $portLines = @($lines | Where-Object { $_ -match '^\s+@\{ ListenAddress' })
+        $doubled = $lines.Replace($portLines[-1], ($portLines + $portLines) -join "`r`n")
+        $big = Join-Path $TestDrive 'big.psd1'
+        Set-Content -LiteralPath $big -Value $doubled
+        { Import-PowerShellDataFile -LiteralPath $big } | Should -Throw
+    }
+
     It 'are UTF-8 with BOM and CRLF line ends' {
         $bytes = [System.IO.File]::ReadAllBytes($script:SettingsPath)
         $bytes[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)

@@ -95,11 +95,22 @@ Describe 'Update-WslPortProxy.ps1 -Watch' {
         Get-UpdateLog | Should -Match 'Watcher stopped\.'
     }
 
-    It 'with keep_alive: false starts no keep-alive and waits for the periodic re-check' {
-        $watcher = Start-SimScript -Path (Join-Path $script:NoKeepAlive 'WEB-01/Update-WslPortProxy.ps1') -Arguments '-Watch'
-        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/80'] } -Because 'the first reconcile'
-        Start-Sleep -Seconds 1
+    It 'with keep_alive: false starts no keep-alive, and the periodic re-check catches a WSL restart' {
+        # Settings are data: this copy re-checks every 2 s (the generator's floor is Task
+        # Scheduler's 1 minute; the module takes any interval).
+        $copy = Join-Path $TestDrive 'bundle'
+        Copy-Item -LiteralPath (Join-Path $script:NoKeepAlive 'WEB-01') -Destination $copy -Recurse
+        $settings = Join-Path $copy 'WslPortProxy.Settings.psd1'
+        (Get-Content -Raw -LiteralPath $settings).Replace('RecheckSeconds    = 60', 'RecheckSeconds    = 2') | Set-Content -LiteralPath $settings -Encoding UTF8
+        (Import-PowerShellDataFile -LiteralPath $settings).RecheckSeconds | Should -Be 2
+        $watcher = Start-SimScript -Path (Join-Path $copy 'Update-WslPortProxy.ps1') -Arguments '-Watch'
+        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.241.140/80' } -Because 'the first reconcile'
+
+        Restart-SimWsl -NewIp '172.28.250.11'
+        $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.250.11/80' } -Because 'the re-check rewrites the rule'
+
         Get-KeepAliveCount | Should -Be 0
+        Get-UpdateLog | Should -Match 'Reconciling: periodic re-check\.'
         Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
     }
 
