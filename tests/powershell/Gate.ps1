@@ -7,7 +7,8 @@
     has a fixture in gate-fixtures/ that breaks it, and Gate.Tests.ps1 checks that the gate flags it.
 
     Rules: ParseError, SevenOnlySyntax, Encoding, LineLength, CmdletBinding, OutputType, Help,
-    ShouldProcess, ScriptScopeRead, ApprovedVerb, Alias, WriteHost, NativeCall, ErrorId, EntryScript.
+    ShouldProcess, ScriptScopeRead, ParameterAssigned, ApprovedVerb, Alias, WriteHost, NativeCall, ErrorId,
+    EntryScript.
 #>
 
 Set-StrictMode -Version Latest
@@ -122,6 +123,20 @@ function Get-FunctionViolation {
     $shouldProcess = $binding.Count -gt 0 -and @($binding[0].NamedArguments | Where-Object { $_.ArgumentName -eq 'SupportsShouldProcess' }).Count -gt 0
     if ($verb -in $script:GateStateChangingVerbs -and -not $shouldProcess -and -not (Test-ShouldProcessWaived $Function)) {
         New-GateViolation 'ShouldProcess' $Function.Extent "$name changes state ($verb) but has no SupportsShouldProcess"
+    }
+    $parameters = @()
+    if ($null -ne $Function.Body.ParamBlock) { $parameters = @($Function.Body.ParamBlock.Parameters | ForEach-Object { $_.Name.VariablePath.UserPath }) }
+    foreach ($assignment in $Function.Body.FindAll({ param($n) $n -is [System.Management.Automation.Language.AssignmentStatementAst] -or $n -is [System.Management.Automation.Language.ForEachStatementAst] }, $true)) {
+        $target = if ($assignment -is [System.Management.Automation.Language.ForEachStatementAst]) { $assignment.Variable } else { $assignment.Left }
+        # The variable itself is rebound ($x = / [int] $x = / $a, $b =); $x.Member = and $x[i] = are not.
+        $targets = @($target)
+        if ($target -is [System.Management.Automation.Language.ConvertExpressionAst]) { $targets = @($target.Child) }
+        if ($target -is [System.Management.Automation.Language.ArrayLiteralAst]) { $targets = @($target.Elements) }
+        foreach ($variable in @($targets | Where-Object { $_ -is [System.Management.Automation.Language.VariableExpressionAst] })) {
+            if ($parameters -contains $variable.VariablePath.UserPath) {   # -contains ignores case, as PowerShell's names do
+                New-GateViolation 'ParameterAssigned' $variable.Extent "$name assigns to its parameter `$$($variable.VariablePath.UserPath) (names ignore case: use another local)"
+            }
+        }
     }
     $declared = Get-DeclaredVariable $Function
     foreach ($variable in $Function.Body.FindAll({ param($n) $n -is [System.Management.Automation.Language.VariableExpressionAst] }, $true)) {

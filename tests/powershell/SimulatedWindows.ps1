@@ -35,7 +35,13 @@ function global:Read-SimState {
     param([Parameter(Mandatory)] [string] $Name, $Default = $null)
     $path = Join-Path $global:WslppSim.State $Name
     if (-not (Test-Path -LiteralPath $path)) { return $Default }
-    return ConvertTo-SimHashtable (Get-Content -LiteralPath $path -Raw | ConvertFrom-Json)
+    $text = Get-Content -LiteralPath $path -Raw
+    if ($PSVersionTable.PSVersion.Major -ge 7) {   # fast path; Windows PowerShell 5.1 has no -AsHashtable
+        $data = ConvertFrom-Json -InputObject $text -AsHashtable -NoEnumerate
+        if ($data -is [System.Collections.Generic.List[object]]) { return , @($data) }
+        return $data
+    }
+    return ConvertTo-SimHashtable ($text | ConvertFrom-Json)
 }
 
 function global:Write-SimText {
@@ -248,19 +254,34 @@ function global:ConvertTo-SimMaskNotation {
     return $Address
 }
 
+function global:Add-SimQuery {
+    <#
+        Records a query of a CIM-backed cmdlet (NetSecurity, NetTCPIP: each call is a CIM query,
+        tens of milliseconds on a real server) as 'cim <cmdlet> <what>', so tests and the bench
+        can count them.
+    #>
+    param([string] $Line)
+    Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "cim $Line"
+}
+
 function global:ConvertTo-SimFirewallRule {
+    # MSFT_NetFirewallRule: InstanceID is the rule's Name (its filters carry the same InstanceID).
     param([string] $Name, [hashtable] $Rule)
     return [pscustomobject]@{
-        Name = $Name; DisplayName = $Rule.DisplayName; Group = $Rule.Group; Enabled = $Rule.Enabled
+        Name = $Name; InstanceID = $Name; DisplayName = $Rule.DisplayName; Group = $Rule.Group; Enabled = $Rule.Enabled
         Direction = $Rule.Direction; Action = $Rule.Action; Profile = ($Rule.Profile -join ', ')
     }
 }
 
 function global:Get-NetFirewallRule {
+    # Without -Name or -Group: every rule (the GetAll parameter set); a -Name that matches nothing is an error.
     [CmdletBinding()] param([string] $Name, [string] $Group)
+    $what = '-All'
+    if ($Group) { $what = "-Group $Group" } elseif ($Name) { $what = "-Name $Name" }
+    Add-SimQuery "Get-NetFirewallRule $what"
     $rules = Get-SimFirewall
-    if ($Group) {
-        return @($rules.Keys | Sort-Object | Where-Object { $rules[$_].Group -eq $Group } | ForEach-Object { ConvertTo-SimFirewallRule $_ $rules[$_] })
+    if ($Group -or -not $Name) {
+        return @($rules.Keys | Sort-Object | Where-Object { -not $Group -or $rules[$_].Group -eq $Group } | ForEach-Object { ConvertTo-SimFirewallRule $_ $rules[$_] })
     }
     if (-not $rules.ContainsKey($Name)) {
         Write-Error -Message "No MSFT_NetFirewallRule objects found with property 'Name' equal to '$Name'.  Verify the value of the property and retry." -Category ObjectNotFound
@@ -269,22 +290,50 @@ function global:Get-NetFirewallRule {
     return ConvertTo-SimFirewallRule $Name $rules[$Name]
 }
 
+function global:ConvertTo-SimPortFilter {
+    # A rule created without a value reports Any (New-NetFirewallRule: the default is Any).
+    param([string] $Name, [hashtable] $Rule)
+    $protocol = $Rule['Protocol']; if ($null -eq $protocol) { $protocol = 'Any' }
+    $port = $Rule['LocalPort']; if ($null -eq $port) { $port = 'Any' }
+    [pscustomobject]@{ InstanceID = $Name; Protocol = $protocol; LocalPort = $port }
+}
+
+function global:ConvertTo-SimAddressFilter {
+    # A rule created without addresses reports Any (New-NetFirewallRule: the default is Any).
+    param([string] $Name, [hashtable] $Rule)
+    $local = $Rule['LocalAddress']; if ($null -eq $local) { $local = @('Any') }
+    $remote = $Rule['RemoteAddress']; if ($null -eq $remote) { $remote = @('Any') }
+    $remote = foreach ($address in @($remote)) { if ($address.Contains('/')) { ConvertTo-SimMaskNotation $address } else { $address } }
+    [pscustomobject]@{ InstanceID = $Name; LocalAddress = @($local); RemoteAddress = @($remote) }
+}
+
 function global:Get-NetFirewallPortFilter {
-    [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject)
+    <# -All: every rule's filter in one query (Microsoft Docs, Get-NetFirewallPortFilter: GetAll); a piped rule: one query each. #>
+    [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject, [switch] $All)
     process {
-        $rule = (Get-SimFirewall)[$InputObject.Name]
-        [pscustomobject]@{ Protocol = $rule.Protocol; LocalPort = $rule.LocalPort }
+        $rules = Get-SimFirewall
+        if ($null -eq $InputObject) {
+            Add-SimQuery 'Get-NetFirewallPortFilter -All'
+            foreach ($name in $rules.Keys | Sort-Object) { ConvertTo-SimPortFilter $name $rules[$name] }
+            return
+        }
+        Add-SimQuery "Get-NetFirewallPortFilter $($InputObject.Name)"
+        ConvertTo-SimPortFilter $InputObject.Name $rules[$InputObject.Name]
     }
 }
 
 function global:Get-NetFirewallAddressFilter {
-    [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject)
+    <# -All: every rule's filter in one query (Microsoft Docs, Get-NetFirewallAddressFilter: GetAll); a piped rule: one query each. #>
+    [CmdletBinding()] param([Parameter(ValueFromPipeline)] [Alias('AssociatedNetFirewallRule')] $InputObject, [switch] $All)
     process {
-        $rule = (Get-SimFirewall)[$InputObject.Name]
-        [pscustomobject]@{
-            LocalAddress  = @($rule.LocalAddress | ForEach-Object { ConvertTo-SimMaskNotation $_ })
-            RemoteAddress = @($rule.RemoteAddress | ForEach-Object { ConvertTo-SimMaskNotation $_ })
+        $rules = Get-SimFirewall
+        if ($null -eq $InputObject) {
+            Add-SimQuery 'Get-NetFirewallAddressFilter -All'
+            foreach ($name in $rules.Keys | Sort-Object) { ConvertTo-SimAddressFilter $name $rules[$name] }
+            return
         }
+        Add-SimQuery "Get-NetFirewallAddressFilter $($InputObject.Name)"
+        ConvertTo-SimAddressFilter $InputObject.Name $rules[$InputObject.Name]
     }
 }
 
@@ -496,6 +545,7 @@ function global:Get-SimEvent {
 
 function global:Get-NetConnectionProfile {
     [CmdletBinding()] param()
+    Add-SimQuery 'Get-NetConnectionProfile'
     $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @() }
     return [pscustomobject]@{ Name = 'corp.example'; NetworkCategory = $network.category }
 }
@@ -503,6 +553,7 @@ function global:Get-NetConnectionProfile {
 function global:Get-NetTCPConnection {
     <# What listens: the portproxy rules (iphlpsvc listens for them) plus network.json's extra listeners. #>
     [CmdletBinding()] param([string] $State, [int] $LocalPort)
+    Add-SimQuery "Get-NetTCPConnection -State $State"
     $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); blocked = @() }
     $rules = Get-SimPortProxy
     $endpoints = @($network.listening)

@@ -108,8 +108,30 @@ Describe 'Update-WslPortProxy.ps1' {
 
             Get-SimSnapshot | Should -Be $before
             (Get-Item $stateFile.FullName).LastWriteTimeUtc | Should -Be $stamp
-            # Every netsh, firewall and service call is recorded: only the WSL and podman queries ran.
-            Get-SimCall | Where-Object { $_ -notlike 'wsl *' -and $_ -notlike 'podman *' } | Should -BeNullOrEmpty
+            # Every netsh, firewall and service call is recorded: only the WSL and podman queries and
+            # the firewall reads (cim) ran.
+            Get-SimCall | Where-Object { $_ -notlike 'wsl *' -and $_ -notlike 'podman *' -and $_ -notlike 'cim *' } | Should -BeNullOrEmpty
+        }
+
+        It 'a steady-state run makes the same CIM queries for 10 ports as for 1: a constant number' {
+            $ten = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 2s
+    ports: [80, 81, 82, 83, 84, 85, 86, 87, 88, 89]
+'@
+            $queries = foreach ($dist in $script:Seed, $ten) {
+                Remove-SimulatedWindows
+                New-SimulatedWindows | Out-Null
+                Invoke-Update -Dist $dist | Should -Be 0
+                Clear-SimCall
+                Invoke-Update -Dist $dist | Should -Be 0
+                , @(Get-SimCall -Program 'cim')
+            }
+            $queries[0].Count | Should -BeGreaterThan 0
+            $queries[0].Count | Should -BeLessOrEqual 3
+            $queries[1] | Should -Be $queries[0]
             Get-UpdateLog | Should -Match 'No change: every rule is already right\.'
         }
     }

@@ -8,7 +8,8 @@ function ConvertTo-ComparableText {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()] [object] $Value)
-    $items = foreach ($item in @($Value)) {
+    $items = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in @($Value)) {
         foreach ($part in ("$item" -split ',')) {
             $text = $part.Trim().ToLowerInvariant()
             if ($text -match '^(\d{1,3}(?:\.\d{1,3}){3})/(\d{1,3}(?:\.\d{1,3}){3})$') {
@@ -22,34 +23,74 @@ function ConvertTo-ComparableText {
                 }
                 $text = '{0}/{1}' -f $Matches[1], $bits
             }
-            if ($text) {
-                $text
+            if ($text -and -not $items.Contains($text)) {
+                $items.Add($text)
             }
         }
     }
-    return (@($items) | Sort-Object -Unique) -join ','
+    $items.Sort([System.StringComparer]::Ordinal)
+    return [string]::Join(',', $items)
+}
+
+function Get-FirewallRuleSet {
+    <#
+    .SYNOPSIS
+        This tool's firewall rules with their port and address filters, in three queries at most.
+    .DESCRIPTION
+        Each firewall cmdlet call is a CIM query (tens of milliseconds on a real server), so the
+        rules are not read one by one: one Get-NetFirewallRule -Group reads the group's rules and
+        one -All enumeration each reads every rule's port and address filter, joined on InstanceID
+        (a filter's InstanceID is its rule's name). The cost is the same for 1 or 100 ports.
+        Returns rule name -> (Rule, PortFilter, AddressFilter).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param()
+    $set = @{}
+    $rules = @(Get-NetFirewallRule -Group $script:WslppFirewallGroup -ErrorAction SilentlyContinue)
+    if ($rules.Count -eq 0) {
+        return $set
+    }
+    $ports = @{}
+    foreach ($filter in @(Get-NetFirewallPortFilter -All -ErrorAction Stop)) {
+        $ports["$($filter.InstanceID)"] = $filter
+    }
+    $addresses = @{}
+    foreach ($filter in @(Get-NetFirewallAddressFilter -All -ErrorAction Stop)) {
+        $addresses["$($filter.InstanceID)"] = $filter
+    }
+    foreach ($rule in $rules) {
+        $name = "$($rule.Name)"
+        $set[$name] = [pscustomobject]@{ Rule = $rule; PortFilter = $ports[$name]; AddressFilter = $addresses[$name] }
+    }
+    return $set
 }
 
 function Test-FirewallRule {
     <#
     .SYNOPSIS
-        Whether an existing firewall rule already allows exactly what the settings say.
+        Whether an existing firewall rule (from Get-FirewallRuleSet) already allows exactly what the settings say.
     #>
     [CmdletBinding()]
     [OutputType([bool])]
     param(
-        [Parameter(Mandatory)] [object] $Existing,
+        [Parameter(Mandatory)] [pscustomobject] $Existing,
         [Parameter(Mandatory)] [pscustomobject] $Wanted,
         [Parameter(Mandatory)] [string[]] $FirewallProfile
     )
-    $portFilter = $Existing | Get-NetFirewallPortFilter
-    $addressFilter = $Existing | Get-NetFirewallAddressFilter
+    $rule = $Existing.Rule
+    $portFilter = $Existing.PortFilter
+    $addressFilter = $Existing.AddressFilter
+    if ($null -eq $portFilter -or $null -eq $addressFilter) {
+        return $false
+    }
+    # Single values compare as text (-ne ignores case); lists go through ConvertTo-ComparableText.
+    if ("$($rule.Enabled)" -ne 'True' -or "$($rule.Direction)" -ne 'Inbound' -or "$($rule.Action)" -ne 'Allow' -or
+        "$($portFilter.Protocol)" -ne 'TCP') {
+        return $false
+    }
     $pairs = @(
-        @("$($Existing.Enabled)", 'True'),
-        @("$($Existing.Direction)", 'Inbound'),
-        @("$($Existing.Action)", 'Allow'),
-        @($Existing.Profile, $FirewallProfile),
-        @($portFilter.Protocol, 'TCP'),
+        @($rule.Profile, $FirewallProfile),
         @($portFilter.LocalPort, $Wanted.LocalPort),
         @($addressFilter.LocalAddress, $Wanted.LocalAddress),
         @($addressFilter.RemoteAddress, $Wanted.RemoteAddress)
@@ -66,25 +107,33 @@ function Sync-FirewallRule {
     <#
     .SYNOPSIS
         Creates or corrects the inbound allow rules; emits a change record per rule (exit 6 on failure).
+    .DESCRIPTION
+        Existing is this tool's group as Get-FirewallRuleSet read it: no query per rule.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule,
         [Parameter(Mandatory)] [string[]] $FirewallProfile,
+        [Parameter(Mandatory)] [hashtable] $Existing,
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
     foreach ($item in $Rule) {
+        $found = $Existing[$item.Name]
+        $right = $null -ne $found -and
+            (Test-FirewallRule -Existing $found -Wanted $item -FirewallProfile $FirewallProfile)
+        if ($right) {
+            New-ChangeRecord -Kind Firewall -Action Kept -Name $item.Name
+            continue
+        }
         $settings = @{
             Direction = 'Inbound'; Action = 'Allow'; Protocol = 'TCP'; LocalPort = $item.LocalPort
             LocalAddress = $item.LocalAddress; RemoteAddress = $item.RemoteAddress; Profile = $FirewallProfile
             Enabled = 'True'
         }
         $what = "$($item.Name) (TCP $($item.LocalPort) from $($item.RemoteAddress -join ', '))"
-        $action = 'Kept'
         try {
-            $existing = Get-NetFirewallRule -Name $item.Name -ErrorAction SilentlyContinue
-            if ($null -eq $existing) {
+            if ($null -eq $found) {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $($item.Name)", 'Create')) {
                     continue
                 }
@@ -93,7 +142,7 @@ function Sync-FirewallRule {
                 Write-Log -Log $Log -Message "Created firewall rule $what."
                 $action = 'Created'
             }
-            elseif (-not (Test-FirewallRule -Existing $existing -Wanted $item -FirewallProfile $FirewallProfile)) {
+            else {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $($item.Name)", 'Correct')) {
                     continue
                 }

@@ -40,8 +40,12 @@ function Invoke-Reconcile {
         if (-not $Remove) {
             Sync-PortProxyRule -Rule $Settings.Rules -Address $address -Current $current -Managed $state.PortProxy `
                 -Directory $directory -Log $Log | ForEach-Object -Process { $changes.Add($_) }
-            Sync-FirewallRule -Rule $Settings.FirewallRules -FirewallProfile $Settings.FirewallProfiles -Log $Log |
-                ForEach-Object -Process { $changes.Add($_) }
+            $firewall = @{}
+            if ($Settings.FirewallRules.Count -gt 0) {
+                $firewall = Get-FirewallRuleSet
+            }
+            Sync-FirewallRule -Rule $Settings.FirewallRules -FirewallProfile $Settings.FirewallProfiles `
+                -Existing $firewall -Log $Log | ForEach-Object -Process { $changes.Add($_) }
             $wanted = @($Settings.Rules | ForEach-Object -Process { $_.Key })
             $wantedFirewall = @($Settings.FirewallRules | ForEach-Object -Process { $_.Name })
         }

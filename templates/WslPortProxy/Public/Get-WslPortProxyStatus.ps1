@@ -45,6 +45,7 @@ function Get-WslPortProxyStatus {
         }
         $current = Get-PortProxyRule
         $activeProfiles = Get-ActiveFirewallProfile
+        $firewallRules = Get-FirewallRuleSet
         $owners = Get-ListenerOwner
         foreach ($rule in $config.Rules) {
             $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
@@ -66,7 +67,7 @@ function Get-WslPortProxyStatus {
             if ($ruleText -ne 'ok') {
                 $problems += "portproxy rule $ruleText"
             }
-            $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules `
+            $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules -Existing $firewallRules `
                 -ActiveProfile $activeProfiles
             if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
                 $problems += "firewall $firewall"

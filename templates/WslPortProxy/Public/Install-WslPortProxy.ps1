@@ -50,10 +50,11 @@ function Install-WslPortProxy {
     $ErrorActionPreference = 'Stop'
     try {
         $config = Import-Settings -Settings $Settings
-        if (-not $BundlePath) {
-            $BundlePath = $config.Folder
+        $bundle = $BundlePath
+        if (-not $bundle) {
+            $bundle = $config.Folder
         }
-        if (-not $BundlePath) {
+        if (-not $bundle) {
             $message = 'BundlePath is needed when the settings are not given as the path of the bundle''s ' +
                 'settings file.'
             throw (New-Failure -ExitCode 1 -ErrorId 'NoBundlePath' -Message $message -Category InvalidArgument)
@@ -68,7 +69,7 @@ function Install-WslPortProxy {
                 'generated for this computer, or -Force.'
             throw (New-Failure -ExitCode 3 -ErrorId 'WrongComputer' -Message $message -Category InvalidOperation)
         }
-        $problems = @(Get-BundleProblem -BundlePath $BundlePath)
+        $problems = @(Get-BundleProblem -BundlePath $bundle)
         if ($problems.Count -gt 0) {
             $message = "This bundle does not match its manifest.json ($($problems -join '; ')). Copy it again from " +
                 'where it was generated, or generate it again.'
@@ -76,9 +77,9 @@ function Install-WslPortProxy {
         }
         $account = Get-TaskAccount -RunAs $config.RunAs
         $directory = $config.InstallDirectory
-        Copy-BundleFile -BundlePath $BundlePath -Destination $directory -Account $account
+        Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
         Register-EventSource
-        $xml = Get-TaskXml -BundlePath $BundlePath -Account $account -RunAs $config.RunAs
+        $xml = Get-TaskXml -BundlePath $bundle -Account $account -RunAs $config.RunAs
         Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
             -Credential $Credential
         $firstRun = $null

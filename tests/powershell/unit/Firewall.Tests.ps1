@@ -19,6 +19,31 @@ Describe 'ConvertTo-ComparableText' {
     }
 }
 
+Describe 'Get-FirewallRuleSet' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'reads our group and both filter kinds in three queries, joined by InstanceID, whatever their number' {
+        foreach ($port in 80, 81, 82) {
+            $null = New-NetFirewallRule -Name "WslPortProxy-TCP-0.0.0.0-$port" -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort $port -RemoteAddress LocalSubnet -Profile Domain -Enabled True
+        }
+        $null = New-NetFirewallRule -Name 'Other' -DisplayName 'x' -Group 'Other' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 22 -Profile Domain -Enabled True
+        Clear-SimCall
+        InModuleScope WslPortProxy {
+            $set = Get-FirewallRuleSet
+            @($set.Keys | Sort-Object) | Should -Be @('WslPortProxy-TCP-0.0.0.0-80', 'WslPortProxy-TCP-0.0.0.0-81', 'WslPortProxy-TCP-0.0.0.0-82')
+            $set['WslPortProxy-TCP-0.0.0.0-81'].PortFilter.LocalPort | Should -Be @('81')
+            $set['WslPortProxy-TCP-0.0.0.0-82'].AddressFilter.RemoteAddress | Should -Be @('LocalSubnet')
+        }
+        Get-SimCall -Program 'cim' | Should -Be @('cim Get-NetFirewallRule -Group WSL Port Proxy', 'cim Get-NetFirewallPortFilter -All', 'cim Get-NetFirewallAddressFilter -All')
+    }
+
+    It 'Given no rule of ours, makes one query and returns nothing' {
+        InModuleScope WslPortProxy { (Get-FirewallRuleSet).Count | Should -Be 0 }
+        @(Get-SimCall -Program 'cim') | Should -HaveCount 1
+    }
+}
+
 Describe 'Sync-FirewallRule' {
     BeforeEach { New-SimulatedWindows | Out-Null }
     AfterEach { Remove-SimulatedWindows }
@@ -28,8 +53,8 @@ Describe 'Sync-FirewallRule' {
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
             $log = Open-RunLog -Directory $TestDrive -NoFile
-            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log $log).Action | Should -Be 'Created'
-            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log $log).Action | Should -Be 'Kept'
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Existing (Get-FirewallRuleSet) -Log $log).Action | Should -Be 'Created'
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Existing (Get-FirewallRuleSet) -Log $log).Action | Should -Be 'Kept'
         }
         $rule = (Get-SimFirewall)['WslPortProxy-TCP-0.0.0.0-80']
         $rule.Group | Should -Be 'WSL Port Proxy'
@@ -46,14 +71,14 @@ Describe 'Sync-FirewallRule' {
         $spec = Get-TestFirewallSpec
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
-            $null = Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log (Open-RunLog -Directory $TestDrive -NoFile)
+            $null = Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Existing (Get-FirewallRuleSet) -Log (Open-RunLog -Directory $TestDrive -NoFile)
         }
         $rules = Get-SimFirewall
         $rules['WslPortProxy-TCP-0.0.0.0-80'][$Field] = $Value
         Write-SimState 'firewall.json' $rules
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
-            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Log (Open-RunLog -Directory $TestDrive -NoFile)).Action |
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain', 'Private') -Existing (Get-FirewallRuleSet) -Log (Open-RunLog -Directory $TestDrive -NoFile)).Action |
                 Should -Be 'Corrected'
         }
         (Get-SimFirewall)['WslPortProxy-TCP-0.0.0.0-80'].RemoteAddress | Should -Be @('LocalSubnet')
@@ -64,8 +89,8 @@ Describe 'Sync-FirewallRule' {
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
             $log = Open-RunLog -Directory $TestDrive -NoFile
-            $null = Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log $log
-            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log $log).Action | Should -Be 'Kept'
+            $null = Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Existing (Get-FirewallRuleSet) -Log $log
+            (Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Existing (Get-FirewallRuleSet) -Log $log).Action | Should -Be 'Kept'
         }
     }
 
@@ -73,7 +98,7 @@ Describe 'Sync-FirewallRule' {
         $spec = Get-TestFirewallSpec
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
-            @(Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf) | Should -HaveCount 0
+            @(Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Existing (Get-FirewallRuleSet) -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf) | Should -HaveCount 0
         }
         Get-SimFirewall | Should -BeNullOrEmpty
     }
@@ -83,7 +108,7 @@ Describe 'Sync-FirewallRule' {
         $spec = Get-TestFirewallSpec
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
-            { Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+            { Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Existing (Get-FirewallRuleSet) -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
                 Should -Throw -ErrorId 'WslPortProxy.FirewallFailed' -ExpectedMessage 'Firewall rule WslPortProxy-TCP-0.0.0.0-80 could not be applied: Access is denied.'
         }
     }
@@ -133,14 +158,14 @@ Describe 'Get-FirewallVerdict and Get-ActiveFirewallProfile' {
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec; Verdict = $Verdict } {
             param($Spec, $Verdict)
             $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
-            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -ActiveProfile (Get-ActiveFirewallProfile) | Should -Be $Verdict
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile (Get-ActiveFirewallProfile) | Should -Be $Verdict
         }
     }
 
     It 'says so when no firewall rule covers the port' {
         InModuleScope WslPortProxy {
             $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
-            Get-FirewallVerdict -Rule $rule -FirewallRule @() -ActiveProfile @('Domain') | Should -Be 'no rule (allow_from is empty)'
+            Get-FirewallVerdict -Rule $rule -FirewallRule @() -Existing @{} -ActiveProfile @('Domain') | Should -Be 'no rule (allow_from is empty)'
         }
     }
 }

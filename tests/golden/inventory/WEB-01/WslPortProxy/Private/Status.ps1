@@ -19,12 +19,15 @@ function Get-FirewallVerdict {
     <#
     .SYNOPSIS
         'ok', or why inbound traffic to a forwarded port is not allowed by our rule right now.
+    .DESCRIPTION
+        Existing is this tool's group as Get-FirewallRuleSet read it.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param(
         [Parameter(Mandatory)] [pscustomobject] $Rule,
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $FirewallRule,
+        [Parameter(Mandatory)] [hashtable] $Existing,
         [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $ActiveProfile
     )
     $wanted = @($FirewallRule | Where-Object -FilterScript {
@@ -35,19 +38,20 @@ function Get-FirewallVerdict {
     if ($wanted.Count -eq 0) {
         return 'no rule (allow_from is empty)'
     }
-    $existing = Get-NetFirewallRule -Name $wanted[0].Name -ErrorAction SilentlyContinue
-    if ($null -eq $existing) {
+    $found = $Existing[$wanted[0].Name]
+    if ($null -eq $found) {
         return "missing ($($wanted[0].Name))"
     }
-    if ("$($existing.Enabled)" -ne 'True') {
+    $current = $found.Rule
+    if ("$($current.Enabled)" -ne 'True') {
         return 'disabled'
     }
-    $profiles = ConvertTo-ComparableText -Value $existing.Profile
+    $profiles = ConvertTo-ComparableText -Value $current.Profile
     $covered = @($ActiveProfile | Where-Object -FilterScript {
             $profiles -eq 'any' -or ($profiles -split ',') -contains $_.ToLowerInvariant()
         })
     if ($covered.Count -eq 0) {
-        return "inactive: the network is $($ActiveProfile -join ', '), the rule is for $($existing.Profile)"
+        return "inactive: the network is $($ActiveProfile -join ', '), the rule is for $($current.Profile)"
     }
     return 'ok'
 }
