@@ -112,6 +112,42 @@ Describe 'Install-WslPortProxy.ps1' {
         }
     }
 
+    Context 'Given a bundle copied out of a zip or from a share (Zone.Identifier)' {
+        It 'unblocks every file it installs, so that RemoteSigned runs them' {
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 0
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            $files = @(Get-ChildItem -LiteralPath $installed -Recurse -File | Where-Object { $_.FullName -notlike '*logs*' -and $_.Extension -in '.ps1', '.psm1', '.psd1', '.txt' } | ForEach-Object { $_.FullName } | Sort-Object)
+            $files.Count | Should -BeGreaterThan 15
+            $unblocked = @(Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like 'cmdlet Unblock-File *' } | ForEach-Object { $_.Substring('cmdlet Unblock-File '.Length) } | Sort-Object)
+            $unblocked | Should -Be $files
+        }
+    }
+
+    Context 'Given Windows refuses to store the task account''s password' {
+        It 'explains <Fault> in one sentence with the fix (exit 5)' -ForEach @(
+            @{ Fault = 'NoPasswordStorage'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): Windows refused to store the password of CORP\svc-podman (0x80070520): the policy ""Network access: Do not allow storage of passwords and credentials for network authentication"" is enabled on this server; disable it (Local Security Policy or Group Policy), or generate the bundle with start: logon, which stores no password." }
+            @{ Fault = 'NoBatchRight'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): CORP\svc-podman may not log on as a batch job (0x80070569): grant it the right ""Log on as a batch job"" (Local Security Policy > User Rights Assignment, or Group Policy), then run the installer again." }
+        ) {
+            Write-SimState 'register-faults.json' @{ fault = $Fault }
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 5
+            $result.Errors | Should -Be @($Message)
+            (Read-SimState 'tasks.json').Count | Should -Be 0
+        }
+    }
+
+    Context 'Given -WhatIf' {
+        It 'asks for no password, registers and copies nothing' {
+            Write-SimState 'credential.json' @{ Password = 'typed' }
+            $before = Get-SimSnapshot
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ WhatIf = $true }
+            $result.ExitCode | Should -Be 0
+            Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like 'cmdlet Get-Credential*' } | Should -BeNullOrEmpty
+            Get-SimSnapshot | Should -Be $before
+        }
+    }
+
     Context 'Given a bundle that was changed after it was generated' {
         It 'refuses it with exit code 6, naming what differs, and installs nothing' {
             $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('bundle-' + [guid]::NewGuid().ToString('n'))
@@ -163,6 +199,26 @@ Describe 'Install-WslPortProxy.ps1' {
             $xml.Task.Principals.Principal.UserId | Should -Be 'CORP\svc-podman'
             $xml.Task.Principals.Principal.LogonType | Should -Be 'InteractiveToken'
             $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\svc-podman'
+        }
+    }
+
+    Context 'Given run_as .\user (an account of this computer)' {
+        It 'registers the task with the same account string in both UserId elements and in -User' {
+            $dist = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: .\podman
+    start: logon
+    wait_for_wsl: 2s
+    ports: [80]
+'@
+            $result = Invoke-BundleScript -Dist $dist -Name 'Install-WslPortProxy.ps1'
+            $result.ExitCode | Should -Be 0
+            $task = (Read-SimState 'tasks.json')[$script:TaskKey]
+            $xml = [xml] $task.Xml
+            $task.User | Should -BeExactly 'WEB-01\podman'
+            $xml.Task.Principals.Principal.UserId | Should -BeExactly 'WEB-01\podman'
+            $xml.Task.Triggers.LogonTrigger.UserId | Should -BeExactly 'WEB-01\podman'
         }
     }
 

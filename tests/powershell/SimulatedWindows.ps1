@@ -393,9 +393,33 @@ function global:Remove-NetFirewallRule {
     Write-SimState 'firewall.json' $rules
 }
 
+function global:Unblock-File {
+    <#
+        Removes the Zone.Identifier stream that a download, or a copy out of a zip or from a share,
+        leaves on a file (Microsoft Docs, Unblock-File); under RemoteSigned a blocked script does
+        not run. The simulation records each file unblocked.
+    #>
+    [CmdletBinding(SupportsShouldProcess)] param([string] $LiteralPath)
+    Add-SimCall "Unblock-File $LiteralPath"
+}
+
 function global:Register-ScheduledTask {
+    <#
+        register-faults.json {fault: ...} models Windows refusing a stored password: 'NoPasswordStorage'
+        when the policy "Network access: Do not allow storage of passwords and credentials for network
+        authentication" is on (0x80070520, ERROR_NO_SUCH_LOGON_SESSION; shared/windows-facts.md), and
+        'NoBatchRight' when the account lacks "Log on as a batch job" (0x80070569,
+        ERROR_LOGON_TYPE_NOT_GRANTED, winerror.h). Both only for a task registered with a password.
+    #>
     [CmdletBinding(SupportsShouldProcess)]
     param([string] $TaskName, [string] $TaskPath, [string] $Xml, [string] $User, [string] $Password, [switch] $Force)
+    $fault = (Read-SimState 'register-faults.json' @{ fault = $null }).fault
+    if ($Password -and $fault -eq 'NoPasswordStorage') {
+        throw 'A specified logon session does not exist. It may already have been terminated. (Exception from HRESULT: 0x80070520)'
+    }
+    if ($Password -and $fault -eq 'NoBatchRight') {
+        throw 'Logon failure: the user has not been granted the requested logon type at this computer. (Exception from HRESULT: 0x80070569)'
+    }
     [xml] $document = $Xml   # Task Scheduler refuses malformed XML; so does this
     $tasks = Read-SimState 'tasks.json' @{}
     $key = "$TaskPath$TaskName"

@@ -157,6 +157,7 @@ function Copy-BundleFile {
         Locks the install folder, then copies the module, the entry scripts, the settings and README.txt.
     .DESCRIPTION
         The module folder is replaced whole, so no file of an older module version stays behind.
+        Every installed file is unblocked (its Zone.Identifier mark removed).
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -186,32 +187,45 @@ function Copy-BundleFile {
             New-Item -Path $folder -ItemType Directory -Force | Out-Null
         }
         Copy-Item -LiteralPath (Get-BundleItemPath -BundlePath $BundlePath -Name $name) -Destination $target -Force
+        # A bundle copied from a download, a zip or a share carries Zone.Identifier: RemoteSigned
+        # would refuse to run the task's scripts.
+        Unblock-File -LiteralPath $target
     }
 }
 
 function Get-TaskXml {
     <#
     .SYNOPSIS
-        The task definition from the bundle, with the account filled in where the settings leave it out.
+        The bundle's task definition with the task's account in both UserId elements.
+    .DESCRIPTION
+        The principal's and the logon trigger's UserId carry exactly the account the task is
+        registered for (-User): '.\user' from the inventory becomes '<computer>\user', and a
+        bundle without run_as gets the installing admin.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param(
         [Parameter(Mandatory)] [string] $BundlePath,
-        [Parameter(Mandatory)] [string] $Account,
-        [AllowNull()] [AllowEmptyString()] [string] $RunAs
+        [Parameter(Mandatory)] [string] $Account
     )
     $text = Get-Content -LiteralPath (Join-Path -Path $BundlePath -ChildPath 'WslPortProxy.xml') -Raw -Encoding Unicode
-    if ($RunAs) {
-        return $text
-    }
     $document = New-Object -TypeName System.Xml.XmlDocument
     $document.LoadXml($text)
     $namespace = $document.DocumentElement.NamespaceURI
     $principal = $document.DocumentElement['Principals']['Principal']
-    $principal.PrependChild($document.CreateElement('UserId', $namespace)).InnerText = $Account
     $logon = $document.DocumentElement['Triggers']['LogonTrigger']
-    $logon.InsertBefore($document.CreateElement('UserId', $namespace), $logon['Delay']).InnerText = $Account
+    foreach ($parent in @($principal, $logon)) {
+        $userId = $parent['UserId']
+        if ($null -eq $userId) {
+            $userId = $document.CreateElement('UserId', $namespace)
+            $anchor = $parent.FirstChild
+            if ($parent -eq $logon) {
+                $anchor = $logon['Delay']
+            }
+            $null = $parent.InsertBefore($userId, $anchor)
+        }
+        $userId.InnerText = $Account
+    }
     return $document.OuterXml
 }
 
@@ -264,8 +278,44 @@ function Register-PortProxyTask {
     if ($null -ne $existing -and "$($existing.State)" -eq 'Running') {
         Stop-ScheduledTask -TaskName $script:WslppTaskName -TaskPath $script:WslppTaskPath
     }
-    Register-ScheduledTask @registration | Out-Null
+    try {
+        Register-ScheduledTask @registration -ErrorAction Stop | Out-Null
+    }
+    catch {
+        throw (ConvertTo-RegistrationFailure -ErrorRecord $_ -Account $Account)
+    }
     Write-Verbose -Message "Registered task $task (runs as $Account)."
+}
+
+function ConvertTo-RegistrationFailure {
+    <#
+    .SYNOPSIS
+        A failed task registration, explained when Windows refused the stored password (exit 5).
+    .DESCRIPTION
+        0x80070520: the policy "Network access: Do not allow storage of passwords and credentials for
+        network authentication" is on. 0x80070569 (ERROR_LOGON_TYPE_NOT_GRANTED): the account lacks
+        "Log on as a batch job". Anything else is returned as it is.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Management.Automation.ErrorRecord])]
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorRecord] $ErrorRecord,
+        [Parameter(Mandatory)] [string] $Account
+    )
+    $text = "$($ErrorRecord.Exception.Message)"
+    if ($text -match '0x80070520') {
+        $message = "Windows refused to store the password of $Account (0x80070520): the policy ""Network access: " +
+            'Do not allow storage of passwords and credentials for network authentication" is enabled on this ' +
+            'server; disable it (Local Security Policy or Group Policy), or generate the bundle with start: logon, ' +
+            'which stores no password.'
+        return New-Failure -ExitCode 5 -ErrorId 'PasswordStorageDisabled' -Message $message -Category PermissionDenied
+    }
+    if ($text -match '0x80070569') {
+        $message = "$Account may not log on as a batch job (0x80070569): grant it the right ""Log on as a batch " +
+            'job" (Local Security Policy > User Rights Assignment, or Group Policy), then run the installer again.'
+        return New-Failure -ExitCode 5 -ErrorId 'BatchLogonDenied' -Message $message -Category PermissionDenied
+    }
+    return $ErrorRecord
 }
 
 function Start-FirstRun {

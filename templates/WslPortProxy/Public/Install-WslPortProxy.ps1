@@ -79,7 +79,7 @@ function Install-WslPortProxy {
         $directory = $config.InstallDirectory
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
         Register-EventSource
-        $xml = Get-TaskXml -BundlePath $bundle -Account $account -RunAs $config.RunAs
+        $xml = Get-TaskXml -BundlePath $bundle -Account $account
         Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
             -Credential $Credential
         $firstRun = $null

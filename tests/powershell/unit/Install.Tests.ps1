@@ -128,7 +128,7 @@ Describe 'The task and the event source' {
         $dist = New-TestBundle -Inventory "servers:`n  - {name: WEB-01, start: logon, ports: [80]}`n"
         InModuleScope WslPortProxy -Parameters @{ Bundle = (Join-Path $dist 'WEB-01') } {
             param($Bundle)
-            $xml = [xml] (Get-TaskXml -BundlePath $Bundle -Account 'CORP\admin' -RunAs $null)
+            $xml = [xml] (Get-TaskXml -BundlePath $Bundle -Account 'CORP\admin')
             $xml.Task.Principals.Principal.UserId | Should -Be 'CORP\admin'
             $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\admin'
         }
@@ -137,7 +137,7 @@ Describe 'The task and the event source' {
     It 'Register-PortProxyTask stops a running watcher, asks for the password only for a boot task, and not under -WhatIf' {
         InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle } {
             param($Bundle)
-            $xml = Get-TaskXml -BundlePath $Bundle -Account 'CORP\svc-podman' -RunAs 'CORP\svc-podman'
+            $xml = Get-TaskXml -BundlePath $Bundle -Account 'CORP\svc-podman'
             Mock Get-TaskPassword { 'pw' }
             Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman' -StartAtBoot -WhatIf
             Should -Invoke Get-TaskPassword -Times 0 -Exactly
@@ -149,6 +149,19 @@ Describe 'The task and the event source' {
             Should -Invoke Stop-ScheduledTask -Times 1 -Exactly
         }
         (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordGiven | Should -BeFalse   # the last one was a logon task
+    }
+
+    It 'ConvertTo-RegistrationFailure explains the two refused-password codes and passes anything else on' {
+        InModuleScope WslPortProxy {
+            foreach ($case in @(@('x (Exception from HRESULT: 0x80070520)', 'WslPortProxy.PasswordStorageDisabled'),
+                    @('x (Exception from HRESULT: 0x80070569)', 'WslPortProxy.BatchLogonDenied'))) {
+                try { throw $case[0] } catch { $converted = ConvertTo-RegistrationFailure -ErrorRecord $_ -Account 'CORP\svc' }
+                $converted.FullyQualifiedErrorId | Should -Be $case[1]
+                Get-FailureExitCode -ErrorRecord $converted | Should -Be 5
+            }
+            try { throw 'The task XML is malformed.' } catch { $other = ConvertTo-RegistrationFailure -ErrorRecord $_ -Account 'CORP\svc' }
+            $other.Exception.Message | Should -Be 'The task XML is malformed.'
+        }
     }
 
     It 'Start-FirstRun returns the watcher''s first result, or the task''s when it ended, or fails after the timeout' {
