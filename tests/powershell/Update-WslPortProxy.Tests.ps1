@@ -278,6 +278,16 @@ servers:
     }
 
     Context 'Given -WhatIf' {
+        It 'says what it would change instead of "No change"' {
+            Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.1.1/80' })
+            $global:LASTEXITCODE = 0
+            $output = & (Join-Path $script:Seed 'WEB-01/Update-WslPortProxy.ps1') -WhatIf 6>$null 3>$null
+            $LASTEXITCODE | Should -Be 0
+            $output.Message | Should -Be 'What if: 2 rule(s) would be written, 0 removed.'
+            @($output.Changes | Where-Object { $_.Planned } | ForEach-Object { "$($_.Kind) $($_.Action) $($_.Name)" }) |
+                Should -Be @('PortProxy Rewrote 0.0.0.0/80', 'Firewall Created WslPortProxy-TCP-0.0.0.0-80')
+        }
+
         It 'changes nothing at all' {
             Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.1.1/80' })
             $before = Get-SimSnapshot

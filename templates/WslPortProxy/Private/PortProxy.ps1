@@ -7,7 +7,8 @@ function New-ChangeRecord {
     .DESCRIPTION
         Kind is PortProxy or Firewall. Action: Added, Rewrote, Deleted (portproxy), Created,
         Corrected, Removed (firewall) are writes; Kept (already right, ours now) and Released
-        (no longer ours: gone, or changed by someone else) are not.
+        (no longer ours: gone, or changed by someone else) are not. Planned: a write -WhatIf
+        skipped (what the run would have done); it changes no state.
     #>
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
         Justification = 'Builds an object in memory; changes nothing on the system.')]
@@ -20,7 +21,8 @@ function New-ChangeRecord {
         [string] $Action,
         [Parameter(Mandatory)] [string] $Name,
         [AllowNull()] [object] $Target,
-        [AllowNull()] [object] $Previous
+        [AllowNull()] [object] $Previous,
+        [switch] $Planned
     )
     return [pscustomobject]@{
         PSTypeName = 'WslPortProxy.Change'
@@ -29,7 +31,8 @@ function New-ChangeRecord {
         Name       = $Name
         Target     = $Target
         Previous   = $Previous
-        Written    = $Action -notin @('Kept', 'Released')
+        Written    = $Action -notin @('Kept', 'Released') -and -not $Planned
+        Planned    = [bool] $Planned
     }
 }
 
@@ -204,6 +207,9 @@ function Sync-PortProxyRule {
                 $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $null; Action = 'Added'
                     Words = @('add') + $words; Done = "Added portproxy $key -> $target." }
             }
+            else {
+                New-ChangeRecord -Kind PortProxy -Action Added -Name $key -Target $target -Previous $null -Planned
+            }
         }
         elseif ($Current[$key] -ne $target) {
             if (-not $Managed.ContainsKey($key)) {
@@ -214,6 +220,10 @@ function Sync-PortProxyRule {
                 $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $Current[$key]
                     Action = 'Rewrote'; Words = @('set') + $words
                     Done = "Rewrote portproxy $key -> $target (was $($Current[$key]))." }
+            }
+            else {
+                New-ChangeRecord -Kind PortProxy -Action Rewrote -Name $key -Target $target -Previous $Current[$key] `
+                    -Planned
             }
         }
         else {
@@ -258,6 +268,9 @@ function Remove-StalePortProxyRule {
             $commands += [pscustomobject]@{ Key = $key; Target = $null; Previous = $Current[$key]; Action = 'Deleted'
                 Words = @('delete', 'v4tov4', "listenaddress=$address", "listenport=$port")
                 Done = "Deleted portproxy $key (was $($Current[$key]))." }
+        }
+        else {
+            New-ChangeRecord -Kind PortProxy -Action Deleted -Name $key -Target $null -Previous $Current[$key] -Planned
         }
     }
     Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log

@@ -94,11 +94,12 @@ Describe 'Sync-FirewallRule' {
         }
     }
 
-    It 'Given -WhatIf, creates nothing and reports nothing' {
+    It 'Given -WhatIf, creates nothing and reports the planned creation' {
         $spec = Get-TestFirewallSpec
         InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
             param($Spec)
-            @(Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Existing (Get-FirewallRuleSet) -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf) | Should -HaveCount 0
+            $changes = @(Sync-FirewallRule -Rule @($Spec) -FirewallProfile @('Domain') -Existing (Get-FirewallRuleSet) -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf)
+            @($changes | ForEach-Object { "$($_.Action) planned=$($_.Planned)" }) | Should -Be @('Created planned=True')
         }
         Get-SimFirewall | Should -BeNullOrEmpty
     }

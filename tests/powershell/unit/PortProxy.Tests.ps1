@@ -87,11 +87,13 @@ Describe 'Sync-PortProxyRule and Invoke-PortProxyChange' {
         }
     }
 
-    It 'Given -WhatIf, runs no netsh and returns no change' {
+    It 'Given -WhatIf, runs no netsh and returns the planned change only' {
         InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
             param($Directory)
             $rules = @(ConvertTo-PortRule -Port @(@{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @() }))
-            @(Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current @{} -Managed @{} -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf) | Should -HaveCount 0
+            $changes = @(Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current @{} -Managed @{} -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf)
+            @($changes | ForEach-Object { "$($_.Action) $($_.Name) planned=$($_.Planned) written=$($_.Written)" }) | Should -Be @('Added 0.0.0.0/80 planned=True written=False')
+            (Merge-StateChange -State (New-State) -Change $changes).Text | Should -Be '|'   # a plan changes no state
         }
         Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
     }

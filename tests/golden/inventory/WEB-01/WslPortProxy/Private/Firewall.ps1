@@ -135,6 +135,7 @@ function Sync-FirewallRule {
         try {
             if ($null -eq $found) {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $($item.Name)", 'Create')) {
+                    New-ChangeRecord -Kind Firewall -Action Created -Name $item.Name -Planned
                     continue
                 }
                 New-NetFirewallRule -Name $item.Name -DisplayName $item.DisplayName -Group $script:WslppFirewallGroup `
@@ -144,6 +145,7 @@ function Sync-FirewallRule {
             }
             else {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $($item.Name)", 'Correct')) {
+                    New-ChangeRecord -Kind Firewall -Action Corrected -Name $item.Name -Planned
                     continue
                 }
                 Set-NetFirewallRule -Name $item.Name -NewDisplayName $item.DisplayName @settings -ErrorAction Stop
@@ -185,6 +187,7 @@ function Remove-StaleFirewallRule {
             }
             elseif ($null -ne $existing) {
                 if (-not $PSCmdlet.ShouldProcess("firewall rule $name", 'Remove (no longer in the inventory)')) {
+                    New-ChangeRecord -Kind Firewall -Action Removed -Name $name -Planned
                     continue
                 }
                 Remove-NetFirewallRule -Name $name -ErrorAction Stop

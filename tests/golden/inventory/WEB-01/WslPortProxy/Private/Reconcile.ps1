@@ -58,9 +58,14 @@ function Invoke-Reconcile {
         $next = Merge-StateChange -State $state -Change $changes.ToArray()
         Save-State -Path $statePath -Server $Settings.Server -State $next -Previous $state
     }
-    $removed = @($changes | Where-Object -FilterScript { $_.Action -in @('Deleted', 'Removed') }).Count
+    $removed = @($changes | Where-Object -FilterScript { $_.Written -and $_.Action -in @('Deleted', 'Removed') }).Count
     $written = @($changes | Where-Object -FilterScript { $_.Written }).Count - $removed
-    if ($written + $removed -eq 0) {
+    $planned = @($changes | Where-Object -FilterScript { $_.Planned })
+    if ($planned.Count -gt 0) {
+        $wouldRemove = @($planned | Where-Object -FilterScript { $_.Action -in @('Deleted', 'Removed') }).Count
+        $message = "What if: $($planned.Count - $wouldRemove) rule(s) would be written, $wouldRemove removed."
+    }
+    elseif ($written + $removed -eq 0) {
         $message = 'No change: every rule is already right.'
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.NoChange -EntryType Information -Message $message
     }

@@ -69,7 +69,7 @@ function Merge-StateChange {
         The state after a run: the previous state with the run's change records applied.
     .DESCRIPTION
         A rule added, rewritten or found right (Kept) is ours with its target; one deleted, or
-        released because it is no longer ours, is forgotten.
+        released because it is no longer ours, is forgotten. Planned records (-WhatIf) change nothing.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -80,7 +80,7 @@ function Merge-StateChange {
     $portProxy = $State.PortProxy.Clone()
     $firewall = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @(
         , [string[]] $State.Firewall)
-    foreach ($item in $Change) {
+    foreach ($item in @($Change | Where-Object -FilterScript { -not $_.Planned })) {
         $ours = $item.Action -in @('Added', 'Rewrote', 'Kept', 'Created', 'Corrected')
         if ($item.Kind -eq 'PortProxy' -and $ours) {
             $portProxy[$item.Name] = $item.Target
