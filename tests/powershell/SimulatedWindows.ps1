@@ -590,6 +590,16 @@ function global:Get-NetTCPConnection {
     }
 }
 
+function global:Get-NetIPAddress {
+    <# This server's own addresses (a CIM query): network.json's host_addresses. #>
+    [CmdletBinding()] param([string] $AddressFamily)
+    Add-SimQuery "Get-NetIPAddress -AddressFamily $AddressFamily"
+    $network = Read-SimState 'network.json' @{}
+    $addresses = @('127.0.0.1', '192.168.0.12')
+    if ($network.ContainsKey('host_addresses')) { $addresses = @($network.host_addresses) }
+    foreach ($address in $addresses) { [pscustomobject]@{ IPAddress = $address; AddressFamily = 'IPv4' } }
+}
+
 function global:Test-NetConnection {
     <# Nothing is sent: the WSL side answers on the ports listed in network.json's answering. #>
     [CmdletBinding()] param([string] $ComputerName, [int] $Port, [string] $InformationLevel)

@@ -60,9 +60,9 @@ Describe 'Update-WslPortProxy.ps1' {
             Get-SimCall -Program 'netsh' | Should -Be @('netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=80 connectaddress=172.28.241.140 connectport=80 protocol=tcp')
         }
 
-        It 'asks WSL for eth0 only, with WSL_UTF8=1' {
+        It 'asks WSL once, for eth0 and the networking mode, with WSL_UTF8=1' {
             Invoke-Update | Should -Be 0
-            Get-SimCall -Program 'wsl' | Should -Be @('wsl --distribution podman-machine-default --exec ip -4 -o addr show dev eth0')
+            Get-SimCall -Program 'wsl' | Should -Be @('wsl --distribution podman-machine-default --exec sh -c ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true')
             $env:WSL_UTF8 | Should -Be '1'
         }
 
@@ -130,7 +130,7 @@ servers:
                 , @(Get-SimCall -Program 'cim')
             }
             $queries[0].Count | Should -BeGreaterThan 0
-            $queries[0].Count | Should -BeLessOrEqual 3
+            $queries[0].Count | Should -BeLessOrEqual 4   # own addresses, our firewall group, its two filter kinds
             $queries[1] | Should -Be $queries[0]
             Get-UpdateLog | Should -Match 'No change: every rule is already right\.'
         }
@@ -208,7 +208,7 @@ servers:
 
             Get-SimSnapshot | Should -Be $before
             $elapsed.TotalSeconds | Should -BeGreaterOrEqual 2
-            Get-UpdateLog | Should -Match "\[ERROR\] Failed \(exit code 4\): WSL distribution 'podman-machine-default' had no IPv4 address on eth0 within 2 seconds \(\d+ attempts; last output: \)\. No rule was changed\."
+            Get-UpdateLog | Should -Match "\[ERROR\] Failed \(exit code 4\): WSL distribution 'podman-machine-default' had no IPv4 address on eth0 within 2 seconds \(\d+ attempts; last output: nat\)\. No rule was changed\."
         }
 
         It 'keeps waiting while WSL is slow, and succeeds once eth0 has an address' {
@@ -216,6 +216,22 @@ servers:
             Invoke-Update | Should -Be 0
             (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
             Get-SimCall -Program 'wsl' | Should -HaveCount 2
+        }
+    }
+
+    Context 'Given WSL does not use NAT networking: a rule would forward into this server itself' {
+        It 'Given <Case>, exits 11 and writes no rule' -ForEach @(
+            @{ Case = 'mirrored networking (eth0 carries the host''s address)'; Wsl = @{ ip = '192.168.0.12'; networking_mode = 'mirrored' }
+                Message = "WSL uses mirrored networking (wslinfo --networking-mode): a portproxy rule would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no mirrored mode; Server 2025 falls back to none). No rule was changed." }
+            @{ Case = 'virtioproxy networking'; Wsl = @{ ip = '172.28.5.5'; networking_mode = 'virtioproxy' }
+                Message = "WSL uses virtioproxy networking (wslinfo --networking-mode): a portproxy rule would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no mirrored mode; Server 2025 falls back to none). No rule was changed." }
+            @{ Case = 'WSL 1.x, no wslinfo, eth0 is the host''s own NIC'; Wsl = @{ ip = '192.168.0.12'; networking_mode = $null }
+                Message = "WSL's address 192.168.0.12 is one of this server's own addresses (WSL 1, or mirrored networking): a portproxy rule to it would forward the port into this server itself. Use WSL 2 with NAT networking. No rule was changed." }
+        ) {
+            Set-SimWsl @{ 'podman-machine-default' = $Wsl }
+            Invoke-Update | Should -Be 11
+            Get-SimPortProxy | Should -BeNullOrEmpty
+            Get-UpdateLog | Should -Match ([regex]::Escape("[ERROR] Failed (exit code 11): $Message"))
         }
     }
 

@@ -33,6 +33,7 @@ function Invoke-Reconcile {
             }
             $address = Get-WslAddress -WslPath $wsl -Distro $Settings.Distro `
                 -TimeoutSeconds $Settings.WaitForWslSeconds -Log $Log
+            Assert-ForeignAddress -Address $address
             Start-IpHelperService -Log $Log
         }
         # One read serves both steps: adds and sets touch only wanted rules, deletions only stale ones.

@@ -28,6 +28,8 @@ function Update-WslPortProxy {
           7  IpHelperNotRunning: the IP Helper service is not running and could not be started
           8  LockTimeout: another run held the reconcile lock for too long
           10 InvalidSettings: the settings file is missing, unreadable or invalid
+          11 NotNatNetworking, LocalAddress: WSL is not in NAT mode, or its address is this server's
+             own (WSL 1, mirrored): a rule would forward into this server itself
           1  anything else (unexpected)
         When a run fails, every rule that existed before it is still there.
     .PARAMETER Settings

@@ -69,9 +69,24 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         wsl_say("Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND")
         return 255
     distro = distros[name]
-    if command != ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]:
-        print(f"fake distro: unsupported command {command}", file=sys.stderr)
-        return 127
+    if command == ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]:
+        return eth0(sim, config, distro)
+    if command == ["sh", "-c", PROBE]:
+        code = eth0(sim, config, distro)
+        networking_mode(distro)
+        return code
+    print(f"fake distro: unsupported command {command}", file=sys.stderr)
+    return 127
+
+
+# The module's one-call probe: eth0's address, then the networking mode (wslinfo exists from WSL
+# 2.0 on; its absence is not an error). The fake runs the two commands it knows.
+PROBE = "ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true"
+
+
+def eth0(sim: Sim, config: dict[str, Any], distro: dict[str, Any]) -> int:
+    """``ip -4 -o addr show dev eth0``. In mirrored mode eth0 carries the host's own address
+    (microsoft/WSL#11272; shared/windows-facts.md)."""
     if distro.get("no_ip_for", 0) > 0:
         distro["no_ip_for"] -= 1
         sim.write("wsl.json", config)
@@ -82,6 +97,14 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
     print(f"6: eth0    inet {ip}/20 brd 172.28.255.255 scope global eth0\\       "
           "valid_lft forever preferred_lft forever")
     return 0
+
+
+def networking_mode(distro: dict[str, Any]) -> None:
+    """``wslinfo --networking-mode`` (WSL >= 2.0) prints nat, mirrored, virtioproxy or none;
+    wsl.json's ``networking_mode`` null models WSL 1.x, which has no wslinfo."""
+    mode = distro.get("networking_mode", "nat")
+    if mode is not None:
+        print(mode)
 
 
 def keep_alive(sim: Sim, name: str, generation: int) -> int:

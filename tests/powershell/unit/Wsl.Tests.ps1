@@ -90,7 +90,7 @@ Describe 'Get-WslAddress' {
             Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 0 -Log (Open-RunLog -Directory $TestDrive -NoFile) |
                 Should -Be '172.28.241.140'
         }
-        @(Get-SimCall -Program 'wsl') | Should -Be @('wsl --distribution podman-machine-default --exec ip -4 -o addr show dev eth0')
+        @(Get-SimCall -Program 'wsl') | Should -Be @('wsl --distribution podman-machine-default --exec sh -c ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true')
     }
 
     It 'waits while eth0 has no address yet' {
@@ -106,7 +106,23 @@ Describe 'Get-WslAddress' {
         Set-SimWsl @{ 'podman-machine-default' = @{ ip = $null } }
         InModuleScope WslPortProxy {
             { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 0 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
-                Should -Throw -ErrorId 'WslPortProxy.NoWslAddress' -ExpectedMessage "WSL distribution 'podman-machine-default' had no IPv4 address on eth0 within 0 seconds (1 attempts; last output: ). No rule was changed."
+                Should -Throw -ErrorId 'WslPortProxy.NoWslAddress' -ExpectedMessage "WSL distribution 'podman-machine-default' had no IPv4 address on eth0 within 0 seconds (1 attempts; last output: nat). No rule was changed."
+        }
+    }
+
+    It 'Given a networking mode other than NAT, fails with exit code 11 at once' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.5.5'; networking_mode = 'none' } }
+        InModuleScope WslPortProxy {
+            { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 30 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.NotNatNetworking' -ExpectedMessage 'WSL uses none networking (wslinfo --networking-mode): *'
+        }
+        @(Get-SimCall -Program 'wsl') | Should -HaveCount 1
+    }
+
+    It 'Assert-ForeignAddress refuses one of this server''s own addresses (exit 11) and accepts WSL''s' {
+        InModuleScope WslPortProxy {
+            { Assert-ForeignAddress -Address '192.168.0.12' } | Should -Throw -ErrorId 'WslPortProxy.LocalAddress'
+            { Assert-ForeignAddress -Address '172.28.241.140' } | Should -Not -Throw
         }
     }
 

@@ -87,6 +87,10 @@ function Get-WslAddress {
     <#
     .SYNOPSIS
         Waits up to TimeoutSeconds (0: one attempt) for an IPv4 address on eth0 in the distribution.
+    .DESCRIPTION
+        One wsl.exe call asks for eth0's address and for the networking mode (wslinfo, WSL 2.0 and
+        later). Any mode but nat fails at once (exit 11): in mirrored or virtioproxy mode eth0 does
+        not lead into a separate VM, so a rule would forward into this server itself or nowhere.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -97,7 +101,8 @@ function Get-WslAddress {
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
     $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
-    $arguments = @('--distribution', $Distro, '--exec', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0')
+    $probe = 'ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true'
+    $arguments = @('--distribution', $Distro, '--exec', 'sh', '-c', $probe)
     $attempt = 0
     while ($true) {
         $attempt++
@@ -107,6 +112,14 @@ function Get-WslAddress {
             $message = "WSL distribution '$Distro' is not registered for $env:USERDOMAIN\$env:USERNAME " +
                 "(wsl.exe: $text). The task must run as the account that owns the distribution."
             throw (New-Failure -ExitCode 3 -ErrorId 'DistroNotFound' -Message $message -Category ObjectNotFound)
+        }
+        $mode = @($result.Output | Where-Object -FilterScript { "$_".Trim() -in @('mirrored', 'virtioproxy', 'none') })
+        if ($result.ExitCode -eq 0 -and $mode.Count -gt 0) {
+            $message = "WSL uses $("$($mode[0])".Trim()) networking (wslinfo --networking-mode): a portproxy rule " +
+                'would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section ' +
+                "of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no " +
+                'mirrored mode; Server 2025 falls back to none). No rule was changed.'
+            throw (New-Failure -ExitCode 11 -ErrorId 'NotNatNetworking' -Message $message -Category NotImplemented)
         }
         if ($result.ExitCode -eq 0 -and $text -match '\binet\s+(\d{1,3}(?:\.\d{1,3}){3})/\d{1,2}\b') {
             Write-Log -Log $Log -Message "WSL address (eth0): $($Matches[1]) after $attempt attempt(s)."
@@ -122,4 +135,24 @@ function Get-WslAddress {
     $message = "WSL distribution '$Distro' had no IPv4 address on eth0 within $TimeoutSeconds seconds " +
         "($attempt attempts; last output: $text). No rule was changed."
     throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message $message -Category ResourceUnavailable)
+}
+
+function Assert-ForeignAddress {
+    <#
+    .SYNOPSIS
+        Fails (exit 11) when WSL's address is one of this server's own: WSL 1 (eth0 is the host's
+        NIC) or mirrored networking, where a rule would forward the port into this server itself.
+    #>
+    [CmdletBinding()]
+    [OutputType([void])]
+    param([Parameter(Mandatory)] [string] $Address)
+    $own = @(Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object -Process {
+            "$($_.IPAddress)"
+        })
+    if ($own -contains $Address) {
+        $message = "WSL's address $Address is one of this server's own addresses (WSL 1, or mirrored networking): " +
+            'a portproxy rule to it would forward the port into this server itself. Use WSL 2 with NAT ' +
+            'networking. No rule was changed.'
+        throw (New-Failure -ExitCode 11 -ErrorId 'LocalAddress' -Message $message -Category InvalidResult)
+    }
 }
