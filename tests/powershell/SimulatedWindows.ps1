@@ -590,6 +590,25 @@ function global:Get-NetTCPConnection {
     }
 }
 
+function global:Get-NetFirewallProfile {
+    <#
+        The firewall profiles of a policy store. In ActiveStore, AllowLocalFirewallRules is False where
+        Group Policy says "Apply local firewall rules: No": local rules then exist but do nothing
+        (shared/windows-facts.md; Microsoft Docs, Set-NetFirewallProfile -AllowLocalFirewallRules).
+        network.json's local_rules_ignored lists those profiles.
+    #>
+    [CmdletBinding()] param([string] $PolicyStore, [string[]] $Name)
+    Add-SimQuery "Get-NetFirewallProfile -PolicyStore $PolicyStore"
+    $network = Read-SimState 'network.json' @{}
+    $ignored = @()
+    if ($network.ContainsKey('local_rules_ignored')) { $ignored = @($network.local_rules_ignored) }
+    foreach ($profileName in 'Domain', 'Private', 'Public') {
+        $allow = 'NotConfigured'
+        if ($ignored -contains $profileName) { $allow = 'False' }
+        [pscustomobject]@{ Name = $profileName; Enabled = 'True'; AllowLocalFirewallRules = $allow }
+    }
+}
+
 function global:Get-NetIPAddress {
     <# This server's own addresses (a CIM query): network.json's host_addresses. #>
     [CmdletBinding()] param([string] $AddressFamily)

@@ -270,6 +270,15 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
         $rows[0].Problem | Should -BeExactly 'firewall inactive: the network is Public, the rule is for Domain, Private'
     }
 
+    It 'exits 9 when Group Policy makes local firewall rules inert on the current network''s profile' {
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80, 443); blocked = @(); local_rules_ignored = @('Domain') }
+        $result = Invoke-Update -Parameters @{ Status = $true }
+        $result.ExitCode | Should -Be 9
+        $rows = Get-StatusRow $result
+        $rows[0].Firewall | Should -Be 'inert: Group Policy ignores local firewall rules on the Domain profile (Apply local firewall rules: No)'
+        $rows[0].Ok | Should -BeFalse
+    }
+
     It 'exits 9 when nothing listens on a port, or WSL does not answer' {
         Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80); blocked = @('0.0.0.0/80') }
         $result = Invoke-Update -Parameters @{ Status = $true }

@@ -15,6 +15,22 @@ function Get-ActiveFirewallProfile {
     return [string[]] @($active | Where-Object -FilterScript { $_ } | Sort-Object -Unique)
 }
 
+function Get-InertFirewallProfile {
+    <#
+    .SYNOPSIS
+        The profiles on which Group Policy ignores local firewall rules ("Apply local firewall rules: No").
+    .DESCRIPTION
+        Read from the active store (what really applies), one query: a local rule on such a profile
+        exists but does nothing.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $profiles = @(Get-NetFirewallProfile -PolicyStore ActiveStore -ErrorAction SilentlyContinue)
+    return [string[]] @($profiles | Where-Object -FilterScript { "$($_.AllowLocalFirewallRules)" -eq 'False' } |
+            ForEach-Object -Process { "$($_.Name)" })
+}
+
 function Get-FirewallVerdict {
     <#
     .SYNOPSIS
@@ -28,7 +44,8 @@ function Get-FirewallVerdict {
         [Parameter(Mandatory)] [pscustomobject] $Rule,
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $FirewallRule,
         [Parameter(Mandatory)] [hashtable] $Existing,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $ActiveProfile
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $ActiveProfile,
+        [AllowEmptyCollection()] [string[]] $InertProfile = @()
     )
     $wanted = @($FirewallRule | Where-Object -FilterScript {
             $range = $_.LocalPort.Split('-')
@@ -52,6 +69,11 @@ function Get-FirewallVerdict {
         })
     if ($covered.Count -eq 0) {
         return "inactive: the network is $($ActiveProfile -join ', '), the rule is for $($current.Profile)"
+    }
+    $effective = @($covered | Where-Object -FilterScript { $InertProfile -notcontains $_ })
+    if ($effective.Count -eq 0) {
+        return "inert: Group Policy ignores local firewall rules on the $($covered -join ', ') profile " +
+            '(Apply local firewall rules: No)'
     }
     return 'ok'
 }

@@ -11,8 +11,9 @@ function Get-WslPortProxyStatus {
           Listener        '0.0.0.0:80': where Windows listens
           Target          '172.28.241.140:80': where it should forward (WSL's address now), or $null
           Rule            'ok', 'missing' or 'stale (points at a.b.c.d/p)'
-          Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled', or
-                          'inactive: ...' when the server's network profile is not one the rule covers
+          Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled',
+                          'inactive: ...' when the server's network profile is not one the rule covers,
+                          or 'inert: ...' when Group Policy ignores local rules on that profile
           Listening       whether something listens on the listener (or on 0.0.0.0 for that port)
           ListeningOwner  the listening process, 'name (PID n)', or '' when unknown or none
           WslAnswers      whether the WSL side accepts a TCP connection on the target port
@@ -46,6 +47,7 @@ function Get-WslPortProxyStatus {
         $current = Get-PortProxyRule
         $activeProfiles = Get-ActiveFirewallProfile
         $firewallRules = Get-FirewallRuleSet
+        $inertProfiles = Get-InertFirewallProfile
         $owners = Get-ListenerOwner
         foreach ($rule in $config.Rules) {
             $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
@@ -68,7 +70,7 @@ function Get-WslPortProxyStatus {
                 $problems += "portproxy rule $ruleText"
             }
             $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules -Existing $firewallRules `
-                -ActiveProfile $activeProfiles
+                -ActiveProfile $activeProfiles -InertProfile $inertProfiles
             if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
                 $problems += "firewall $firewall"
             }

@@ -163,6 +163,21 @@ Describe 'Get-FirewallVerdict and Get-ActiveFirewallProfile' {
         }
     }
 
+    It 'says inert when Group Policy ignores local rules on every profile the rule is active on' {
+        $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-80' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80 -Profile Domain, Private -Enabled True
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); local_rules_ignored = @('Domain') }
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            Get-InertFirewallProfile | Should -Be @('Domain')
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile @('Domain') -InertProfile (Get-InertFirewallProfile) |
+                Should -Be 'inert: Group Policy ignores local firewall rules on the Domain profile (Apply local firewall rules: No)'
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile @('Private') -InertProfile (Get-InertFirewallProfile) |
+                Should -Be 'ok'
+        }
+    }
+
     It 'says so when no firewall rule covers the port' {
         InModuleScope WslPortProxy {
             $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
