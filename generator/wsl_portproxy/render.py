@@ -56,8 +56,6 @@ def server_context(server: Server, source: str) -> dict[str, Any]:
         "server": server,
         "install_dir": server.install_dir,
         "task": TASK,
-        "module": MODULE,
-        "settings_file": SETTINGS,
     }
 
 

@@ -20,6 +20,8 @@ New-Variable -Scope Script -Option Constant -Name 'WslppFirewallGroup' -Value 'W
 New-Variable -Scope Script -Option Constant -Name 'WslppRulePrefix' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppPortProxyKey' `
     -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
+# A v4tov4 rule's registry value name, and the target it holds: 'a.b.c.d/port'.
+New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' -Value '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$'
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30

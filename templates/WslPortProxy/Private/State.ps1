@@ -41,7 +41,7 @@ function Read-State {
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         return New-State
     }
-    $pattern = '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$'
+    $pattern = $script:WslppRuleKeyPattern
     $portProxy = @{}
     $firewall = @()
     try {

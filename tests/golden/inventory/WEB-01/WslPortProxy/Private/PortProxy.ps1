@@ -77,7 +77,7 @@ function Get-PortProxyRule {
     $key = Get-ItemProperty -LiteralPath $script:WslppPortProxyKey -ErrorAction SilentlyContinue
     if ($null -ne $key) {
         foreach ($property in $key.PSObject.Properties) {
-            if ($property.Name -match '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$') {
+            if ($property.Name -match $script:WslppRuleKeyPattern) {
                 $rules[$property.Name] = [string] $property.Value
             }
         }
