@@ -257,15 +257,16 @@ function global:ConvertTo-SimMaskNotation {
 function global:Add-SimQuery {
     <#
         Records a query of a CIM-backed cmdlet (NetSecurity, NetTCPIP: each call is a CIM query,
-        tens of milliseconds on a real server) as 'cim <cmdlet> <what>', so tests and the bench
-        can count them.
+        tens of milliseconds on a real server; shared/windows-facts.md, "CIM costs") as
+        'cim <cmdlet> <what>', so tests and the bench can count them.
     #>
     param([string] $Line)
     Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "cim $Line"
 }
 
 function global:ConvertTo-SimFirewallRule {
-    # MSFT_NetFirewallRule: InstanceID is the rule's Name (its filters carry the same InstanceID).
+    # MSFT_NetFirewallRule: InstanceID is the rule's Name; its filters carry the same InstanceID, one
+    # filter per rule (Microsoft Docs, Get-NetFirewallPortFilter: the filter-to-rule relation is one to one).
     param([string] $Name, [hashtable] $Rule)
     return [pscustomobject]@{
         Name = $Name; InstanceID = $Name; DisplayName = $Rule.DisplayName; Group = $Rule.Group; Enabled = $Rule.Enabled
@@ -610,7 +611,7 @@ function global:Get-NetFirewallProfile {
 }
 
 function global:Get-NetIPAddress {
-    <# This server's own addresses (a CIM query): network.json's host_addresses. #>
+    <# This server's own IPv4 addresses (Microsoft Docs, Get-NetIPAddress; a CIM query): network.json's host_addresses. #>
     [CmdletBinding()] param([string] $AddressFamily)
     Add-SimQuery "Get-NetIPAddress -AddressFamily $AddressFamily"
     $network = Read-SimState 'network.json' @{}
