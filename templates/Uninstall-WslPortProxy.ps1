@@ -4,8 +4,8 @@
 .DESCRIPTION
     Run it elevated. It imports the WslPortProxy module beside it and runs Uninstall-WslPortProxy
     with WslPortProxy.Settings.psd1: unregisters the task, removes exactly the portproxy and
-    firewall rules this tool created (rules it did not create stay), and deletes the install
-    folder except logs\ (-Purge deletes the logs and the event source too).
+    firewall rules this tool created (a rule it took over is set back as it was; others stay),
+    and deletes the install folder except logs\ (-Purge deletes the logs and the event source).
     Details: Import-Module .\WslPortProxy; Get-Help Uninstall-WslPortProxy -Full.
 .PARAMETER Purge
     Also deletes the logs and the event source WslPortProxy.
@@ -13,7 +13,8 @@
     .\Uninstall-WslPortProxy.ps1 -Purge
 .NOTES
     Exit codes: 0 removed; 1 unexpected; 2 not elevated; 5 some rules could not be removed (the
-    task is already unregistered: run it again); 10 the settings file is missing or invalid.
+    task is already unregistered: run it again); 9 the running task did not stop within 30
+    seconds; 10 the settings file is missing or invalid.
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(

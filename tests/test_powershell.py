@@ -34,11 +34,15 @@ COVERAGE_FLOOR = 90.0
 # name -> (module file, exact text, replacement, the unit test files that must then fail)
 MUTATIONS = {
     "rewrite-in-place-with-set": (
-        "Private/PortProxy.ps1", "Action = 'Rewrote'; Words = @('set') + $words",
-        "Action = 'Rewrote'; Words = @('add') + $words", ["PortProxy"]),
+        "Private/PortProxy.ps1", "Words = @('set') + $words; Done = \"Rewrote",
+        "Words = @('add') + $words; Done = \"Rewrote", ["PortProxy"]),
     "own-rule-check": (
-        "Private/PortProxy.ps1", "$Current.ContainsKey($key) -and $Current[$key] -ne $Managed[$key]",
-        "$false", ["PortProxy"]),
+        "Private/PortProxy.ps1", "$null -ne $now -and $now -ne $Managed[$key]", "$false", ["PortProxy"]),
+    "taken-over-rule-restored": (
+        "Private/PortProxy.ps1", "elseif ($null -ne $original) {", "elseif ($false) {", ["PortProxy"]),
+    "listener-must-be-ip-helper": (
+        "Private/Listener.ps1", "$_.IpHelper -and $_.Address -eq $Rule.ListenAddress",
+        "$_.Address -eq $Rule.ListenAddress", ["Listener"]),
     "reconcile-mutex": (
         "Private/Watch.ps1", "$taken = $mutex.WaitOne([System.TimeSpan]::FromSeconds($TimeoutSeconds))",
         "$taken = $true", ["Reconcile"]),

@@ -1,6 +1,6 @@
 <#
     The WslPortProxy module. It loads the files its manifest lists in FileList (nothing else in
-    its folder ever runs) and exports the four commands of Public\.
+    its folder ever runs) and exports the five commands of Public\.
 
     The constants below are the only module-scope variables a function may read (always as
     $script:Name); every other input comes through parameters. tests/powershell/Gate.Tests.ps1
@@ -25,6 +25,7 @@ New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' -Value '
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30
+New-Variable -Scope Script -Option Constant -Name 'WslppStopWaitSeconds' -Value 30
 New-Variable -Scope Script -Option Constant -Name 'WslppLogKeep' -Value 4
 
 $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.psd1')

@@ -101,7 +101,7 @@ Describe 'Install-WslPortProxy.ps1' {
             Clear-SimCall
             (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
             @((Read-SimState 'tasks.json').Keys) | Should -Be @($script:TaskKey)
-            Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
+            Get-SimNetshCommand | Should -BeNullOrEmpty   # no portproxy rule written: every one was right
         }
 
         It 'refuses a credential for another account (exit 5) and registers nothing' {
@@ -162,6 +162,103 @@ Describe 'Install-WslPortProxy.ps1' {
             $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 6): This bundle does not match its manifest.json (README.txt is missing; Update-WslPortProxy.ps1 was changed). Copy it again from where it was generated, or generate it again.')
             Get-SimSnapshot | Should -Be $before
             Remove-Item -LiteralPath $copy -Recurse -Force
+        }
+    }
+
+    Context 'Given a server that cannot forward as the settings say (preflight)' {
+        It 'Given <Case>, refuses with exit code 7 in one sentence and installs nothing' -ForEach @(
+            @{ Case = 'Windows Server 2019 (build 17763)'; Scene = { Write-SimState 'windows.json' @{ build = '17763' } }
+                Message = "Windows build: Windows build 17763 cannot run WSL 2, which needs build 19041 or later (Windows Server 2022 is 20348): under WSL 1 eth0 is this server's own network card, so a rule would forward into the server itself. Use Windows Server 2022 or later." }
+            @{ Case = 'only the inbox wsl.exe (no WSL package)'; Scene = { Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse }
+                Message = 'WSL package: The WSL package is not installed (<ProgramFiles>/WSL/wsl.exe is missing): the inbox or Store wsl.exe cannot be used by a task before anyone logs on (microsoft/WSL#9231). Install WSL 2.0 or later: wsl.exe --update, or the .msi from https://github.com/microsoft/WSL/releases.' }
+            @{ Case = 'HTTP.sys on port 80 and 8443 in an excluded range, on a German server'; Scene = { Write-SimState 'network.json' @{ locale = 'de'; listening = @(@{ endpoint = '0.0.0.0:80'; pid = 4 }); excluded_ranges = @(, @(8400, 8499)) } }
+                Message = '0.0.0.0:80: 0.0.0.0:80 is held by System (PID 4: HTTP.sys, e.g. IIS or WinRM): stop it there, or forward another port. 0.0.0.0:8443: Port 8443 lies in the excluded port range 8400-8499 (netsh int ipv4 show excludedportrange protocol=tcp): Windows reserves it and IP Helper cannot listen there; forward another port.' }
+        ) {
+            & $Scene
+            $before = Get-SimSnapshot
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 7
+            $expected = $Message.Replace('<ProgramFiles>/WSL/wsl.exe', (Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'))
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 7): This server cannot forward as the settings say, so nothing was installed. $expected")
+            Get-SimSnapshot | Should -Be $before
+        }
+
+        It 'refuses a listen address that is not one of this server''s' {
+            $dist = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    start: logon
+    ports: [{listen: 80, listen_address: 192.168.0.99}]
+'@
+            $result = Invoke-BundleScript -Dist $dist -Name 'Install-WslPortProxy.ps1'
+            $result.ExitCode | Should -Be 7
+            $result.Errors[0] | Should -BeLike '*192.168.0.99:80: 192.168.0.99 is not an address of this server (Get-NetIPAddress): portproxy cannot listen on it; use one of its addresses or 0.0.0.0.'
+        }
+
+        It '-Preflight only checks: one row per check, exit 7 for a problem, 0 when all pass, nothing installed, no elevation needed' {
+            Write-SimState 'whoami.json' @{ elevated = $false }
+            Write-SimState 'network.json' @{ listening = @(@{ endpoint = '0.0.0.0:8443'; pid = 1234 }); processes = @{ '1234' = 'nginx' } }
+            $before = Get-SimSnapshot
+            $global:LASTEXITCODE = 0
+            $rows = @(& (Join-Path $script:BootBundle 'WEB-01/Install-WslPortProxy.ps1') -Preflight 2>$null)
+            $LASTEXITCODE | Should -Be 7
+            @($rows | ForEach-Object { "$($_.Item) $($_.Ok)" }) | Should -Be @('Windows build True', 'WSL package True', '0.0.0.0:80 True', '0.0.0.0:8443 False')
+            $rows[3].Problem | Should -BeExactly '0.0.0.0:8443 is held by nginx (PID 1234): stop it there, or forward another port.'
+            Get-SimSnapshot | Should -Be $before
+            Remove-Item -LiteralPath (Join-Path $global:WslppSim.State 'network.json')
+            & (Join-Path $script:BootBundle 'WEB-01/Install-WslPortProxy.ps1') -Preflight 2>$null | Out-Null
+            $LASTEXITCODE | Should -Be 0
+        }
+    }
+
+    Context 'Given Group Policy sets the execution policy (it outranks -ExecutionPolicy Bypass)' {
+        It 'Given AllSigned and an unsigned bundle, refuses with exit code 8 and installs nothing' {
+            Write-SimState 'policy.json' @{ MachinePolicy = 'AllSigned' }
+            $before = Get-SimSnapshot
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 8
+            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and 23 of 23 script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (README: Signing and execution policy). Nothing was installed.')
+            Get-SimSnapshot | Should -Be $before
+        }
+
+        It 'Given Restricted for the user, refuses with exit code 8' {
+            Write-SimState 'policy.json' @{ UserPolicy = 'Restricted' }
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 8
+            $result.Errors[0] | Should -BeLike '*Group Policy (UserPolicy) sets the execution policy Restricted, which -ExecutionPolicy Bypass cannot override: no script can run*'
+        }
+
+        It 'Given AllSigned and a bundle whose every script file is signed, installs; so does RemoteSigned' {
+            $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('bundle-' + [guid]::NewGuid().ToString('n'))
+            Copy-Item -LiteralPath $script:BootBundle -Destination $copy -Recurse
+            $bundle = Join-Path $copy 'WEB-01'
+            $manifestPath = Join-Path $bundle 'manifest.json'
+            $manifest = ConvertTo-SimHashtable (Get-Content -Raw -LiteralPath $manifestPath | ConvertFrom-Json)
+            foreach ($name in @($manifest.files.Keys | Where-Object { $_ -match '\.ps(m?1|d1)$' -and $_ -ne 'WslPortProxy.Settings.psd1' })) {
+                $path = Join-Path $bundle $name
+                Add-Content -LiteralPath $path -Value "# SIG # Begin signature block`n# MIIsynthetic`n# SIG # End signature block"
+                $manifest.files[$name] = (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash
+            }
+            Write-SimText -Path $manifestPath -Text (ConvertTo-Json -InputObject $manifest -Depth 5)
+            Write-SimState 'policy.json' @{ MachinePolicy = 'AllSigned'; UserPolicy = 'RemoteSigned' }
+
+            (Invoke-BundleScript -Dist $copy -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+            Remove-Item -LiteralPath $copy -Recurse -Force
+        }
+    }
+
+    Context 'Given the old watcher takes a few seconds to stop (Stop-ScheduledTask returns first)' {
+        It 'the upgrade waits for it, so the new watcher really starts and reports its first run' {
+            $credential = New-TestCredential
+            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
+            Write-SimState 'task-faults.json' @{ stop_seconds = 2 }
+            Clear-SimCall
+
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+
+            $result.ExitCode | Should -Be 0
+            Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like '*dropped*' } | Should -BeNullOrEmpty
+            (Read-SimState 'tasks.json')[$script:TaskKey].State | Should -Be 'Running'
         }
     }
 
@@ -295,6 +392,18 @@ Describe 'Uninstall-WslPortProxy.ps1' {
         $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
         @(Get-ChildItem -LiteralPath $installed | ForEach-Object { $_.Name }) | Should -Be @('logs')
         (Read-SimState 'tasks.json').Count | Should -Be 0
+        Get-SimPortProxy | Should -BeNullOrEmpty
+        Get-SimFirewall | Should -BeNullOrEmpty
+    }
+
+    It 'Given the watcher takes a few seconds to stop, waits for it before removing the rules, so none comes back' {
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+        Write-SimState 'task-faults.json' @{ stop_seconds = 2 }
+
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1').ExitCode | Should -Be 0
+
+        Restart-SimWsl -NewIp '172.28.5.5'   # WSL comes back within the stop's 2 s: a watcher still running reconciles
+        Start-Sleep -Seconds 3
         Get-SimPortProxy | Should -BeNullOrEmpty
         Get-SimFirewall | Should -BeNullOrEmpty
     }

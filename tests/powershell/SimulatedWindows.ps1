@@ -16,6 +16,7 @@ Set-StrictMode -Version Latest
 
 $global:WslppSim = $null
 $global:WslppPortProxyKeyPath = 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
+$global:WslppCurrentVersionKeyPath = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
 
 $global:WslppSimOnWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
 
@@ -73,14 +74,17 @@ function global:New-SimulatedWindows {
         SavedEnv     = @{}
         Background   = [System.Collections.ArrayList]::new()
         Tasks        = @{}
+        Stopping     = @{}
     }
     foreach ($dir in @($sim.State, $sim.ProgramData, $sim.ProgramFiles, (Join-Path $sim.SystemRoot 'System32'))) {
         New-Item -ItemType Directory -Path $dir -Force | Out-Null
     }
     $global:WslppSim = $sim
     $fake = Join-Path $PSScriptRoot 'sim/fakewin.py'
+    # The WSL package's wsl.exe, and the inbox one that enabling the WSL feature puts in System32
+    # (Microsoft Docs, "Install WSL on Windows Server"; only the package's works before logon).
     Install-SimProgram -Program wsl -Path (Join-Path (Join-Path $sim.ProgramFiles 'WSL') 'wsl.exe') -Fake $fake
-    foreach ($program in 'netsh', 'whoami', 'icacls') {
+    foreach ($program in 'wsl', 'netsh', 'whoami', 'icacls') {
         Install-SimProgram -Program $program -Path (Join-Path (Join-Path $sim.SystemRoot 'System32') "$program.exe") -Fake $fake
     }
     if (-not $NoPodman) {
@@ -88,7 +92,8 @@ function global:New-SimulatedWindows {
     }
     Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0; generation = 0 } } }
     Write-SimState 'podman.json' @{ machines = @{ $Distro = 'stopped' } }
-    Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Running'; StartType = 'Automatic' } }
+    # iphlpsvc shares a svchost (PID 2872) with other services, as on Windows (Microsoft Docs, Win32_Service).
+    Write-SimState 'services.json' @{ iphlpsvc = @{ Status = 'Running'; StartType = 'Automatic'; ProcessId = 2872 }; Winmgmt = @{ Status = 'Running'; StartType = 'Automatic'; ProcessId = 2872 } }
     Write-SimState 'firewall.json' @{}
     Write-SimState 'tasks.json' @{}
     Write-SimState 'eventsources.json' @{}
@@ -136,6 +141,11 @@ function global:Remove-SimulatedWindows {
 # ---- scene and inspection helpers ------------------------------------------------------------
 
 function global:Get-SimPortProxy { Read-SimState 'portproxy.json' $null }
+function global:Remove-SimWsl {
+    <# No wsl.exe anywhere: neither the WSL package nor the inbox System32 one. #>
+    Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+    Remove-Item -LiteralPath (Join-Path (Join-Path $global:WslppSim.SystemRoot 'System32') 'wsl.exe')
+}
 function global:Set-SimPortProxy { param([hashtable] $Rules) Write-SimState 'portproxy.json' $Rules }
 function global:Get-SimFirewall { Read-SimState 'firewall.json' @{} }
 function global:Set-SimWsl { param([hashtable] $Distros) Write-SimState 'wsl.json' @{ distros = $Distros } }
@@ -201,6 +211,12 @@ function global:Get-ItemProperty {
     [CmdletBinding()]
     param([string[]] $LiteralPath, [Parameter(Position = 0)] [string[]] $Path, [string[]] $Name)
     $target = @($LiteralPath) + @($Path) | Where-Object { $_ } | Select-Object -First 1
+    if ($target -eq $global:WslppCurrentVersionKeyPath) {
+        # CurrentBuildNumber is a REG_SZ (Microsoft Docs, "Windows Server release information": Server
+        # 2019 = 17763, Server 2022 = 20348, Server 2025 = 26100). windows.json {build: '17763'} sets it.
+        $windows = Read-SimState 'windows.json' @{ build = '20348' }
+        return [pscustomobject]@{ CurrentBuildNumber = "$($windows.build)"; PSChildName = 'CurrentVersion' }
+    }
     if ($target -ne $global:WslppPortProxyKeyPath) {
         return Microsoft.PowerShell.Management\Get-ItemProperty @PSBoundParameters
     }
@@ -240,6 +256,7 @@ function global:Start-Service {
     }
     Add-SimCall "Start-Service $Name"
     $services[$Name].Status = 'Running'
+    if (-not $services[$Name].ContainsKey('ProcessId')) { $services[$Name].ProcessId = 2872 }
     Write-SimState 'services.json' $services
 }
 
@@ -404,6 +421,30 @@ function global:Unblock-File {
     Add-SimCall "Unblock-File $LiteralPath"
 }
 
+function global:Get-ExecutionPolicy {
+    <#
+        The policy of one scope. Group Policy sets MachinePolicy and UserPolicy, which outrank
+        -ExecutionPolicy Bypass (Microsoft Docs, about_Execution_Policies); policy.json
+        {MachinePolicy: 'AllSigned'} sets them, every other scope is Undefined.
+    #>
+    [CmdletBinding()] param([string] $Scope)
+    $policies = Read-SimState 'policy.json' @{}
+    if ($Scope -and $policies.ContainsKey($Scope)) { return $policies[$Scope] }
+    return 'Undefined'
+}
+
+function global:Get-AuthenticodeSignature {
+    <#
+        Valid for a file that carries a signature block ('# SIG # Begin signature block', Microsoft Docs,
+        about_Signing), NotSigned otherwise. The simulation trusts any block: whether a real
+        signature validates is Windows' business and unverified here.
+    #>
+    [CmdletBinding()] param([string] $FilePath)
+    $status = 'NotSigned'
+    if ((Get-Content -LiteralPath $FilePath -Raw) -match '# SIG # Begin signature block') { $status = 'Valid' }
+    return [pscustomobject]@{ Path = $FilePath; Status = $status }
+}
+
 function global:Register-ScheduledTask {
     <#
         register-faults.json {fault: ...} models Windows refusing a stored password: 'NoPasswordStorage'
@@ -495,7 +536,10 @@ function global:Start-ScheduledTask {
     $tasks = Read-SimState 'tasks.json' @{}
     $key = "$TaskPath$TaskName"
     Update-SimTaskState -Key $key
-    if ($global:WslppSim.Tasks.ContainsKey($key)) { return }   # MultipleInstancesPolicy IgnoreNew
+    if ($global:WslppSim.Tasks.ContainsKey($key)) {   # MultipleInstancesPolicy IgnoreNew: the start is dropped
+        Add-SimCall "Start-ScheduledTask $key dropped: an instance is still running (IgnoreNew)"
+        return
+    }
     [xml] $document = $tasks[$key].Xml
     $arguments = $document.Task.Actions.Exec.Arguments
     if ($arguments -notmatch '-File "([^"]+)"((?: -\w+)*)\s*$') { throw "The task's action does not end with -File `"...`" and switches: $arguments" }
@@ -509,10 +553,15 @@ function global:Start-ScheduledTask {
 }
 
 function global:Update-SimTaskState {
-    <# Records the result of a task whose background run has ended. #>
+    <# Records the result of a task whose background run has ended (or whose slow stop is due). #>
     param([string] $Key)
     $handle = $global:WslppSim.Tasks[$Key]
     if ($null -eq $handle) { return }
+    $stopAt = $global:WslppSim.Stopping[$Key]
+    if ($null -ne $stopAt -and (Get-Date) -ge $stopAt) {
+        $null = Stop-SimScript -Handle $handle
+        $global:WslppSim.Stopping.Remove($Key)
+    }
     $code = Wait-SimScript -Handle $handle -Seconds 0
     if ($null -eq $code) { return }
     $tasks = Read-SimState 'tasks.json' @{}
@@ -525,9 +574,19 @@ function global:Update-SimTaskState {
 }
 
 function global:Stop-ScheduledTask {
+    <#
+        Task Scheduler ends a running task with WM_CLOSE, then TerminateProcess, and the cmdlet returns
+        before the instance is gone: until then the task still counts as Running (shared/windows-facts.md,
+        "Stopping a task"). task-faults.json {stop_seconds: N} makes the old instance take N seconds.
+    #>
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
     $key = "$TaskPath$TaskName"
     $handle = $global:WslppSim.Tasks[$key]
+    $delay = [double] (Read-SimState 'task-faults.json' @{ stop_seconds = 0 }).stop_seconds
+    if ($null -ne $handle -and $delay -gt 0) {
+        $global:WslppSim.Stopping[$key] = (Get-Date).AddSeconds($delay)
+        return
+    }
     if ($null -ne $handle) { $null = Stop-SimScript -Handle $handle }
     Update-SimTaskState -Key $key
 }
@@ -575,19 +634,89 @@ function global:Get-NetConnectionProfile {
     return [pscustomobject]@{ Name = 'corp.example'; NetworkCategory = $network.category }
 }
 
+function global:Get-SimProcessName {
+    <#
+        The simulated process table: PID -> name. PID 4 is System, where HTTP.sys (IIS, WinRM's HTTP
+        listener, ...) listens (shared/windows-facts.md, "Binding can fail silently"); iphlpsvc runs in a
+        shared svchost. network.json's processes adds or overrides entries ({"1234": "nginx"}).
+    #>
+    $names = @{ 4 = 'System'; 2872 = 'svchost' }
+    $network = Read-SimState 'network.json' @{}
+    if ($network.ContainsKey('processes')) { foreach ($key in $network.processes.Keys) { $names[[int] $key] = $network.processes[$key] } }
+    return $names
+}
+
+function global:Get-Process {
+    <# A PID of the simulated process table answers from it; any other call is the real Get-Process (keep-alives are real processes). #>
+    [CmdletBinding()] param([int[]] $Id, [Parameter(Position = 0)] [string[]] $Name)
+    if ($null -eq $Id -or $null -eq $global:WslppSim) { return Microsoft.PowerShell.Management\Get-Process @PSBoundParameters }
+    $simulated = Get-SimProcessName
+    foreach ($number in $Id) {
+        if ($simulated.ContainsKey($number)) { [pscustomobject]@{ Id = $number; ProcessName = $simulated[$number]; Path = $null; HasExited = $false } }
+        else { Microsoft.PowerShell.Management\Get-Process -Id $number -ErrorAction $ErrorActionPreference }
+    }
+}
+
+function global:Test-SimExcludedPort {
+    <# network.json's excluded_ranges ([[start, end], ...]): what netsh int ipv4 show excludedportrange protocol=tcp lists. #>
+    param([int] $Port)
+    $network = Read-SimState 'network.json' @{}
+    if (-not $network.ContainsKey('excluded_ranges')) { return $false }
+    return [bool] @($network.excluded_ranges | Where-Object { $Port -ge $_[0] -and $Port -le $_[1] }).Count
+}
+
 function global:Get-NetTCPConnection {
-    <# What listens: the portproxy rules (iphlpsvc listens for them) plus network.json's extra listeners. #>
+    <#
+        What listens (MSFT_NetTCPConnection, a CIM query: LocalAddress, LocalPort, State, OwningProcess).
+        network.json's listening lists other programs' listeners ({endpoint: '0.0.0.0:80', pid: 4}).
+        IP Helper (the svchost whose PID services.json gives iphlpsvc) listens for each portproxy rule,
+        except where it cannot bind, silently (shared/windows-facts.md, "Binding can fail silently";
+        zmjack/PortProxyGUI#5): the port lies in an excluded range, another process already listens on
+        that port on the same or the wildcard address, or network.json's blocked names the rule.
+    #>
     [CmdletBinding()] param([string] $State, [int] $LocalPort)
     Add-SimQuery "Get-NetTCPConnection -State $State"
-    $network = Read-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); blocked = @() }
-    $rules = Get-SimPortProxy
-    $endpoints = @($network.listening)
-    if ($null -ne $rules -and (Read-SimState 'services.json' @{}).iphlpsvc.Status -eq 'Running') {
-        $endpoints += @($rules.Keys | Where-Object { $network.blocked -notcontains $_ } | ForEach-Object { $_.Replace('/', ':') })
+    $network = Read-SimState 'network.json' @{}
+    $others = @()
+    if ($network.ContainsKey('listening')) { $others = @($network.listening) }
+    $blocked = @()
+    if ($network.ContainsKey('blocked')) { $blocked = @($network.blocked) }
+    foreach ($listener in $others) {
+        $address, $port = $listener.endpoint -split ':'
+        [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen'; OwningProcess = [int] $listener.pid }
     }
-    foreach ($endpoint in $endpoints) {
-        $address, $port = $endpoint -split ':'
-        [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen' }
+    $rules = Get-SimPortProxy
+    $helper = (Read-SimState 'services.json' @{}).iphlpsvc
+    if ($null -eq $rules -or $helper.Status -ne 'Running') { return }
+    foreach ($key in $rules.Keys | Sort-Object) {
+        $address, $port = $key -split '/'
+        $taken = @($others | Where-Object {
+                $otherAddress, $otherPort = $_.endpoint -split ':'
+                $otherPort -eq $port -and ($otherAddress -eq $address -or '0.0.0.0' -in $otherAddress, $address)
+            })
+        if ($taken.Count -gt 0 -or $blocked -contains $key -or (Test-SimExcludedPort -Port ([int] $port))) { continue }
+        [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen'; OwningProcess = [int] $helper.ProcessId }
+    }
+}
+
+function global:Get-CimInstance {
+    <#
+        Win32_Service only (a CIM query): Name, State, ProcessId (0 when the service is stopped; services
+        sharing a svchost share its PID: Microsoft Docs, Win32_Service class). -Filter "Prop='value'" only.
+    #>
+    [CmdletBinding()] param([string] $ClassName, [string] $Filter)
+    Add-SimQuery "Get-CimInstance $ClassName $Filter"
+    if ($ClassName -ne 'Win32_Service') { throw "The simulated Windows has no CIM class $ClassName." }
+    $services = Read-SimState 'services.json' @{}
+    foreach ($name in $services.Keys | Sort-Object) {
+        $service = $services[$name]
+        $processId = 0
+        if ($service.Status -eq 'Running' -and $service.ContainsKey('ProcessId')) { $processId = [int] $service.ProcessId }
+        $state = 'Stopped'
+        if ($service.Status -eq 'Running') { $state = 'Running' }
+        $item = [pscustomobject]@{ Name = $name; State = $state; ProcessId = $processId }
+        if ($Filter -match "^(\w+)='([^']*)'$" -and "$($item.($Matches[1]))" -ne $Matches[2]) { continue }
+        $item
     }
 }
 

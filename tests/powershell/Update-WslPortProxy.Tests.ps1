@@ -130,7 +130,7 @@ servers:
                 , @(Get-SimCall -Program 'cim')
             }
             $queries[0].Count | Should -BeGreaterThan 0
-            $queries[0].Count | Should -BeLessOrEqual 4   # own addresses, our firewall group, its two filter kinds
+            $queries[0].Count | Should -BeLessOrEqual 6   # own addresses, our firewall group, its two filter kinds, listeners, services
             $queries[1] | Should -Be $queries[0]
             Get-UpdateLog | Should -Match 'No change: every rule is already right\.'
         }
@@ -165,6 +165,48 @@ servers:
             $rules['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
             (Get-SimFirewall).ContainsKey('WslPortProxy-TCP-0.0.0.0-8080') | Should -BeFalse
             (Get-SimFirewall).ContainsKey('WslPortProxy-TCP-0.0.0.0-80') | Should -BeTrue
+        }
+    }
+
+    Context 'Given a rule someone else made on a forwarded address and port (taken over, honestly)' {
+        It 'takes it over with a warning, records its old target, and -Remove puts it back as it was' {
+            Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.1.1/80'; '0.0.0.0/3389' = '10.0.0.5/3389' }
+            Invoke-Update | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            Get-UpdateLog | Should -Match ([regex]::Escape('[WARN] Taking over portproxy 0.0.0.0/80, which pointed at 172.28.1.1/80 and was not created by this tool; removing it from the inventory or -Remove puts it back to 172.28.1.1/80.'))
+            $state = Get-Content -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json') -Raw | ConvertFrom-Json
+            $state.takenOver.'0.0.0.0/80' | Should -Be '172.28.1.1/80'
+
+            Invoke-Update -Arguments '-Remove' | Should -Be 0
+
+            $rules = Get-SimPortProxy
+            $rules['0.0.0.0/80'] | Should -Be '172.28.1.1/80'
+            $rules['0.0.0.0/3389'] | Should -Be '10.0.0.5/3389'
+            Get-SimNetshCommand | Select-Object -Last 1 | Should -Be 'interface portproxy set v4tov4 listenaddress=0.0.0.0 listenport=80 connectaddress=172.28.1.1 connectport=80 protocol=tcp'
+            Get-UpdateLog | Should -Match ([regex]::Escape('[INFO] Restored portproxy 0.0.0.0/80 -> 172.28.1.1/80, as it was before this tool took it over.'))
+            Get-UpdateLog | Should -Match ([regex]::Escape('[INFO] Applied: 0 rule(s) written, 1 removed, 1 restored.'))
+        }
+
+        It 'a hand-made rule that already points at WSL is recorded as found, and -Remove leaves it in place' {
+            Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.241.140/80' }
+            Invoke-Update | Should -Be 0
+            Invoke-Update -Arguments '-Remove' | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            Get-UpdateLog | Should -Match ([regex]::Escape('[INFO] Leaving portproxy 0.0.0.0/80 in place: it was there, pointing at 172.28.241.140/80, before this tool took it over.'))
+        }
+
+        It 'dropping the port from the inventory also puts it back, after WSL moved in between' {
+            Set-SimPortProxy @{ '0.0.0.0/8080' = '172.28.1.1/9999' }
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.9.9' } }
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/8080'] | Should -Be '172.28.9.9/8000'
+
+            Invoke-Update -Dist $script:Seed | Should -Be 0
+
+            (Get-SimPortProxy)['0.0.0.0/8080'] | Should -Be '172.28.1.1/9999'
+            $state = Get-Content -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json') -Raw | ConvertFrom-Json
+            @($state.takenOver.PSObject.Properties) | Should -HaveCount 0
         }
     }
 
@@ -293,6 +335,32 @@ servers:
         }
     }
 
+    Context 'Given IP Helper cannot listen on a forwarded port (the registry is configuration, not state)' {
+        BeforeEach { Write-SimState 'eventsources.json' @{ WslPortProxy = 'Application' } }
+
+        It 'Given HTTP.sys (System, PID 4) holds port 80, warns with the owner''s name and the run result says so' {
+            Write-SimState 'network.json' @{ listening = @(@{ endpoint = '0.0.0.0:80'; pid = 4 }) }
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            $problem = '0.0.0.0:80 is held by System (PID 4: HTTP.sys, e.g. IIS or WinRM), so IP Helper cannot listen there'
+            Get-UpdateLog | Should -Match ([regex]::Escape("[WARN] $problem."))
+            Get-UpdateLog | Should -Match ([regex]::Escape("[INFO] Applied: 4 rule(s) written, 0 removed; 1 of 2 forwarded port(s) not listening: $problem."))
+            @(Get-SimEvent) | Should -Contain "2000 Warning 1 of 2 forwarded port(s) not listening: $problem."
+        }
+
+        It 'Given port 8080 lies in an excluded port range, warns that IP Helper does not listen there' {
+            Write-SimState 'network.json' @{ excluded_ranges = @(, @(8050, 8149)) }
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            Get-UpdateLog | Should -Match ([regex]::Escape('[WARN] IP Helper does not listen on 0.0.0.0:8080 (is the port in an excluded range? netsh int ipv4 show excludedportrange protocol=tcp).'))
+        }
+
+        It 'Given every port listens, says nothing about listeners and asks two constant queries' {
+            Invoke-Update -Dist $script:TwoPorts | Should -Be 0
+            Get-UpdateLog | Should -Not -Match 'not listening|held by'
+            @(Get-SimCall -Program 'cim' | Where-Object { $_ -like 'cim Get-NetTCPConnection*' -or $_ -like 'cim Get-CimInstance*' }) |
+                Should -Be @('cim Get-NetTCPConnection -State Listen', "cim Get-CimInstance Win32_Service State='Running'")
+        }
+    }
+
     Context 'Given -WhatIf' {
         It 'says what it would change instead of "No change"' {
             Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.1.1/80' })
@@ -301,7 +369,7 @@ servers:
             $LASTEXITCODE | Should -Be 0
             $output.Message | Should -Be 'What if: 2 rule(s) would be written, 0 removed.'
             @($output.Changes | Where-Object { $_.Planned } | ForEach-Object { "$($_.Kind) $($_.Action) $($_.Name)" }) |
-                Should -Be @('PortProxy Rewrote 0.0.0.0/80', 'Firewall Created WslPortProxy-TCP-0.0.0.0-80')
+                Should -Be @('PortProxy TookOver 0.0.0.0/80', 'Firewall Created WslPortProxy-TCP-0.0.0.0-80')
         }
 
         It 'changes nothing at all' {

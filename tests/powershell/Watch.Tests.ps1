@@ -150,7 +150,7 @@ Describe 'The rest of the fault matrix' {
     AfterEach { Remove-SimulatedWindows }
 
     It 'Given wsl.exe is missing everywhere, exits 3 and changes nothing' {
-        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        Remove-SimWsl
         Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.1.1/80' }
         $before = Get-SimRules
         $result = Invoke-Update
@@ -285,10 +285,22 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
         $result.ExitCode | Should -Be 9
         $rows = Get-StatusRow $result
         $rows[0].Listening | Should -BeFalse
-        $rows[0].Problem | Should -BeExactly 'nothing listens on 0.0.0.0:80'
+        $rows[0].Problem | Should -BeExactly 'IP Helper does not listen on 0.0.0.0:80 (is the port in an excluded range? netsh int ipv4 show excludedportrange protocol=tcp)'
         $rows[1].WslAnswers | Should -BeFalse
         $rows[1].Problem | Should -BeExactly 'WSL does not answer on 172.28.241.140:443'
         $result.Information | Should -Be @('2 of 2 port(s) have a problem (see Problem); the log may say why.')
+    }
+
+    It 'exits 9 when another program, not IP Helper, listens on a forwarded port, and names it' {
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; answering = @(80, 443); listening = @(@{ endpoint = '0.0.0.0:8443'; pid = 4 }) }
+        $result = Invoke-Update -Parameters @{ Status = $true }
+        $result.ExitCode | Should -Be 9
+        $rows = Get-StatusRow $result
+        $rows[0].Ok | Should -BeTrue
+        $rows[0].ListeningOwner | Should -BeExactly 'svchost (PID 2872: services iphlpsvc, Winmgmt)'
+        $rows[1].Listening | Should -BeFalse
+        $rows[1].ListeningOwner | Should -BeExactly 'System (PID 4: HTTP.sys, e.g. IIS or WinRM)'
+        $rows[1].Problem | Should -BeExactly '0.0.0.0:8443 is held by System (PID 4: HTTP.sys, e.g. IIS or WinRM), so IP Helper cannot listen there'
     }
 
     It 'shows a stale rule after WSL moved' {

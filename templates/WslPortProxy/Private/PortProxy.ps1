@@ -5,10 +5,13 @@ function New-ChangeRecord {
     .SYNOPSIS
         One thing a reconcile did (or found right): the output unit of every sync step.
     .DESCRIPTION
-        Kind is PortProxy or Firewall. Action: Added, Rewrote, Deleted (portproxy), Created,
-        Corrected, Removed (firewall) are writes; Kept (already right, ours now) and Released
-        (no longer ours: gone, or changed by someone else) are not. Planned: a write -WhatIf
-        skipped (what the run would have done); it changes no state.
+        Kind is PortProxy or Firewall. Action: Added, Rewrote, TookOver (rewrote a rule someone
+        else made; Previous is its old target), Restored (set a taken-over rule back to its old
+        target), Deleted (portproxy), Created, Corrected, Removed (firewall) are writes; Kept
+        (already right and ours), Adopted (someone else's rule, already right: ours now, its
+        target remembered) and Released (no longer ours: gone, changed by someone else, or a
+        taken-over rule left as it was) are not. Planned: a write -WhatIf skipped (what the run
+        would have done); it changes no state.
     #>
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
         Justification = 'Builds an object in memory; changes nothing on the system.')]
@@ -17,7 +20,8 @@ function New-ChangeRecord {
     param(
         [Parameter(Mandatory)] [ValidateSet('PortProxy', 'Firewall')] [string] $Kind,
         [Parameter(Mandatory)]
-        [ValidateSet('Added', 'Rewrote', 'Deleted', 'Created', 'Corrected', 'Removed', 'Kept', 'Released')]
+        [ValidateSet('Added', 'Rewrote', 'TookOver', 'Restored', 'Deleted', 'Created', 'Corrected', 'Removed',
+            'Kept', 'Adopted', 'Released')]
         [string] $Action,
         [Parameter(Mandatory)] [string] $Name,
         [AllowNull()] [object] $Target,
@@ -31,7 +35,7 @@ function New-ChangeRecord {
         Name       = $Name
         Target     = $Target
         Previous   = $Previous
-        Written    = $Action -notin @('Kept', 'Released') -and -not $Planned
+        Written    = $Action -notin @('Kept', 'Adopted', 'Released') -and -not $Planned
         Planned    = [bool] $Planned
     }
 }
@@ -185,6 +189,10 @@ function Sync-PortProxyRule {
     <#
     .SYNOPSIS
         Adds missing rules and rewrites changed ones in place; emits a change record per rule.
+    .DESCRIPTION
+        A rule on a wanted address and port that this tool did not make is taken over (rewritten,
+        with a warning) or, when it already points right, adopted; either way its old target is
+        recorded, and removing the port (or -Remove) puts it back as it was.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([pscustomobject])]
@@ -212,19 +220,26 @@ function Sync-PortProxyRule {
             }
         }
         elseif ($Current[$key] -ne $target) {
+            $previous = $Current[$key]
+            $action = 'Rewrote'
             if (-not $Managed.ContainsKey($key)) {
-                Write-Log -Log $Log -Level WARN -Message ("Taking over portproxy $key, which pointed at " +
-                    "$($Current[$key]) and was not created by this tool.")
+                $action = 'TookOver'
+                Write-Log -Log $Log -Level WARN -Message ("Taking over portproxy $key, which pointed at $previous " +
+                    'and was not created by this tool; removing it from the inventory or -Remove puts it back to ' +
+                    "$previous.")
             }
-            if ($PSCmdlet.ShouldProcess("portproxy $key", "Rewrite in place from $($Current[$key]) to $target")) {
-                $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $Current[$key]
-                    Action = 'Rewrote'; Words = @('set') + $words
-                    Done = "Rewrote portproxy $key -> $target (was $($Current[$key]))." }
+            if ($PSCmdlet.ShouldProcess("portproxy $key", "Rewrite in place from $previous to $target")) {
+                $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $previous; Action = $action
+                    Words = @('set') + $words; Done = "Rewrote portproxy $key -> $target (was $previous)." }
             }
             else {
-                New-ChangeRecord -Kind PortProxy -Action Rewrote -Name $key -Target $target -Previous $Current[$key] `
-                    -Planned
+                New-ChangeRecord -Kind PortProxy -Action $action -Name $key -Target $target -Previous $previous -Planned
             }
+        }
+        elseif (-not $Managed.ContainsKey($key)) {
+            Write-Log -Log $Log -Message ("Adopting portproxy $key, which already points at $target but was not " +
+                'created by this tool; removing it from the inventory or -Remove leaves it in place.')
+            New-ChangeRecord -Kind PortProxy -Action Adopted -Name $key -Target $target -Previous $target
         }
         else {
             New-ChangeRecord -Kind PortProxy -Action Kept -Name $key -Target $target -Previous $target
@@ -239,7 +254,9 @@ function Remove-StalePortProxyRule {
         Deletes rules this tool created that are no longer wanted; emits a change record for each.
     .DESCRIPTION
         A rule is deleted only if it still points where this tool last pointed it; otherwise it
-        is someone else's now: released with a warning, never deleted.
+        is someone else's now: released with a warning, never deleted. A rule this tool took
+        over (TakenOver: its target before) is set back to that target instead, or left in
+        place when it already points there.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([pscustomobject])]
@@ -247,6 +264,7 @@ function Remove-StalePortProxyRule {
         [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $Wanted,
         [Parameter(Mandatory)] [hashtable] $Current,
         [Parameter(Mandatory)] [hashtable] $Managed,
+        [Parameter(Mandatory)] [hashtable] $TakenOver,
         [Parameter(Mandatory)] [string] $Directory,
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
@@ -255,22 +273,42 @@ function Remove-StalePortProxyRule {
         if ($Wanted -contains $key) {
             continue
         }
-        if ($Current.ContainsKey($key) -and $Current[$key] -ne $Managed[$key]) {
-            Write-Log -Log $Log -Level WARN -Message ("Leaving portproxy $key alone: it points at $($Current[$key]), " +
+        $now = $Current[$key]
+        $original = $TakenOver[$key]
+        if ($null -ne $now -and $now -ne $Managed[$key]) {
+            Write-Log -Log $Log -Level WARN -Message ("Leaving portproxy $key alone: it points at $now, " +
                 "not at $($Managed[$key]) as this tool wrote it, so it is not ours.")
-            New-ChangeRecord -Kind PortProxy -Action Released -Name $key -Target $null -Previous $Current[$key]
+            New-ChangeRecord -Kind PortProxy -Action Released -Name $key -Target $null -Previous $now
         }
-        elseif (-not $Current.ContainsKey($key)) {
-            New-ChangeRecord -Kind PortProxy -Action Released -Name $key -Target $null -Previous $null
+        elseif ($null -eq $now -or $now -eq $original) {
+            if ($null -ne $now) {
+                Write-Log -Log $Log -Message ("Leaving portproxy $key in place: it was there, pointing at $now, " +
+                    'before this tool took it over.')
+            }
+            New-ChangeRecord -Kind PortProxy -Action Released -Name $key -Target $null -Previous $now
+        }
+        elseif ($null -ne $original) {
+            $address, $port = $key.Split('/')
+            $to, $toPort = $original.Split('/')
+            $verb = "Set back to $original, as it was before this tool took it over"
+            if ($PSCmdlet.ShouldProcess("portproxy $key", $verb)) {
+                $commands += [pscustomobject]@{ Key = $key; Target = $original; Previous = $now; Action = 'Restored'
+                    Words = @('set', 'v4tov4', "listenaddress=$address", "listenport=$port", "connectaddress=$to",
+                        "connectport=$toPort", 'protocol=tcp')
+                    Done = "Restored portproxy $key -> $original, as it was before this tool took it over." }
+            }
+            else {
+                New-ChangeRecord -Kind PortProxy -Action Restored -Name $key -Target $original -Previous $now -Planned
+            }
         }
         elseif ($PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
             $address, $port = $key.Split('/')
-            $commands += [pscustomobject]@{ Key = $key; Target = $null; Previous = $Current[$key]; Action = 'Deleted'
+            $commands += [pscustomobject]@{ Key = $key; Target = $null; Previous = $now; Action = 'Deleted'
                 Words = @('delete', 'v4tov4', "listenaddress=$address", "listenport=$port")
-                Done = "Deleted portproxy $key (was $($Current[$key]))." }
+                Done = "Deleted portproxy $key (was $now)." }
         }
         else {
-            New-ChangeRecord -Kind PortProxy -Action Deleted -Name $key -Target $null -Previous $Current[$key] -Planned
+            New-ChangeRecord -Kind PortProxy -Action Deleted -Name $key -Target $null -Previous $now -Planned
         }
     }
     Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log

@@ -23,6 +23,7 @@ function Invoke-Reconcile {
     $state = Read-State -Path $statePath -Server $Settings.Server -Log $Log
     $changes = New-Object -TypeName 'System.Collections.Generic.List[object]'
     $address = $null
+    $notListening = @()
     try {
         $wanted = @()
         $wantedFirewall = @()
@@ -50,37 +51,58 @@ function Invoke-Reconcile {
             $wanted = @($Settings.Rules | ForEach-Object -Process { $_.Key })
             $wantedFirewall = @($Settings.FirewallRules | ForEach-Object -Process { $_.Name })
         }
-        Remove-StalePortProxyRule -Wanted $wanted -Current $current -Managed $state.PortProxy -Directory $directory `
-            -Log $Log | ForEach-Object -Process { $changes.Add($_) }
+        Remove-StalePortProxyRule -Wanted $wanted -Current $current -Managed $state.PortProxy `
+            -TakenOver $state.TakenOver -Directory $directory -Log $Log | ForEach-Object -Process { $changes.Add($_) }
         Remove-StaleFirewallRule -Wanted $wantedFirewall -Managed $state.Firewall -Log $Log |
             ForEach-Object -Process { $changes.Add($_) }
+        if (-not $Remove -and -not $WhatIfPreference) {
+            $wrote = @($changes | Where-Object -FilterScript { $_.Kind -eq 'PortProxy' -and $_.Written }).Count
+            $settle = 0
+            if ($wrote -gt 0) {
+                $settle = 1000
+            }
+            $notListening = @(Test-PortProxyListener -Rule $Settings.Rules -Log $Log -SettleMilliseconds $settle)
+        }
     }
     finally {
         $next = Merge-StateChange -State $state -Change $changes.ToArray()
         Save-State -Path $statePath -Server $Settings.Server -State $next -Previous $state
     }
     $removed = @($changes | Where-Object -FilterScript { $_.Written -and $_.Action -in @('Deleted', 'Removed') }).Count
-    $written = @($changes | Where-Object -FilterScript { $_.Written }).Count - $removed
+    $restored = @($changes | Where-Object -FilterScript { $_.Written -and $_.Action -eq 'Restored' }).Count
+    $written = @($changes | Where-Object -FilterScript { $_.Written }).Count - $removed - $restored
     $planned = @($changes | Where-Object -FilterScript { $_.Planned })
+    $listening = ''
+    if ($notListening.Count -gt 0) {
+        $listening = "; $($notListening.Count) of $($Settings.Rules.Count) forwarded port(s) not listening: " +
+            ($notListening -join '; ')
+    }
     if ($planned.Count -gt 0) {
-        $wouldRemove = @($planned | Where-Object -FilterScript { $_.Action -in @('Deleted', 'Removed') }).Count
+        $undo = @('Deleted', 'Removed', 'Restored')
+        $wouldRemove = @($planned | Where-Object -FilterScript { $_.Action -in $undo }).Count
         $message = "What if: $($planned.Count - $wouldRemove) rule(s) would be written, $wouldRemove removed."
     }
     elseif ($written + $removed -eq 0) {
-        $message = 'No change: every rule is already right.'
+        $message = "No change: every rule is already right$listening."
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.NoChange -EntryType Information -Message $message
     }
     else {
-        $message = "Applied: $written rule(s) written, $removed removed."
+        $message = "Applied: $written rule(s) written, $removed removed"
+        if ($restored -gt 0) {
+            $message += ", $restored restored"
+        }
+        $message += "$listening."
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Applied -EntryType Information -Message $message
     }
     return [pscustomobject]@{
-        PSTypeName = 'WslPortProxy.RunResult'
-        Server     = $Settings.Server
-        Address    = $address
-        Written    = $written
-        Removed    = $removed
-        Changes    = $changes.ToArray()
-        Message    = $message
+        PSTypeName   = 'WslPortProxy.RunResult'
+        Server       = $Settings.Server
+        Address      = $address
+        Written      = $written
+        Removed      = $removed
+        Restored     = $restored
+        Changes      = $changes.ToArray()
+        NotListening = [string[]] $notListening
+        Message      = $message
     }
 }

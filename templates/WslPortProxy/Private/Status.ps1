@@ -1,4 +1,4 @@
-# What -Status checks beyond the rules: the firewall verdict for the current network, listeners.
+# What -Status checks beyond the rules: the firewall verdict for the current network.
 
 function Get-ActiveFirewallProfile {
     <#
@@ -76,28 +76,4 @@ function Get-FirewallVerdict {
             '(Apply local firewall rules: No)'
     }
     return 'ok'
-}
-
-function Get-ListenerOwner {
-    <#
-    .SYNOPSIS
-        Listening endpoints ('address:port') -> the owning process as 'name (PID n)' ('' if unknown).
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param()
-    $owners = @{}
-    foreach ($connection in @(Get-NetTCPConnection -State Listen -ErrorAction SilentlyContinue)) {
-        $owner = ''
-        $id = $connection.PSObject.Properties['OwningProcess']
-        if ($null -ne $id -and $null -ne $id.Value) {
-            $owner = "PID $($id.Value)"
-            $process = Get-Process -Id $id.Value -ErrorAction SilentlyContinue
-            if ($null -ne $process) {
-                $owner = "$($process.ProcessName) (PID $($id.Value))"
-            }
-        }
-        $owners['{0}:{1}' -f $connection.LocalAddress, $connection.LocalPort] = $owner
-    }
-    return $owners
 }

@@ -8,8 +8,10 @@ function Update-WslPortProxy {
         and firewall rules this tool manages: missing rules are added, rules pointing at an
         old address are rewritten in place (netsh interface portproxy set: never a moment
         without a rule), firewall rules are created or corrected, and only then are rules this
-        tool created earlier but no longer wanted deleted. A rule it did not create is never
-        deleted; one on a forwarded address and port is taken over (with a warning).
+        tool created earlier but no longer wanted deleted. Only rules on forwarded addresses
+        and ports are touched: one someone else made there is taken over (with a warning; its
+        old target is recorded) and, when the port is no longer forwarded or on -Remove, set
+        back to that old target instead of deleted. Every other rule is never changed.
 
         Current rules are read from the registry (HKLM:\SYSTEM\CurrentControlSet\Services\
         PortProxy\v4tov4\tcp), so the result does not depend on the system language. When

@@ -154,7 +154,35 @@ def netsh_script(sim: Sim, script: Path) -> int:
     return 0
 
 
+EXCLUDED_HEADERS = {
+    # The headers are in the system language (Microsoft Docs, netsh interface ipv4 show
+    # excludedportrange; shared/windows-facts.md: netsh output is localized). "de" stands for any
+    # non-English server: the wording is illustrative, the point is that only numbers are stable.
+    "en": ("Protocol tcp Port Exclusion Ranges", "Start Port    End Port",
+           "* - Administered port exclusions."),
+    "de": ("Protokoll tcp Portausschlussbereiche", "Startport    Endport",
+           "* - Verwaltete Portausschlüsse."),
+}
+
+
+def netsh_excluded(sim: Sim) -> int:
+    """``netsh int ipv4 show excludedportrange protocol=tcp``: network.json's excluded_ranges,
+    as Hyper-V/WinNAT reserve them at boot ([start, end]); an administered exclusion
+    (``netsh int ipv4 add excludedportrange``; [start, end, "*"]) is marked ``*``."""
+    network = sim.read("network.json", {})
+    title, columns, footnote = EXCLUDED_HEADERS[network.get("locale", "en")]
+    print(f"\n{title}\n\n{columns}\n----------    --------")
+    for start, end, *administered in network.get("excluded_ranges", []):
+        print(f"{start:>10}  {end:>10}" + ("     *" if administered else ""))
+    print(f"\n{footnote}\n")
+    return 0
+
+
 def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per netsh outcome)
+    words = [a.lower() for a in args]
+    if words[:1] in (["int"], ["interface"]) and words[1:] == ["ipv4", "show", "excludedportrange",
+                                                             "protocol=tcp"]:
+        return netsh_excluded(sim)
     if [a.lower() for a in args[:2]] != ["interface", "portproxy"] or len(args) < 4:
         print("The following command was not found: " + " ".join(args))
         return 1

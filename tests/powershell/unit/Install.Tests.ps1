@@ -143,10 +143,13 @@ Describe 'The task and the event source' {
             Should -Invoke Get-TaskPassword -Times 0 -Exactly
             Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman' -StartAtBoot
             Should -Invoke Get-TaskPassword -Times 1 -Exactly
-            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Running' } }
+            $script:polls = 0
+            Mock Get-ScheduledTask { $script:polls++; [pscustomobject]@{ State = @('Running', 'Running', 'Ready')[[Math]::Min($script:polls, 3) - 1] } }
             Mock Stop-ScheduledTask { }
+            Mock Start-Sleep { }
             Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman'
             Should -Invoke Stop-ScheduledTask -Times 1 -Exactly
+            Should -Invoke Get-ScheduledTask -Times 3 -Exactly   # asked again until the old instance stopped
         }
         (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordGiven | Should -BeFalse   # the last one was a logon task
     }
@@ -219,7 +222,7 @@ Describe 'The exported commands' {
     }
 
     It 'Update-WslPortProxy -Remove works without wsl.exe' {
-        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        Remove-SimWsl
         (Update-WslPortProxy -Settings $script:Settings -Remove -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } |
                 ForEach-Object { "$_" }) | Should -Contain ("No wsl.exe, so no keep-alive to stop: wsl.exe was not found (looked in " +
                 "$(Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'), $(Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe') and on PATH). Install WSL 2.0 or later for all users.")

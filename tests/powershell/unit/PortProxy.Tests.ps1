@@ -59,7 +59,7 @@ Describe 'Sync-PortProxyRule and Invoke-PortProxyChange' {
     }
     AfterEach { Remove-SimulatedWindows }
 
-    It 'adds a missing rule, rewrites a changed one in place with set, and keeps a right one' {
+    It 'adds a missing rule, rewrites a changed one in place with set, and adopts a right one it did not make' {
         Set-SimPortProxy @{ '0.0.0.0/81' = '172.28.1.1/81'; '0.0.0.0/82' = '172.28.9.9/82' }
         InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
             param($Directory)
@@ -68,7 +68,7 @@ Describe 'Sync-PortProxyRule and Invoke-PortProxyChange' {
             $managed = @{ '0.0.0.0/81' = '172.28.1.1/81' }
             $changes = @(Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current $current -Managed $managed -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile))
             @($changes | ForEach-Object { "$($_.Action) $($_.Name) $($_.Target)" }) |
-                Should -Be @('Kept 0.0.0.0/82 172.28.9.9/82', 'Added 0.0.0.0/80 172.28.9.9/80', 'Rewrote 0.0.0.0/81 172.28.9.9/81')
+                Should -Be @('Adopted 0.0.0.0/82 172.28.9.9/82', 'Added 0.0.0.0/80 172.28.9.9/80', 'Rewrote 0.0.0.0/81 172.28.9.9/81')
             $managed.Count | Should -Be 1   # inputs are read, never written
         }
         Get-SimNetshCommand | Should -Be @(
@@ -77,13 +77,14 @@ Describe 'Sync-PortProxyRule and Invoke-PortProxyChange' {
         Test-Path -LiteralPath (Join-Path $script:Directory 'netsh-commands.txt') | Should -BeFalse
     }
 
-    It 'warns when it takes over a rule it did not create' {
+    It 'warns when it takes over a rule it did not create, and records its old target as Previous' {
         Set-SimPortProxy @{ '0.0.0.0/80' = '10.0.0.5/80' }
         InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
             param($Directory)
             $rules = @(ConvertTo-PortRule -Port @(@{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @() }))
-            $null = Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current (Get-PortProxyRule) -Managed @{} -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue
-            "$($warnings[0])" | Should -Be 'Taking over portproxy 0.0.0.0/80, which pointed at 10.0.0.5/80 and was not created by this tool.'
+            $changes = @(Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current (Get-PortProxyRule) -Managed @{} -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue)
+            "$($warnings[0])" | Should -Be 'Taking over portproxy 0.0.0.0/80, which pointed at 10.0.0.5/80 and was not created by this tool; removing it from the inventory or -Remove puts it back to 10.0.0.5/80.'
+            @($changes | ForEach-Object { "$($_.Action) $($_.Target) was $($_.Previous) written=$($_.Written)" }) | Should -Be @('TookOver 172.28.9.9/80 was 10.0.0.5/80 written=True')
         }
     }
 
@@ -93,7 +94,7 @@ Describe 'Sync-PortProxyRule and Invoke-PortProxyChange' {
             $rules = @(ConvertTo-PortRule -Port @(@{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @() }))
             $changes = @(Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current @{} -Managed @{} -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf)
             @($changes | ForEach-Object { "$($_.Action) $($_.Name) planned=$($_.Planned) written=$($_.Written)" }) | Should -Be @('Added 0.0.0.0/80 planned=True written=False')
-            (Merge-StateChange -State (New-State) -Change $changes).Text | Should -Be '|'   # a plan changes no state
+            (Merge-StateChange -State (New-State) -Change $changes).Text | Should -Be '||'   # a plan changes no state
         }
         Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
     }
@@ -138,16 +139,18 @@ Describe 'Remove-StalePortProxyRule' {
     }
     AfterEach { Remove-SimulatedWindows }
 
-    It 'deletes its own stale rule, releases one someone changed or deleted, and keeps wanted ones' {
-        Set-SimPortProxy @{ '0.0.0.0/80' = 'a/80'; '0.0.0.0/81' = 'a/81'; '0.0.0.0/82' = 'someone/82' }
+    It 'deletes its own stale rule, restores a taken-over one, releases one someone changed or deleted, and keeps wanted ones' {
+        Set-SimPortProxy @{ '0.0.0.0/80' = '10.1.1.1/80'; '0.0.0.0/81' = '10.1.1.1/81'; '0.0.0.0/82' = '10.9.9.9/82'; '0.0.0.0/84' = '10.1.1.1/84'; '0.0.0.0/85' = '10.5.5.5/85' }
         InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
             param($Directory)
-            $managed = @{ '0.0.0.0/80' = 'a/80'; '0.0.0.0/81' = 'a/81'; '0.0.0.0/82' = 'a/82'; '0.0.0.0/83' = 'a/83' }
-            $changes = @(Remove-StalePortProxyRule -Wanted @('0.0.0.0/80') -Current (Get-PortProxyRule) -Managed $managed -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue)
-            @($changes | ForEach-Object { "$($_.Action) $($_.Name)" }) | Should -Be @('Released 0.0.0.0/82', 'Released 0.0.0.0/83', 'Deleted 0.0.0.0/81')
-            "$($warnings[0])" | Should -Be 'Leaving portproxy 0.0.0.0/82 alone: it points at someone/82, not at a/82 as this tool wrote it, so it is not ours.'
+            $managed = @{ '0.0.0.0/80' = '10.1.1.1/80'; '0.0.0.0/81' = '10.1.1.1/81'; '0.0.0.0/82' = '10.1.1.1/82'; '0.0.0.0/83' = '10.1.1.1/83'; '0.0.0.0/84' = '10.1.1.1/84'; '0.0.0.0/85' = '10.5.5.5/85' }
+            $takenOver = @{ '0.0.0.0/84' = '10.0.0.5/8084'; '0.0.0.0/85' = '10.5.5.5/85' }
+            $changes = @(Remove-StalePortProxyRule -Wanted @('0.0.0.0/80') -Current (Get-PortProxyRule) -Managed $managed -TakenOver $takenOver -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue)
+            @($changes | ForEach-Object { "$($_.Action) $($_.Name) $($_.Target)" }) | Should -Be @('Released 0.0.0.0/82 ', 'Released 0.0.0.0/83 ', 'Released 0.0.0.0/85 ', 'Deleted 0.0.0.0/81 ', 'Restored 0.0.0.0/84 10.0.0.5/8084')
+            "$($warnings[0])" | Should -Be 'Leaving portproxy 0.0.0.0/82 alone: it points at 10.9.9.9/82, not at 10.1.1.1/82 as this tool wrote it, so it is not ours.'
         }
-        (Get-SimPortProxy).Keys | Sort-Object | Should -Be @('0.0.0.0/80', '0.0.0.0/82')
-        Get-SimNetshCommand | Should -Be @('interface portproxy delete v4tov4 listenaddress=0.0.0.0 listenport=81')
+        (Get-SimPortProxy).Keys | Sort-Object | Should -Be @('0.0.0.0/80', '0.0.0.0/82', '0.0.0.0/84', '0.0.0.0/85')
+        (Get-SimPortProxy)['0.0.0.0/84'] | Should -Be '10.0.0.5/8084'
+        Get-SimNetshCommand | Should -Be @('interface portproxy delete v4tov4 listenaddress=0.0.0.0 listenport=81', 'interface portproxy set v4tov4 listenaddress=0.0.0.0 listenport=84 connectaddress=10.0.0.5 connectport=8084 protocol=tcp')
     }
 }

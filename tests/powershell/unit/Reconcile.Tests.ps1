@@ -1,5 +1,5 @@
 # Unit tests: one reconcile (Private/Reconcile.ps1), locks, keep-alive and the watch loop
-# (Private/Watch.ps1), listener owners (Private/Status.ps1).
+# (Private/Watch.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
@@ -228,17 +228,6 @@ Describe 'Invoke-Watch' {
             Invoke-Watch -Settings (Import-Settings -Settings (New-TestSettings)) -Log (Open-RunLog -Directory $TestDrive)
             Should -Invoke Invoke-LockedReconcile -Times 0 -Exactly
             Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Another watcher is already running for this server; this one exits\.'
-        }
-    }
-}
-
-Describe 'Get-ListenerOwner' {
-    It 'names the owning process, and leaves it blank when Windows does not say' {
-        InModuleScope WslPortProxy {
-            Mock Get-NetTCPConnection { [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = 80; OwningProcess = $PID }; [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = 81 } }
-            $owners = Get-ListenerOwner
-            $owners['0.0.0.0:80'] | Should -Be "$((Get-Process -Id $PID).ProcessName) (PID $PID)"
-            $owners['0.0.0.0:81'] | Should -BeExactly ''
         }
     }
 }

@@ -15,7 +15,7 @@ Describe 'Find-WslProgram' {
     }
 
     It 'Given no wsl.exe anywhere, fails with exit code 3 saying where it looked' {
-        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        Remove-SimWsl
         InModuleScope WslPortProxy {
             $package = Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'
             $system32 = Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe'

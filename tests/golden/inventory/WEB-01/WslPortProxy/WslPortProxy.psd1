@@ -13,6 +13,7 @@
     FunctionsToExport    = @(
         'Update-WslPortProxy',
         'Get-WslPortProxyStatus',
+        'Test-WslPortProxy',
         'Install-WslPortProxy',
         'Uninstall-WslPortProxy'
     )
@@ -32,10 +33,13 @@
         'Private\Firewall.ps1',
         'Private\Reconcile.ps1',
         'Private\Watch.ps1',
+        'Private\Listener.ps1',
         'Private\Status.ps1',
+        'Private\Preflight.ps1',
         'Private\Install.ps1',
         'Public\Update-WslPortProxy.ps1',
         'Public\Get-WslPortProxyStatus.ps1',
+        'Public\Test-WslPortProxy.ps1',
         'Public\Install-WslPortProxy.ps1',
         'Public\Uninstall-WslPortProxy.ps1'
     )

@@ -273,11 +273,7 @@ function Register-PortProxyTask {
     if ($StartAtBoot) {
         $registration.Password = Get-TaskPassword -Account $Account -Credential $Credential
     }
-    $existing = Get-ScheduledTask -TaskName $script:WslppTaskName -TaskPath $script:WslppTaskPath `
-        -ErrorAction SilentlyContinue
-    if ($null -ne $existing -and "$($existing.State)" -eq 'Running') {
-        Stop-ScheduledTask -TaskName $script:WslppTaskName -TaskPath $script:WslppTaskPath
-    }
+    Stop-PortProxyTask
     try {
         Register-ScheduledTask @registration -ErrorAction Stop | Out-Null
     }
@@ -285,6 +281,38 @@ function Register-PortProxyTask {
         throw (ConvertTo-RegistrationFailure -ErrorRecord $_ -Account $Account)
     }
     Write-Verbose -Message "Registered task $task (runs as $Account)."
+}
+
+function Stop-PortProxyTask {
+    <#
+    .SYNOPSIS
+        Stops the task's running instance (the old watcher) and waits until it no longer runs.
+    .DESCRIPTION
+        Stop-ScheduledTask returns before the instance has ended; while it still counts as
+        Running, MultipleInstancesPolicy IgnoreNew would drop a new start, and an old watcher
+        could put back rules an uninstall just removed. Waits up to $script:WslppStopWaitSeconds
+        seconds, then fails (exit 9).
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param()
+    $task = @{ TaskName = $script:WslppTaskName; TaskPath = $script:WslppTaskPath }
+    $existing = Get-ScheduledTask @task -ErrorAction SilentlyContinue
+    $name = "$($script:WslppTaskPath)$($script:WslppTaskName)"
+    if ($null -eq $existing -or "$($existing.State)" -ne 'Running' -or -not $PSCmdlet.ShouldProcess($name, 'Stop')) {
+        return
+    }
+    Stop-ScheduledTask @task
+    $deadline = (Get-Date).AddSeconds($script:WslppStopWaitSeconds)
+    while ("$((Get-ScheduledTask @task -ErrorAction SilentlyContinue).State)" -eq 'Running') {
+        if ((Get-Date) -ge $deadline) {
+            $message = "The running task $name did not stop within $($script:WslppStopWaitSeconds) seconds. End it " +
+                '(Task Scheduler: End, or stop its powershell.exe), then run this script again.'
+            throw (New-Failure -ExitCode 9 -ErrorId 'TaskStillRunning' -Message $message -Category ResourceBusy)
+        }
+        Start-Sleep -Milliseconds 250
+    }
+    Write-Verbose -Message "The task $name has stopped."
 }
 
 function ConvertTo-RegistrationFailure {
@@ -376,7 +404,7 @@ function Unregister-PortProxyTask {
         return $false
     }
     if ($PSCmdlet.ShouldProcess("$($script:WslppTaskPath)$($script:WslppTaskName)", 'Unregister the scheduled task')) {
-        Stop-ScheduledTask @task
+        Stop-PortProxyTask
         Unregister-ScheduledTask @task -Confirm:$false
     }
     return $true

@@ -1,9 +1,11 @@
-# state.json: the rules this tool wrote, so that it only ever deletes its own.
+# state.json: the rules this tool wrote, so that it only ever deletes its own, and the old target of
+# each rule it took over, so that it can put that rule back.
 
 function New-State {
     <#
     .SYNOPSIS
-        A state object: portproxy rule -> the target this tool wrote, and firewall rule names.
+        A state object: portproxy rule -> the target this tool wrote; taken-over portproxy rule ->
+        its target before this tool took it over; firewall rule names.
     #>
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
         Justification = 'Builds an object in memory; changes nothing on the system.')]
@@ -11,15 +13,18 @@ function New-State {
     [OutputType([pscustomobject])]
     param(
         [hashtable] $PortProxy = @{},
+        [hashtable] $TakenOver = @{},
         [string[]] $Firewall = @()
     )
     $names = @($Firewall | Sort-Object -Unique)
     $rules = @($PortProxy.Keys | Sort-Object | ForEach-Object -Process { '{0}={1}' -f $_, $PortProxy[$_] })
+    $taken = @($TakenOver.Keys | Sort-Object | ForEach-Object -Process { '{0}={1}' -f $_, $TakenOver[$_] })
     return [pscustomobject]@{
         PSTypeName = 'WslPortProxy.State'
         PortProxy  = $PortProxy
+        TakenOver  = $TakenOver
         Firewall   = [string[]] $names
-        Text       = ($rules -join ',') + '|' + ($names -join ',')
+        Text       = ($rules -join ',') + '|' + ($taken -join ',') + '|' + ($names -join ',')
     }
 }
 
@@ -43,6 +48,7 @@ function Read-State {
     }
     $pattern = $script:WslppRuleKeyPattern
     $portProxy = @{}
+    $takenOver = @{}
     $firewall = @()
     try {
         $saved = Get-Content -LiteralPath $Path -Raw -Encoding UTF8 -ErrorAction Stop | ConvertFrom-Json
@@ -54,13 +60,21 @@ function Read-State {
                 $portProxy[$entry.Name] = "$($entry.Value)"
             }
         }
+        $taken = $saved.PSObject.Properties['takenOver']
+        if ($null -ne $taken -and $null -ne $taken.Value) {
+            foreach ($entry in $taken.Value.PSObject.Properties) {
+                if ($portProxy.ContainsKey($entry.Name) -and "$($entry.Value)" -match $pattern) {
+                    $takenOver[$entry.Name] = "$($entry.Value)"
+                }
+            }
+        }
         $firewall = @($saved.firewall | Where-Object -FilterScript { "$_" -like "$($script:WslppRulePrefix)-*" })
     }
     catch {
         Write-Log -Log $Log -Level WARN -Message "Ignoring the state file ${Path}: $($_.Exception.Message)"
         return New-State
     }
-    return New-State -PortProxy $portProxy -Firewall $firewall
+    return New-State -PortProxy $portProxy -TakenOver $takenOver -Firewall $firewall
 }
 
 function Merge-StateChange {
@@ -68,8 +82,10 @@ function Merge-StateChange {
     .SYNOPSIS
         The state after a run: the previous state with the run's change records applied.
     .DESCRIPTION
-        A rule added, rewritten or found right (Kept) is ours with its target; one deleted, or
-        released because it is no longer ours, is forgotten. Planned records (-WhatIf) change nothing.
+        A rule added, rewritten or found right (Kept) is ours with its target; one taken over or
+        adopted is ours too, and its old target (Previous) is remembered; one deleted, restored,
+        or released because it is no longer ours, is forgotten. Planned records (-WhatIf) change
+        nothing.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -78,15 +94,20 @@ function Merge-StateChange {
         [AllowEmptyCollection()] [object[]] $Change = @()
     )
     $portProxy = $State.PortProxy.Clone()
+    $takenOver = $State.TakenOver.Clone()
     $firewall = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @(
         , [string[]] $State.Firewall)
     foreach ($item in @($Change | Where-Object -FilterScript { -not $_.Planned })) {
-        $ours = $item.Action -in @('Added', 'Rewrote', 'Kept', 'Created', 'Corrected')
+        $ours = $item.Action -in @('Added', 'Rewrote', 'TookOver', 'Kept', 'Adopted', 'Created', 'Corrected')
         if ($item.Kind -eq 'PortProxy' -and $ours) {
             $portProxy[$item.Name] = $item.Target
+            if ($item.Action -in @('TookOver', 'Adopted')) {
+                $takenOver[$item.Name] = $item.Previous
+            }
         }
         elseif ($item.Kind -eq 'PortProxy') {
             $portProxy.Remove($item.Name)
+            $takenOver.Remove($item.Name)
         }
         elseif ($ours) {
             [void] $firewall.Add($item.Name)
@@ -95,7 +116,7 @@ function Merge-StateChange {
             [void] $firewall.Remove($item.Name)
         }
     }
-    return New-State -PortProxy $portProxy -Firewall ([string[]] @($firewall))
+    return New-State -PortProxy $portProxy -TakenOver $takenOver -Firewall ([string[]] @($firewall))
 }
 
 function Save-State {
@@ -125,7 +146,13 @@ function Save-State {
     foreach ($key in $State.PortProxy.Keys | Sort-Object) {
         $rules[$key] = $State.PortProxy[$key]
     }
-    $document = [pscustomobject]@{ schema = 1; server = $Server; portProxy = $rules; firewall = $State.Firewall }
+    $taken = [ordered]@{}
+    foreach ($key in $State.TakenOver.Keys | Sort-Object) {
+        $taken[$key] = $State.TakenOver[$key]
+    }
+    $document = [pscustomobject]@{
+        schema = 1; server = $Server; portProxy = $rules; takenOver = $taken; firewall = $State.Firewall
+    }
     $temporary = "$Path.tmp"
     Set-Content -LiteralPath $temporary -Value ($document | ConvertTo-Json) -Encoding UTF8
     Move-Item -LiteralPath $temporary -Destination $Path -Force

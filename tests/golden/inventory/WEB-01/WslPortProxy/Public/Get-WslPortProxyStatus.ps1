@@ -14,8 +14,11 @@ function Get-WslPortProxyStatus {
           Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled',
                           'inactive: ...' when the server's network profile is not one the rule covers,
                           or 'inert: ...' when Group Policy ignores local rules on that profile
-          Listening       whether something listens on the listener (or on 0.0.0.0 for that port)
-          ListeningOwner  the listening process, 'name (PID n)', or '' when unknown or none
+          Listening       whether IP Helper (portproxy) listens on the listener: the registry alone
+                          proves nothing, as IP Helper silently fails to bind a port another
+                          process holds or one in an excluded port range
+          ListeningOwner  who listens there: 'svchost (PID n: services iphlpsvc, ...)' when it is
+                          IP Helper, another process ('System (PID 4: HTTP.sys, ...)'), or ''
           WslAnswers      whether the WSL side accepts a TCP connection on the target port
           Ok              all of the above are right
           Problem         '' when Ok, else what is wrong, in words
@@ -48,7 +51,7 @@ function Get-WslPortProxyStatus {
         $activeProfiles = Get-ActiveFirewallProfile
         $firewallRules = Get-FirewallRuleSet
         $inertProfiles = Get-InertFirewallProfile
-        $owners = Get-ListenerOwner
+        $listeners = Get-ListenerTable
         foreach ($rule in $config.Rules) {
             $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
             $target = $null
@@ -74,12 +77,9 @@ function Get-WslPortProxyStatus {
             if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
                 $problems += "firewall $firewall"
             }
-            $owner = $owners[$listener]
-            if ($null -eq $owner) {
-                $owner = $owners['0.0.0.0:{0}' -f $rule.ListenPort]
-            }
-            if ($null -eq $owner) {
-                $problems += "nothing listens on $listener"
+            $listening = Get-ListenerVerdict -Rule $rule -Table $listeners
+            if (-not $listening.Listening) {
+                $problems += $listening.Problem
             }
             $answers = $false
             if ($null -ne $address) {
@@ -95,8 +95,8 @@ function Get-WslPortProxyStatus {
                 Target         = $target
                 Rule           = $ruleText
                 Firewall       = $firewall
-                Listening      = $null -ne $owner
-                ListeningOwner = "$owner"
+                Listening      = $listening.Listening
+                ListeningOwner = $listening.Owner
                 WslAnswers     = $answers
                 Ok             = $problems.Count -eq 0
                 Problem        = $problems -join '; '

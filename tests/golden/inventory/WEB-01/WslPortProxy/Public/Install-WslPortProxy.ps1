@@ -4,14 +4,17 @@ function Install-WslPortProxy {
         Installs (or upgrades) the WSL port proxy on this server from a bundle: files, task, first run.
     .DESCRIPTION
         Run elevated, on the server the bundle was generated for. It
-          0. checks every file of the bundle against its manifest.json;
+          0. checks every file of the bundle against its manifest.json, then what this server
+             needs (Test-WslPortProxy: Windows build, WSL package, each port) and that Group
+             Policy's execution policy lets the task's scripts run; a failure installs nothing;
           1. copies the module, Update-WslPortProxy.ps1, Uninstall-WslPortProxy.ps1, the settings
              and README.txt into the install folder, which only Administrators and SYSTEM may
              write (the task runs elevated), and registers the event source WslPortProxy;
           2. registers the scheduled task \WslPortProxy\WslPortProxy as the settings' RunAs account
              (the owner of the WSL distribution), or as the installing admin when RunAs is empty;
              a boot task (Start = 'boot') needs that account's password: it is asked for unless
-             -Credential is given, handed to Task Scheduler and never stored in a file;
+             -Credential is given, handed to Task Scheduler and never stored in a file; a
+             running old watcher is stopped first, and waited for (up to 30 seconds);
           3. starts the task (Update-WslPortProxy.ps1 -Watch, which keeps running) and waits
              for its first reconcile.
         Running it again upgrades in place: an older installation (also the single-script
@@ -20,7 +23,10 @@ function Install-WslPortProxy {
         Returns a WslPortProxy.InstallResult (Server, InstallDirectory, Task, Account, FirstRun).
         A failure is a terminating error; Data['WslPortProxyExitCode'] is the entry script's
         exit code: 2 NotElevated, 3 WrongComputer, 4 FirstRunFailed or FirstRunTimeout,
-        5 NoCredential or WrongCredential, 6 BundleChanged, 10 InvalidSettings, 1 unexpected.
+        5 NoCredential, WrongCredential, PasswordStorageDisabled or BatchLogonDenied,
+        6 BundleChanged, 7 PreflightFailed (a Test-WslPortProxy check failed), 8
+        ExecutionPolicyBlocks (Group Policy's AllSigned with unsigned files, or Restricted),
+        9 TaskStillRunning (the old watcher did not stop), 10 InvalidSettings, 1 unexpected.
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
     .PARAMETER BundlePath
@@ -74,6 +80,18 @@ function Install-WslPortProxy {
             $message = "This bundle does not match its manifest.json ($($problems -join '; ')). Copy it again from " +
                 'where it was generated, or generate it again.'
             throw (New-Failure -ExitCode 6 -ErrorId 'BundleChanged' -Message $message -Category InvalidData)
+        }
+        $failed = @(Get-PreflightResult -Rule $config.Rules | Where-Object -FilterScript { -not $_.Ok })
+        if ($failed.Count -gt 0) {
+            $problems = $failed | ForEach-Object -Process { "$($_.Item): $($_.Problem)" }
+            $message = 'This server cannot forward as the settings say, so nothing was installed. ' +
+                ($problems -join ' ')
+            throw (New-Failure -ExitCode 7 -ErrorId 'PreflightFailed' -Message $message -Category NotInstalled)
+        }
+        $policy = @(Get-ExecutionPolicyProblem -BundlePath $bundle)
+        if ($policy.Count -gt 0) {
+            $message = "$($policy -join ' ') Nothing was installed."
+            throw (New-Failure -ExitCode 8 -ErrorId 'ExecutionPolicyBlocks' -Message $message -Category SecurityError)
         }
         $account = Get-TaskAccount -RunAs $config.RunAs
         $directory = $config.InstallDirectory

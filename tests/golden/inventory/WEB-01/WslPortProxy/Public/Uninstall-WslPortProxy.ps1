@@ -5,13 +5,15 @@ function Uninstall-WslPortProxy {
     .DESCRIPTION
         Run elevated. It stops and unregisters the scheduled task \WslPortProxy\WslPortProxy,
         removes exactly the portproxy and firewall rules this tool created (as recorded in
-        <install folder>\state.json; rules it did not create stay), and deletes the install
-        folder. The logs folder and the event source are kept unless -Purge is given.
+        <install folder>\state.json; a rule it took over is set back to its old target, every
+        other rule stays), and deletes the install folder. The logs folder and the event source
+        are kept unless -Purge is given.
 
         Returns a WslPortProxy.UninstallResult (Server, InstallDirectory, TaskRemoved,
         RulesRemoved, LogsKept). A failure is a terminating error; Data['WslPortProxyExitCode']
         is the entry script's exit code: 2 NotElevated, 5 when rules could not be removed (the
-        task is already unregistered: run it again), 10 InvalidSettings, 1 unexpected.
+        task is already unregistered: run it again), 9 TaskStillRunning (the task's running
+        instance did not stop within 30 seconds), 10 InvalidSettings, 1 unexpected.
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
     .PARAMETER Purge

@@ -1,0 +1,96 @@
+# Unit tests: who really listens on a forwarded port (Private/Listener.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Get-ListenerTable' {
+    It 'names each listener''s process and services, marks IP Helper''s, and asks three queries for any number of listeners' {
+        InModuleScope WslPortProxy {
+            Mock Get-NetTCPConnection {
+                [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = 80; OwningProcess = 2872 }
+                [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = 443; OwningProcess = 4 }
+                [pscustomobject]@{ LocalAddress = '192.168.0.12'; LocalPort = 80; OwningProcess = 7 }
+            }
+            Mock Get-CimInstance {
+                [pscustomobject]@{ Name = 'iphlpsvc'; ProcessId = 2872 }
+                [pscustomobject]@{ Name = 'Winmgmt'; ProcessId = 2872 }
+                [pscustomobject]@{ Name = 'Stopped'; ProcessId = 0 }
+            }
+            Mock Get-Process { [pscustomobject]@{ Id = 2872; ProcessName = 'svchost' }; [pscustomobject]@{ Id = 4; ProcessName = 'System' } }
+
+            $table = Get-ListenerTable
+
+            @($table[80]) | Should -HaveCount 2
+            $table[80][0].IpHelper | Should -BeTrue
+            $table[80][0].Owner | Should -BeExactly 'svchost (PID 2872: services iphlpsvc, Winmgmt)'
+            $table[80][1].Owner | Should -BeExactly 'unknown process (PID 7)'
+            $table[443][0].IpHelper | Should -BeFalse
+            $table[443][0].Owner | Should -BeExactly 'System (PID 4: HTTP.sys, e.g. IIS or WinRM)'
+            Should -Invoke Get-CimInstance -Times 1 -Exactly -ParameterFilter { $ClassName -eq 'Win32_Service' -and $Filter -eq "State='Running'" }
+            Should -Invoke Get-Process -Times 1 -Exactly -ParameterFilter { "$Id" -eq '4 7 2872' }
+        }
+    }
+
+    It 'asks no process names when nothing listens' {
+        InModuleScope WslPortProxy {
+            Mock Get-NetTCPConnection { }
+            Mock Get-CimInstance { }
+            Mock Get-Process { }
+            (Get-ListenerTable).Count | Should -Be 0
+            Should -Invoke Get-Process -Times 0 -Exactly
+        }
+    }
+}
+
+Describe 'Get-ListenerVerdict' {
+    It 'Given <Case>, the problem is "<Expected>" (none when empty)' -ForEach @(
+        @{ Case = 'IP Helper on the rule''s address'; Address = '0.0.0.0'; Listeners = @(@{ Address = '0.0.0.0'; IpHelper = $true; Owner = 'svchost' }); Expected = '' }
+        @{ Case = 'HTTP.sys on the rule''s own address and port'; Address = '0.0.0.0'; Listeners = @(@{ Address = '0.0.0.0'; IpHelper = $false; Owner = 'System (PID 4: HTTP.sys, e.g. IIS or WinRM)' }); Expected = '0.0.0.0:80 is held by System (PID 4: HTTP.sys, e.g. IIS or WinRM), so IP Helper cannot listen there' }
+        @{ Case = 'nothing on the port'; Address = '0.0.0.0'; Listeners = @(); Expected = 'IP Helper does not listen on 0.0.0.0:80 (is the port in an excluded range? netsh int ipv4 show excludedportrange protocol=tcp)' }
+        @{ Case = 'another process on the wildcard address, rule on one address'; Address = '192.168.0.12'; Listeners = @(@{ Address = '0.0.0.0'; IpHelper = $false; Owner = 'nginx (PID 7)' }); Expected = '192.168.0.12:80 is held by nginx (PID 7), so IP Helper cannot listen there' }
+        @{ Case = 'another process on one address, rule on the wildcard'; Address = '0.0.0.0'; Listeners = @(@{ Address = '192.168.0.12'; IpHelper = $false; Owner = 'nginx (PID 7)' }); Expected = '0.0.0.0:80 is held by nginx (PID 7), so IP Helper cannot listen there' }
+        @{ Case = 'another process on another address, rule on one address'; Address = '192.168.0.12'; Listeners = @(@{ Address = '10.0.0.1'; IpHelper = $false; Owner = 'nginx (PID 7)' }); Expected = 'IP Helper does not listen on 192.168.0.12:80 (is the port in an excluded range? netsh int ipv4 show excludedportrange protocol=tcp)' }
+        @{ Case = 'IP Helper on another address only'; Address = '192.168.0.12'; Listeners = @(@{ Address = '10.0.0.1'; IpHelper = $true; Owner = 'svchost' }); Expected = 'IP Helper does not listen on 192.168.0.12:80 (is the port in an excluded range? netsh int ipv4 show excludedportrange protocol=tcp)' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Address = $Address; Listeners = $Listeners; Expected = $Expected } {
+            param($Address, $Listeners, $Expected)
+            $table = @{ 80 = @($Listeners | ForEach-Object { [pscustomobject]$_ }) }
+            $verdict = Get-ListenerVerdict -Rule ([pscustomobject]@{ ListenAddress = $Address; ListenPort = 80 }) -Table $table
+            $verdict.Problem | Should -BeExactly $Expected
+            $verdict.Listening | Should -Be ($Expected -eq '')
+        }
+    }
+}
+
+Describe 'Test-PortProxyListener' {
+    It 'Given a port that binds a moment after netsh returned, looks once more after the pause and reports nothing' {
+        InModuleScope WslPortProxy {
+            $script:tableCalls = 0
+            Mock Get-ListenerTable {
+                $script:tableCalls++
+                if ($script:tableCalls -eq 1) { return @{} }
+                @{ 80 = @([pscustomobject]@{ Address = '0.0.0.0'; IpHelper = $true; Owner = 'svchost' }) }
+            }
+            Mock Start-Sleep { }
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            @(Test-PortProxyListener -Rule @($rule) -Log (Open-RunLog -Directory $TestDrive -NoFile) -SettleMilliseconds 1000) | Should -HaveCount 0
+            Should -Invoke Get-ListenerTable -Times 2 -Exactly
+            Should -Invoke Start-Sleep -Times 1 -Exactly -ParameterFilter { $Milliseconds -eq 1000 }
+        }
+    }
+
+    It 'Without a pause, looks once; each problem is a warning line and one event names them all' {
+        InModuleScope WslPortProxy {
+            Mock Get-ListenerTable { @{} }
+            Mock Write-LogEvent { }
+            $log = Open-RunLog -Directory $TestDrive
+            $rules = @([pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }, [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 81 })
+            $problems = @(Test-PortProxyListener -Rule $rules -Log $log)
+            $problems | Should -HaveCount 2
+            Should -Invoke Get-ListenerTable -Times 1 -Exactly
+            Should -Invoke Write-LogEvent -Times 1 -Exactly -ParameterFilter { $EntryType -eq 'Warning' -and $EventId -eq 2000 -and $Message -like '2 of 2 forwarded port(s) not listening: IP Helper does not listen on 0.0.0.0:80 *' }
+            @(Get-Content -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Where-Object { $_ -like '*`[WARN`]*' }) | Should -HaveCount 2
+        }
+    }
+}

@@ -1,0 +1,101 @@
+# Unit tests: what must hold before anything is installed (Private/Preflight.ps1, Public/Test-WslPortProxy.ps1)
+# and waiting for the old watcher to stop (Stop-PortProxyTask, Private/Install.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'Get-ExcludedPortRange' {
+    It 'reads the numbers only, whatever language the headers are in, with administered ranges too' {
+        InModuleScope WslPortProxy {
+            Mock Get-SystemProgram { 'netsh.exe' }
+            Mock Invoke-NativeCommand {
+                [pscustomobject]@{ ExitCode = 0; Output = @('', 'Protokoll tcp Portausschlussbereiche', '', 'Startport    Endport',
+                        '----------    --------', '      1383        1383', '     50000       50059     *', '', '* - Verwaltete Portausschluesse.') }
+            }
+            @(Get-ExcludedPortRange) | Should -Be @('1383-1383', '50000-50059')
+            Should -Invoke Invoke-NativeCommand -Times 1 -Exactly -ParameterFilter { "$ArgumentList" -eq 'int ipv4 show excludedportrange protocol=tcp' }
+        }
+    }
+
+    It 'fails when netsh fails' {
+        InModuleScope WslPortProxy {
+            Mock Get-SystemProgram { 'netsh.exe' }
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 1; Output = @('The requested operation requires elevation.') } }
+            { Get-ExcludedPortRange } | Should -Throw -ErrorId 'WslPortProxy.NetshFailed' -ExpectedMessage 'netsh int ipv4 show excludedportrange protocol=tcp failed (exit 1): The requested operation requires elevation.'
+        }
+    }
+}
+
+Describe 'Get-WindowsBuildProblem' {
+    It 'Given build <Build>, says "<Expected>"' -ForEach @(
+        @{ Build = '20348'; Expected = '' }
+        @{ Build = '19041'; Expected = '' }
+        @{ Build = '17763'; Expected = 'Windows build 17763 cannot run WSL 2*' }
+        @{ Build = 'garbage'; Expected = 'The Windows build number cannot be read (HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion, CurrentBuildNumber).' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Build = $Build; Expected = $Expected } {
+            param($Build, $Expected)
+            $mock = [scriptblock]::Create("[pscustomobject]@{ CurrentBuildNumber = '$Build' }")
+            Mock Get-ItemProperty -MockWith $mock -ParameterFilter { $LiteralPath -eq 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' }
+            Get-WindowsBuildProblem | Should -BeLike $Expected
+        }
+    }
+}
+
+Describe 'Get-ExecutionPolicyProblem' {
+    BeforeAll {
+        $script:Dist = New-TestBundle -Inventory "servers:`n  - name: WEB-01`n    ports: [80]`n"
+    }
+
+    It 'Given Group Policy sets <Policy>, finds <Problems> problem(s)' -ForEach @(
+        @{ Policy = 'RemoteSigned'; Problems = 0 }
+        @{ Policy = 'Undefined'; Problems = 0 }
+        @{ Policy = 'AllSigned'; Problems = 1 }
+        @{ Policy = 'Restricted'; Problems = 1 }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Bundle = (Join-Path $script:Dist 'WEB-01'); Policy = $Policy; Problems = $Problems } {
+            param($Bundle, $Policy, $Problems)  # (a key named Count would shadow the table's Count)
+            Mock Get-ExecutionPolicy -MockWith ([scriptblock]::Create("'$Policy'")) -ParameterFilter { $Scope -eq 'MachinePolicy' }
+            Mock Get-ExecutionPolicy { 'Undefined' } -ParameterFilter { $Scope -eq 'UserPolicy' }
+            @(Get-ExecutionPolicyProblem -BundlePath $Bundle) | Should -HaveCount $Problems
+            Should -Invoke Get-ExecutionPolicy -Times 2 -Exactly
+        }
+    }
+
+    It 'never asks for the signature of the per-server settings file (a release cannot sign it)' {
+        InModuleScope WslPortProxy -Parameters @{ Bundle = (Join-Path $script:Dist 'WEB-01') } {
+            param($Bundle)
+            Mock Get-ExecutionPolicy { 'AllSigned' }
+            Mock Get-AuthenticodeSignature { [pscustomobject]@{ Status = 'Valid' } }
+            @(Get-ExecutionPolicyProblem -BundlePath $Bundle) | Should -HaveCount 0
+            Should -Invoke Get-AuthenticodeSignature -Times 0 -ParameterFilter { $FilePath -like '*WslPortProxy.Settings.psd1' }
+            Should -Invoke Get-AuthenticodeSignature -ParameterFilter { $FilePath -like '*WslPortProxy.psm1' }
+        }
+    }
+}
+
+Describe 'Stop-PortProxyTask' {
+    It 'Given the old instance never stops, gives up after 30 seconds with exit code 9' {
+        InModuleScope WslPortProxy {
+            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Running' } }
+            Mock Stop-ScheduledTask { }
+            Mock Start-Sleep { }
+            $script:clock = [datetime]'2026-01-01T00:00:00'
+            Mock Get-Date { $script:clock = $script:clock.AddSeconds(10); $script:clock }
+            $failure = { Stop-PortProxyTask } | Should -Throw -ErrorId 'WslPortProxy.TaskStillRunning' -PassThru
+            $failure.Exception.Message | Should -BeExactly 'The running task \WslPortProxy\WslPortProxy did not stop within 30 seconds. End it (Task Scheduler: End, or stop its powershell.exe), then run this script again.'
+            $failure.Exception.Data['WslPortProxyExitCode'] | Should -Be 9
+            Should -Invoke Stop-ScheduledTask -Times 1 -Exactly
+        }
+    }
+
+    It 'does nothing when the task is not running' {
+        InModuleScope WslPortProxy {
+            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Ready' } }
+            Mock Stop-ScheduledTask { }
+            Stop-PortProxyTask
+            Should -Invoke Stop-ScheduledTask -Times 0 -Exactly
+        }
+    }
+}
