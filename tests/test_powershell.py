@@ -40,6 +40,8 @@ MUTATIONS = {
         "Private/PortProxy.ps1", "$null -ne $now -and $now -ne $Managed[$key]", "$false", ["PortProxy"]),
     "taken-over-rule-restored": (
         "Private/PortProxy.ps1", "elseif ($null -ne $original) {", "elseif ($false) {", ["PortProxy"]),
+    "planted-folder-owner-check": (
+        "Private/InstallFolder.ps1", "if ($owner -notmatch $trusted) {", "if ($false) {", ["InstallFolder"]),
     "listener-must-be-ip-helper": (
         "Private/Listener.ps1", "$_.IpHelper -and $_.Address -eq $Rule.ListenAddress",
         "$_.Address -eq $Rule.ListenAddress", ["Listener"]),

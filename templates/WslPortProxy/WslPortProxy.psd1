@@ -36,6 +36,7 @@
         'Private\Listener.ps1',
         'Private\Status.ps1',
         'Private\Preflight.ps1',
+        'Private\InstallFolder.ps1',
         'Private\Install.ps1',
         'Public\Update-WslPortProxy.ps1',
         'Public\Get-WslPortProxyStatus.ps1',

@@ -75,9 +75,10 @@ Describe 'Install-WslPortProxy.ps1' {
             $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
             $calls = Read-SimState 'icacls.json'
             $calls | Should -HaveCount 3
-            $calls[0] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C', '/Q')
-            $calls[1] | Should -Be @($installed, '/reset', '/T', '/C', '/Q')
-            $calls[2] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/Q')
+            $calls[0] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C', '/L', '/Q')
+            $calls[1] | Should -Be @($installed, '/reset', '/T', '/C', '/L', '/Q')
+            $calls[2] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/L', '/Q')
+            (Get-Acl -LiteralPath $installed).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;S-1-5-21-1004336348-1177238915-682003330-1001)'
         }
 
         It 'writes the password nowhere: not in the bundle, the install folder, its logs or any call' {
@@ -109,6 +110,56 @@ Describe 'Install-WslPortProxy.ps1' {
             $result.ExitCode | Should -Be 5
             $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 5): The credential is for CORP\someone, but the task runs as CORP\svc-podman.')
             (Read-SimState 'tasks.json').Count | Should -Be 0
+        }
+    }
+
+    Context 'Given an install folder someone planted before the installer ran' {
+        It 'Given a symbolic link (or junction) in its place, moves the link aside and installs into a new folder: nothing lands in the target' {
+            $target = Join-Path $global:WslppSim.Root 'elsewhere'
+            New-Item -ItemType Directory -Path $target | Out-Null
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            New-Item -ItemType SymbolicLink -Path $installed -Target $target | Out-Null
+
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 0
+            @(Get-ChildItem -LiteralPath $target -Force) | Should -HaveCount 0
+            (Get-Item -LiteralPath $installed -Force).LinkType | Should -BeNullOrEmpty
+            Test-Path -LiteralPath (Join-Path $installed 'WslPortProxy/WslPortProxy.psm1') | Should -BeTrue
+            $aside = @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Force | Where-Object { $_.Name -like 'WslPortProxy.planted-*' })
+            $aside | Should -HaveCount 1
+            $aside[0].LinkType | Should -Be 'SymbolicLink'
+            @((Read-SimState 'acl.json').Keys) | Should -Not -Contain $target   # icacls never followed the link
+        }
+
+        It 'Given a plain folder owned by a non-administrator, moves it aside and installs into a fresh, locked folder' {
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            New-Item -ItemType Directory -Path $installed | Out-Null
+            Set-Content -LiteralPath (Join-Path $installed 'Update-WslPortProxy.ps1') -Value 'Start-Process evil.exe'
+            Set-SimPlanted -Path $installed
+
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 0
+            Get-Content -Raw -LiteralPath (Join-Path $installed 'Update-WslPortProxy.ps1') | Should -Not -Match 'evil'
+            (Get-Acl -LiteralPath $installed).Sddl | Should -BeLike 'O:BAG:SYD:*'
+            $aside = @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Directory | Where-Object { $_.Name -like 'WslPortProxy.planted-*' })
+            $aside | Should -HaveCount 1
+            Get-Content -Raw -LiteralPath (Join-Path $aside[0].FullName 'Update-WslPortProxy.ps1') | Should -Match 'evil'   # kept for the admin to look at
+        }
+
+        It 'Given a logs folder that is a link to somewhere else, moves it aside too' {
+            $target = Join-Path $global:WslppSim.Root 'elsewhere'
+            New-Item -ItemType Directory -Path $target | Out-Null
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            New-Item -ItemType Directory -Path $installed | Out-Null
+            New-Item -ItemType SymbolicLink -Path (Join-Path $installed 'logs') -Target $target | Out-Null
+
+            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+
+            @(Get-ChildItem -LiteralPath $target -Force) | Should -HaveCount 0
+            (Get-Item -LiteralPath (Join-Path $installed 'logs') -Force).LinkType | Should -BeNullOrEmpty
+            Test-Path -LiteralPath (Join-Path $installed 'logs/Update-WslPortProxy.log') | Should -BeTrue
         }
     }
 
@@ -217,7 +268,7 @@ servers:
             $before = Get-SimSnapshot
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
             $result.ExitCode | Should -Be 8
-            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and 23 of 23 script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (README: Signing and execution policy). Nothing was installed.')
+            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and 24 of 24 script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (README: Signing and execution policy). Nothing was installed.')
             Get-SimSnapshot | Should -Be $before
         }
 

@@ -198,7 +198,14 @@ function global:Get-SimSnapshot {
     $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
         # State only: call records, fault counters and event logs are not part of the system's state.
         if ($file.Extension -ne '.json' -or $file.Name -in 'netsh-faults.json', 'icacls.json') { continue }
-        "== $($file.Name)`n" + (ConvertTo-Json -InputObject (ConvertTo-SortedData (Read-SimState $file.Name)) -Depth 10 -Compress)
+        $data = Read-SimState $file.Name
+        if ($file.Name -eq 'acl.json') {   # the security of paths that still exist
+            $kept = @{}
+            foreach ($path in @($data.Keys | Where-Object { Test-Path -LiteralPath $_ })) { $kept[$path] = $data[$path] }
+            if ($kept.Count -eq 0) { continue }
+            $data = $kept
+        }
+        "== $($file.Name)`n" + (ConvertTo-Json -InputObject (ConvertTo-SortedData $data) -Depth 10 -Compress)
     }
     $files = Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Recurse -Force | ForEach-Object { $_.FullName.Substring($global:WslppSim.Root.Length) } | Sort-Object
     return (@($parts) + @($files)) -join "`n"
@@ -409,6 +416,33 @@ function global:Remove-NetFirewallRule {
     Add-SimCall "Remove-NetFirewallRule $Name"
     $rules.Remove($Name)
     Write-SimState 'firewall.json' $rules
+}
+
+function global:Get-Acl {
+    <#
+        A path's security descriptor: Sddl ('O:BAG:SYD:(A;OICI;FA;;;BA)...'; owner BA =
+        Administrators, SY = SYSTEM, else a SID) and Owner. acl.json (written by the fake icacls,
+        or by a test that plants a folder) holds owner and DACL per full path; any other path is
+        owned by Administrators with the DACL C:\ProgramData passes on. Like Get-Acl, it reports the
+        link itself, not its target.
+    #>
+    [CmdletBinding()] param([string] $LiteralPath)
+    $full = [System.IO.Path]::GetFullPath($LiteralPath)
+    if (-not (Test-Path -LiteralPath $full)) { Write-Error "Cannot find path '$LiteralPath' because it does not exist." -Category ObjectNotFound; return }
+    $entry = (Read-SimState 'acl.json' @{})[$full]
+    if ($null -eq $entry) { $entry = @{ owner = 'BA'; dacl = '(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)(A;CIID;0x100004;;;BU)' } }
+    $names = @{ BA = 'BUILTIN\Administrators'; SY = 'NT AUTHORITY\SYSTEM' }
+    $owner = $names[$entry.owner]
+    if ($null -eq $owner) { $owner = $entry.owner }
+    return [pscustomobject]@{ Path = $full; Owner = $owner; Sddl = "O:$($entry.owner)G:SYD:$($entry.dacl)" }
+}
+
+function global:Set-SimPlanted {
+    <# Someone (not an administrator) created this path: they own it and have full control of it. #>
+    param([Parameter(Mandatory)] [string] $Path, [string] $Sid = 'S-1-5-21-1004336348-1177238915-682003330-1005')
+    $acls = Read-SimState 'acl.json' @{}
+    $acls[[System.IO.Path]::GetFullPath($Path)] = @{ owner = $Sid; dacl = "(A;OICI;FA;;;$Sid)(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)" }
+    Write-SimState 'acl.json' $acls
 }
 
 function global:Unblock-File {

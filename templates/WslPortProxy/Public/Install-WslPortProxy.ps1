@@ -9,7 +9,9 @@ function Install-WslPortProxy {
              Policy's execution policy lets the task's scripts run; a failure installs nothing;
           1. copies the module, Update-WslPortProxy.ps1, Uninstall-WslPortProxy.ps1, the settings
              and README.txt into the install folder, which only Administrators and SYSTEM may
-             write (the task runs elevated), and registers the event source WslPortProxy;
+             write (the task runs elevated; a planted folder or link there, or in its logs, is
+             moved aside first, and the folder is checked again after copying), and registers
+             the event source WslPortProxy;
           2. registers the scheduled task \WslPortProxy\WslPortProxy as the settings' RunAs account
              (the owner of the WSL distribution), or as the installing admin when RunAs is empty;
              a boot task (Start = 'boot') needs that account's password: it is asked for unless
@@ -26,7 +28,8 @@ function Install-WslPortProxy {
         5 NoCredential, WrongCredential, PasswordStorageDisabled or BatchLogonDenied,
         6 BundleChanged, 7 PreflightFailed (a Test-WslPortProxy check failed), 8
         ExecutionPolicyBlocks (Group Policy's AllSigned with unsigned files, or Restricted),
-        9 TaskStillRunning (the old watcher did not stop), 10 InvalidSettings, 1 unexpected.
+        9 TaskStillRunning (the old watcher did not stop), 10 InvalidSettings, 11
+        InstallFolderUnsafe (the install folder is not safe after copying), 1 unexpected.
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
     .PARAMETER BundlePath

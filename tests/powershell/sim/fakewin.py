@@ -256,14 +256,50 @@ def whoami(sim: Sim, args: list[str]) -> int:
     return 0
 
 
+# SDDL of a folder nobody locked: what C:\ProgramData passes on (SYSTEM and Administrators full
+# control, Users read/execute and "create folders / append data": why anyone may create folders
+# there; shared/windows-facts.md, "The install folder can be planted").
+INHERITED_DACL = "(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)(A;CIID;0x100004;;;BU)"
+SID_ALIASES = {"*S-1-5-32-544": "BA", "*S-1-5-18": "SY"}
+ACCOUNT_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"  # the task's account, whatever its name
+RIGHTS = {"F": "FA", "RX": "0x1200a9"}
+
+
 def icacls(sim: Sim, args: list[str]) -> int:
+    """icacls PATH /setowner SID | /reset | /inheritance:r /grant:r ACE... [/T] [/C] [/Q] [/L].
+
+    The owner and DACL of each path live in acl.json (read by the Get-Acl stand-in). Without /L
+    icacls follows a symbolic link or junction and changes its target (Microsoft Docs, icacls:
+    "/l Performs the operation on a symbolic link instead of its destination").
+    """
     sim.log("icacls " + " ".join(args))
     calls = sim.read("icacls.json", [])
     calls.append(args)
     sim.write("icacls.json", calls)
-    print("processed file: " + args[0])
+    path = args[0]
+    if "/L" not in [a.upper() for a in args[1:]] and os.path.islink(path):
+        path = os.path.realpath(path)
+    acls = sim.read("acl.json", {})
+    entry = acls.setdefault(os.path.abspath(path), {"owner": "BA", "dacl": INHERITED_DACL})
+    if "/setowner" in args:
+        entry["owner"] = SID_ALIASES.get(args[args.index("/setowner") + 1], ACCOUNT_SID)
+    if "/reset" in args:
+        entry["dacl"] = INHERITED_DACL
+    if "/grant:r" in args:
+        aces = [a for a in args[args.index("/grant:r") + 1:] if ":" in a and not a.startswith("/")]
+        entry["dacl"] = "".join(_ace(a) for a in aces)
+    sim.write("acl.json", acls)
+    print("processed file: " + path)
     print("Successfully processed 1 files; Failed processing 0 files")
     return 0
+
+
+def _ace(grant: str) -> str:
+    """'*S-1-5-18:(OI)(CI)F' -> '(A;OICI;FA;;;SY)'."""
+    who, _, spec = grant.rpartition(":")
+    flags = "".join(f for f in ("OI", "CI") if f"({f})" in spec)
+    right = spec.replace("(OI)", "").replace("(CI)", "")
+    return f"(A;{flags};{RIGHTS.get(right, right)};;;{SID_ALIASES.get(who, ACCOUNT_SID)})"
 
 
 PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "icacls": icacls}

@@ -126,38 +126,16 @@ function Invoke-Icacls {
     }
 }
 
-function Protect-InstallDirectory {
-    <#
-    .SYNOPSIS
-        Only Administrators and SYSTEM may write the install folder; the task's account may read it.
-    .DESCRIPTION
-        Makes Administrators the owner, drops every explicit and inherited entry (a folder someone
-        created in advance may carry their own), then grants full control to Administrators and
-        SYSTEM and read/execute to the task's account: the task runs elevated, so a script
-        others could change would be a privilege escalation.
-    #>
-    [CmdletBinding(SupportsShouldProcess)]
-    [OutputType([void])]
-    param(
-        [Parameter(Mandatory)] [string] $Path,
-        [Parameter(Mandatory)] [string] $Account
-    )
-    if (-not $PSCmdlet.ShouldProcess($Path, 'Restrict write access to Administrators and SYSTEM')) {
-        return
-    }
-    Invoke-Icacls -ArgumentList @($Path, '/setowner', '*S-1-5-32-544', '/T', '/C', '/Q')
-    Invoke-Icacls -ArgumentList @($Path, '/reset', '/T', '/C', '/Q')
-    Invoke-Icacls -ArgumentList @($Path, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F',
-        '*S-1-5-18:(OI)(CI)F', "${Account}:(OI)(CI)RX", '/Q')
-}
-
 function Copy-BundleFile {
     <#
     .SYNOPSIS
         Locks the install folder, then copies the module, the entry scripts, the settings and README.txt.
     .DESCRIPTION
-        The module folder is replaced whole, so no file of an older module version stays behind.
-        Every installed file is unblocked (its Zone.Identifier mark removed).
+        A planted folder (a link, or one not owned by Administrators or SYSTEM) is moved aside
+        first and the new, empty folder locked before anything is copied; afterwards owner and
+        ACL are checked again (exit 11). The module folder is replaced whole, so no file of an
+        older module version stays behind. Every installed file is unblocked (its
+        Zone.Identifier mark removed).
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -169,10 +147,7 @@ function Copy-BundleFile {
     if (-not $PSCmdlet.ShouldProcess($Destination, 'Install the module, the scripts and the settings')) {
         return
     }
-    if (-not (Test-Path -LiteralPath $Destination -PathType Container)) {
-        New-Item -Path $Destination -ItemType Directory -Force | Out-Null
-    }
-    Protect-InstallDirectory -Path $Destination -Account $Account
+    Initialize-InstallDirectory -Path $Destination -Account $Account
     $module = Join-Path -Path $Destination -ChildPath $script:WslppModuleName
     if (Test-Path -LiteralPath $module) {
         Remove-Item -LiteralPath $module -Recurse -Force
@@ -191,6 +166,7 @@ function Copy-BundleFile {
         # would refuse to run the task's scripts.
         Unblock-File -LiteralPath $target
     }
+    Assert-InstallDirectory -Path $Destination
 }
 
 function Get-TaskXml {
