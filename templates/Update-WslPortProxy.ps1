@@ -25,7 +25,8 @@
     this account; 4 WSL had no IPv4 address on eth0 in time; 5 netsh failed; 6 a firewall rule
     failed; 7 IP Helper not running; 8 another run held the lock too long; 9 -Status found a
     problem; 10 the settings file is missing or invalid; 11 WSL is not in NAT networking mode, or its
-    address is this server's own (a rule would loop). A failed run leaves every rule it found.
+    address is this server's own (a rule would loop); 12 the podman machine did not start. A failed
+    run leaves every rule it found.
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
 param(

@@ -121,7 +121,8 @@ function global:Install-SimProgram {
     $state = $global:WslppSim.State
     $python = $env:WSLPP_PYTHON
     if (-not $python) { $python = 'python3' }
-    Set-Content -LiteralPath $Path -Value "#!/bin/sh`nexec '$python' '$Fake' '$state' $Program `"`$@`"`n" -NoNewline
+    # WSLPP_SIM_SELF: the path the program was started as (what sys.argv[0] is for a real .exe).
+    Set-Content -LiteralPath $Path -Value "#!/bin/sh`nWSLPP_SIM_SELF=`"`$0`" exec '$python' '$Fake' '$state' $Program `"`$@`"`n" -NoNewline
     & chmod +x $Path
 }
 
@@ -141,6 +142,10 @@ function global:Remove-SimulatedWindows {
 # ---- scene and inspection helpers ------------------------------------------------------------
 
 function global:Get-SimPortProxy { Read-SimState 'portproxy.json' $null }
+function global:Set-SimSession0 {
+    <# The task runs before anyone logs on, in session 0: only the WSL package's wsl.exe works there (fakewin.py). #>
+    Write-SimState 'session.json' @{ session0 = $true }
+}
 function global:Remove-SimWsl {
     <# No wsl.exe anywhere: neither the WSL package nor the inbox System32 one. #>
     Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse

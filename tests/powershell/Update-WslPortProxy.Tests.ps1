@@ -83,8 +83,35 @@ Describe 'Update-WslPortProxy.ps1' {
         It 'treats "already running or starting" (podman exit 125) as fine' {
             Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'starting' } }
             Invoke-Update | Should -Be 0
-            Get-SimCall -Program 'podman' | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default')
-            Get-UpdateLog | Should -Match '\[INFO\] podman machine podman-machine-default is already running\.'
+            Get-SimCall -Program 'podman' | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default', 'podman machine inspect podman-machine-default')
+            Get-UpdateLog | Should -Match '\[INFO\] podman machine podman-machine-default is running \(podman machine inspect\)\.'
+        }
+
+        It 'Given the task runs before logon (session 0), starts the machine so that podman uses the WSL package''s wsl.exe' {
+            Set-SimSession0
+            Invoke-Update | Should -Be 0
+            (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
+            $shim = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/podman-wsl/Microsoft/WindowsApps/wsl.exe'
+            Get-SimCall -Program 'podman' | Should -Contain "podman started podman-machine-default with $shim"
+            (Get-Item -LiteralPath $shim).Target | Should -Be (Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe')
+            Get-UpdateLog | Should -Match ([regex]::Escape("[INFO] podman machine podman-machine-default is running (podman machine inspect)."))
+        }
+
+        It 'Given podman machine start fails, the run fails with exit code 12, logs and writes no rule' {
+            Write-SimState 'eventsources.json' @{ WslPortProxy = 'Application' }
+            Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'stopped' }; start_fault = @{ exit = 125; message = 'Error: could not start gvproxy' } }
+            Invoke-Update | Should -Be 12
+            $message = 'Failed (exit code 12): podman machine start podman-machine-default failed (exit 125): Error: could not start gvproxy'
+            Get-UpdateLog | Should -Match ([regex]::Escape("[ERROR] $message"))
+            @(Get-SimEvent)[-1] | Should -BeLike "3000 Error $message*"
+            Get-UpdateLog | Should -Not -Match 'Applied'
+            Get-SimPortProxy | Should -BeNullOrEmpty
+        }
+
+        It 'Given podman machine start reports success but the machine does not run, the run fails with exit code 12' {
+            Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'stopped' }; start_fault = @{ stays = 'stopped' } }
+            Invoke-Update | Should -Be 12
+            Get-UpdateLog | Should -Match ([regex]::Escape('[ERROR] Failed (exit code 12): podman machine start podman-machine-default reported success, but podman machine inspect says stopped.'))
         }
 
         It 'says so in the log when podman is not installed for the account, and still forwards' {

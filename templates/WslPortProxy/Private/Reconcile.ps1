@@ -30,7 +30,8 @@ function Invoke-Reconcile {
         if (-not $Remove) {
             $wsl = Find-WslProgram
             if ($Settings.PodmanMachine) {
-                Start-PodmanMachine -Distro $Settings.Distro -Log $Log
+                Start-PodmanMachine -Distro $Settings.Distro -Directory $directory -Log $Log `
+                    -WaitSeconds ([Math]::Max(10, $Settings.WaitForWslSeconds))
             }
             $address = Get-WslAddress -WslPath $wsl -Distro $Settings.Distro `
                 -TimeoutSeconds $Settings.WaitForWslSeconds -Log $Log

@@ -32,6 +32,7 @@ function Update-WslPortProxy {
           10 InvalidSettings: the settings file is missing, unreadable or invalid
           11 NotNatNetworking, LocalAddress: WSL is not in NAT mode, or its address is this server's
              own (WSL 1, mirrored): a rule would forward into this server itself
+          12 PodmanStartFailed: podman machine start failed, or the machine does not run after it
           1  anything else (unexpected)
         When a run fails, every rule that existed before it is still there.
     .PARAMETER Settings

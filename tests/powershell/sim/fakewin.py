@@ -50,8 +50,26 @@ def wsl_say(text: str) -> None:
         sys.stdout.buffer.write((text + "\r\n").encode("utf-16-le"))
 
 
+def package_wsl() -> str:
+    """The WSL package's wsl.exe (WSL >= 2.0): %ProgramFiles%\\WSL\\wsl.exe."""
+    # Windows variable names ignore case; the simulation sets them exactly so on POSIX.
+    return os.path.join(os.environ.get("ProgramFiles", r"C:\Program Files"), "WSL", "wsl.exe")  # noqa: SIM112
+
+
+def session0_refuses(sim: Sim, wsl_path: str) -> bool:
+    """Before anyone logs on (session 0) only the WSL package's wsl.exe works; the inbox
+    System32 one and the WindowsApps alias fail with "The file cannot be accessed by the
+    system." (microsoft/WSL#9231, #9271; containers/podman#22513). session.json {session0: true}."""
+    if not sim.read("session.json", {}).get("session0"):
+        return False
+    return os.path.realpath(wsl_path) != os.path.realpath(package_wsl())
+
+
 def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.exe outcome)
     sim.log("wsl " + " ".join(args))
+    if session0_refuses(sim, SELF):
+        wsl_say("The file cannot be accessed by the system.")
+        return 1
     config = sim.read("wsl.json", {"distros": {}})
     distros: dict[str, Any] = config["distros"]
     if args[:2] in (["-l", "-q"], ["--list", "--quiet"]):
@@ -217,7 +235,23 @@ def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one retur
     return 0
 
 
-def podman(sim: Sim, args: list[str]) -> int:
+def find_wsl() -> str:
+    """The wsl.exe ``podman machine`` runs (containers/podman pkg/machine/wsl/wutil FindWSL):
+    %LOCALAPPDATA% (else %USERPROFILE%\\AppData\\Local) \\Microsoft\\WindowsApps\\wsl.exe if it
+    exists, else %SystemRoot% (else C:\\Windows) \\System32\\wsl.exe if it exists, else plain
+    "wsl" from PATH. %ProgramFiles%\\WSL is never looked at."""
+    local = os.environ.get("LOCALAPPDATA") or (
+        os.path.join(os.environ["USERPROFILE"], "AppData", "Local") if os.environ.get("USERPROFILE") else "")
+    candidates = [os.path.join(local, "Microsoft", "WindowsApps", "wsl.exe")] if local else []
+    system_root = os.environ.get("SystemRoot") or r"C:\Windows"  # noqa: SIM112 (see package_wsl)
+    candidates.append(os.path.join(system_root, "System32", "wsl.exe"))
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return candidate
+    return "wsl"
+
+
+def podman(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per podman outcome)
     sim.log("podman " + " ".join(args))
     config = sim.read("podman.json", {"machines": {}})
     if args[:2] not in (["machine", "start"], ["machine", "inspect"]) or len(args) != 3:
@@ -230,6 +264,9 @@ def podman(sim: Sim, args: list[str]) -> int:
             print(f"Error: {name}: VM does not exist", file=sys.stderr)
             return 125
         print(json.dumps([{"Name": name, "State": machines[name], "Rootful": False}], indent=2))
+        if machines[name] == "starting":  # a start in progress completes: the next inspect says running
+            machines[name] = "running"
+            sim.write("podman.json", config)
         return 0
     if name not in machines:
         print(f"Error: {name}: VM does not exist", file=sys.stderr)
@@ -238,8 +275,17 @@ def podman(sim: Sim, args: list[str]) -> int:
         print(f'Error: unable to start "{name}": machine {name}: VM already running or starting',
               file=sys.stderr)
         return 125
-    machines[name] = "running"
+    wsl_path = find_wsl()
+    if session0_refuses(sim, wsl_path):
+        print(f"Error: {wsl_path}: The file cannot be accessed by the system.", file=sys.stderr)
+        return 125
+    fault = config.get("start_fault")  # {"exit": 125, "message": "..."} or {"stays": "stopped"}
+    if fault and "exit" in fault:
+        print(fault["message"], file=sys.stderr)
+        return int(fault["exit"])
+    machines[name] = fault["stays"] if fault else "running"
     sim.write("podman.json", config)
+    sim.log(f"podman started {name} with {wsl_path}")
     print(f'Machine "{name}" started successfully')
     return 0
 
@@ -303,6 +349,9 @@ def _ace(grant: str) -> str:
 
 
 PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "icacls": icacls}
+
+
+SELF = os.environ.get("WSLPP_SIM_SELF") or sys.argv[0]  # the path this program was started as
 
 
 def main() -> int:

@@ -41,42 +41,100 @@ Describe 'Get-PodmanMachineState' {
 }
 
 Describe 'Start-PodmanMachine' {
-    BeforeEach { New-SimulatedWindows | Out-Null }
+    BeforeEach {
+        New-SimulatedWindows | Out-Null
+        $script:Directory = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+    }
     AfterEach { Remove-SimulatedWindows }
 
-    It 'starts a stopped machine and leaves a running one alone' {
-        InModuleScope WslPortProxy {
+    It 'starts a stopped machine, confirms it runs, and leaves a running one alone' {
+        InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
+            param($Directory)
             $log = Open-RunLog -Directory $TestDrive -NoFile
-            Start-PodmanMachine -Distro 'podman-machine-default' -Log $log
-            Start-PodmanMachine -Distro 'podman-machine-default' -Log $log
+            Start-PodmanMachine -Distro 'podman-machine-default' -Directory $Directory -Log $log
+            Start-PodmanMachine -Distro 'podman-machine-default' -Directory $Directory -Log $log
         }
         (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
-        @(Get-SimCall -Program 'podman') | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default', 'podman machine inspect podman-machine-default')
+        @(Get-SimCall -Program 'podman' | Where-Object { $_ -notlike 'podman started*' }) | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default', 'podman machine inspect podman-machine-default', 'podman machine inspect podman-machine-default')
     }
 
-    It 'Given -WhatIf, only asks' {
-        InModuleScope WslPortProxy { Start-PodmanMachine -Distro 'podman-machine-default' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf }
+    It 'Given -WhatIf, only asks, and makes no link' {
+        InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
+            param($Directory)
+            Start-PodmanMachine -Distro 'podman-machine-default' -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf
+        }
         @(Get-SimCall -Program 'podman') | Should -Be @('podman machine inspect podman-machine-default')
+        Test-Path -LiteralPath (Join-Path $script:Directory 'podman-wsl') | Should -BeFalse
     }
 
-    It 'treats "already running" (exit 125) as fine and warns on other failures' {
+    It 'treats "already running" (exit 125) as fine, and fails with exit code 12 on any other failure' {
         InModuleScope WslPortProxy {
             $log = Open-RunLog -Directory $TestDrive -NoFile
-            Mock Get-PodmanMachineState { 'starting' }
+            Mock Get-PodmanWslFolder { $null }
+            $script:states = [System.Collections.Generic.Queue[string]]::new([string[]] @('starting', 'running'))
+            Mock Get-PodmanMachineState { $script:states.Dequeue() }
             Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 125; Output = @('Error: machine m: VM already running or starting') } }
-            Start-PodmanMachine -Distro 'm' -Log $log -WarningVariable quiet -WarningAction SilentlyContinue
-            $quiet | Should -BeNullOrEmpty
+            Start-PodmanMachine -Distro 'm' -Directory 'unused' -Log $log
+            Should -Invoke Get-PodmanMachineState -Times 2 -Exactly
+            Mock Get-PodmanMachineState { 'stopped' }
             Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 125; Output = @('Error: no space left') } }
-            Start-PodmanMachine -Distro 'm' -Log $log -WarningVariable warnings -WarningAction SilentlyContinue
-            "$($warnings[0])" | Should -Be 'podman machine start m failed (exit 125): Error: no space left'
+            $failure = { Start-PodmanMachine -Distro 'm' -Directory 'unused' -Log $log } | Should -Throw -ErrorId 'WslPortProxy.PodmanStartFailed' -PassThru
+            $failure.Exception.Message | Should -BeExactly 'podman machine start m failed (exit 125): Error: no space left'
+            Get-FailureExitCode -ErrorRecord $failure | Should -Be 12
         }
     }
 
     It 'Given no podman.exe for the account, warns and goes on' {
         Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'RedHat') -Recurse
         InModuleScope WslPortProxy {
-            Start-PodmanMachine -Distro 'm' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue
+            Start-PodmanMachine -Distro 'm' -Directory 'unused' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue
             "$($warnings[0])" | Should -Be "podman.exe was not found for $env:USERDOMAIN\$env:USERNAME; not starting podman machine m."
+        }
+    }
+}
+
+Describe 'Get-PodmanWslFolder and Invoke-Podman' {
+    BeforeEach {
+        New-SimulatedWindows | Out-Null
+        $script:Directory = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+    }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'links Microsoft\WindowsApps\wsl.exe to the WSL package''s wsl.exe once, and mends a wrong link' {
+        $package = Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'
+        InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory; Package = $package } {
+            param($Directory, $Package)
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $root = Get-PodmanWslFolder -Directory $Directory -Log $log
+            $root | Should -Be (Join-Path $Directory 'podman-wsl')
+            $link = Join-Path $root 'Microsoft/WindowsApps/wsl.exe'
+            (Get-Item -LiteralPath $link).Target | Should -Be $Package
+            Mock New-Item { }
+            Get-PodmanWslFolder -Directory $Directory -Log $log | Should -Be $root
+            Should -Invoke New-Item -Times 0 -Exactly   # already right
+        }
+    }
+
+    It 'Given no WSL package, returns nothing and warns in the log' {
+        Remove-Item -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WSL') -Recurse
+        InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
+            param($Directory)
+            $log = Open-RunLog -Directory $TestDrive
+            Get-PodmanWslFolder -Directory $Directory -Log $log | Should -BeNullOrEmpty
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'is missing: podman picks its own wsl\.exe\.'
+        }
+    }
+
+    It 'sets LOCALAPPDATA only for the podman call and restores it, also when the call fails' {
+        InModuleScope WslPortProxy {
+            $env:LOCALAPPDATA = 'C:\Users\svc\AppData\Local'
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 0; Output = @($env:LOCALAPPDATA) } }
+            (Invoke-Podman -Podman 'podman.exe' -ArgumentList @('version') -LocalAppData 'C:\ProgramData\WslPortProxy\podman-wsl').Output | Should -Be 'C:\ProgramData\WslPortProxy\podman-wsl'
+            $env:LOCALAPPDATA | Should -Be 'C:\Users\svc\AppData\Local'
+            Mock Invoke-NativeCommand { throw 'boom' }
+            { Invoke-Podman -Podman 'podman.exe' -ArgumentList @('version') -LocalAppData 'X' } | Should -Throw 'boom'
+            $env:LOCALAPPDATA | Should -Be 'C:\Users\svc\AppData\Local'
+            $env:LOCALAPPDATA = $null
         }
     }
 }

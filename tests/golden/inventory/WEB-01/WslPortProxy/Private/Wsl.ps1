@@ -28,9 +28,10 @@ function Get-PodmanMachineState {
     [OutputType([string])]
     param(
         [Parameter(Mandatory)] [string] $Podman,
-        [Parameter(Mandatory)] [string] $Distro
+        [Parameter(Mandatory)] [string] $Distro,
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData
     )
-    $result = Invoke-NativeCommand -FilePath $Podman -ArgumentList @('machine', 'inspect', $Distro)
+    $result = Invoke-Podman -Podman $Podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $LocalAppData
     if ($result.ExitCode -ne 0) {
         return "unknown (podman machine inspect exit $($result.ExitCode): $(($result.Output -join ' ').Trim()))"
     }
@@ -45,16 +46,99 @@ function Get-PodmanMachineState {
     return 'unknown (podman machine inspect listed no machine)'
 }
 
+function Invoke-Podman {
+    <#
+    .SYNOPSIS
+        Runs podman.exe, with LOCALAPPDATA pointing at LocalAppData when given (restored afterwards).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $Podman,
+        [Parameter(Mandatory)] [string[]] $ArgumentList,
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData
+    )
+    $saved = $env:LOCALAPPDATA
+    try {
+        if ($LocalAppData) {
+            $env:LOCALAPPDATA = $LocalAppData
+        }
+        return Invoke-NativeCommand -FilePath $Podman -ArgumentList $ArgumentList
+    }
+    finally {
+        $env:LOCALAPPDATA = $saved
+    }
+}
+
+function Get-PodmanWslFolder {
+    <#
+    .SYNOPSIS
+        A LOCALAPPDATA for podman in which Microsoft\WindowsApps\wsl.exe is the WSL package's wsl.exe.
+    .DESCRIPTION
+        podman machine picks wsl.exe itself (containers/podman, pkg/machine/wsl/wutil FindWSL):
+        %LOCALAPPDATA%\Microsoft\WindowsApps\wsl.exe if it exists, else System32\wsl.exe; it never
+        looks at %ProgramFiles%\WSL, and PATH only when neither exists. Before anyone logs on
+        (session 0) only the WSL package's wsl.exe works (microsoft/WSL#9231,
+        containers/podman#22513). So podman runs with LOCALAPPDATA set to
+        <install folder>\podman-wsl, where Microsoft\WindowsApps\wsl.exe is a symbolic link to
+        %ProgramFiles%\WSL\wsl.exe (made here, in the folder only administrators can write).
+        Returns that folder, or $null (with a warning) when the package or the link is missing.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $package = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL') `
+        -ChildPath 'wsl.exe'
+    if (-not (Test-Path -LiteralPath $package -PathType Leaf)) {
+        Write-Log -Log $Log -Level WARN -Message "The WSL package ($package) is missing: podman picks its own wsl.exe."
+        return $null
+    }
+    $root = Join-Path -Path $Directory -ChildPath 'podman-wsl'
+    $apps = Join-Path -Path (Join-Path -Path $root -ChildPath 'Microsoft') -ChildPath 'WindowsApps'
+    $link = Join-Path -Path $apps -ChildPath 'wsl.exe'
+    $existing = Get-Item -LiteralPath $link -Force -ErrorAction SilentlyContinue
+    if ($null -ne $existing -and "$(@($existing.Target)[0])" -eq $package) {
+        return $root
+    }
+    if (-not $PSCmdlet.ShouldProcess($link, "Create a symbolic link to $package")) {
+        return $root
+    }
+    try {
+        if ($null -ne $existing) {
+            Remove-Item -LiteralPath $link -Force
+        }
+        New-Item -Path $apps -ItemType Directory -Force | Out-Null
+        New-Item -Path $link -ItemType SymbolicLink -Value $package -ErrorAction Stop | Out-Null
+    }
+    catch {
+        Write-Log -Log $Log -Level WARN -Message ("Cannot create $link ($($_.Exception.Message)): podman picks its " +
+            'own wsl.exe, which fails before logon.')
+        return $null
+    }
+    Write-Log -Log $Log -Message "podman will use $package through $link (LOCALAPPDATA=$root)."
+    return $root
+}
+
 function Start-PodmanMachine {
     <#
     .SYNOPSIS
-        Starts the podman machine of the distribution unless it is running; already running is fine.
+        Starts the podman machine of the distribution unless it runs; confirms it runs (else exit 12).
+    .DESCRIPTION
+        Already running (podman exit 125, "already running or starting") is fine. podman runs
+        with the LOCALAPPDATA of Get-PodmanWslFolder, so that it uses the WSL package's wsl.exe.
+        After a start, podman machine inspect must say running within WaitSeconds. podman.exe
+        missing for the account is a warning (the distribution may be another WSL one).
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
     param(
         [Parameter(Mandatory)] [string] $Distro,
-        [Parameter(Mandatory)] [pscustomobject] $Log
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [int] $WaitSeconds = 10
     )
     $programFiles = Get-EnvironmentFolder -Name 'ProgramFiles'
     $candidate = Join-Path -Path (Join-Path -Path (Join-Path -Path $programFiles -ChildPath 'RedHat') `
@@ -65,22 +149,27 @@ function Start-PodmanMachine {
             "not starting podman machine $Distro.")
         return
     }
-    $state = Get-PodmanMachineState -Podman $podman -Distro $Distro
+    $folder = Get-PodmanWslFolder -Directory $Directory -Log $Log
+    $state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder
     if ($state -eq 'running' -or -not $PSCmdlet.ShouldProcess("podman machine $Distro", "Start (state: $state)")) {
         return
     }
     Write-Log -Log $Log -Message "Starting podman machine $Distro (state: $state) with $podman."
-    $result = Invoke-NativeCommand -FilePath $podman -ArgumentList @('machine', 'start', $Distro)
-    $text = $result.Output -join ' '
-    if ($result.ExitCode -eq 0) {
-        Write-Log -Log $Log -Message "podman machine $Distro started."
+    $result = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'start', $Distro) -LocalAppData $folder
+    $text = ($result.Output -join ' ').Trim()
+    if ($result.ExitCode -ne 0 -and -not ($result.ExitCode -eq 125 -and $text -match 'already running')) {
+        $message = "podman machine start $Distro failed (exit $($result.ExitCode)): $text"
+        throw (New-Failure -ExitCode 12 -ErrorId 'PodmanStartFailed' -Message $message)
     }
-    elseif ($result.ExitCode -eq 125 -and $text -match 'already running') {
-        Write-Log -Log $Log -Message "podman machine $Distro is already running."
+    $deadline = (Get-Date).AddSeconds($WaitSeconds)
+    while (($state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder) -ne 'running') {
+        if ((Get-Date) -ge $deadline) {
+            $message = "podman machine start $Distro reported success, but podman machine inspect says $state."
+            throw (New-Failure -ExitCode 12 -ErrorId 'PodmanStartFailed' -Message $message)
+        }
+        Start-Sleep -Milliseconds 500
     }
-    else {
-        Write-Log -Log $Log -Level WARN -Message "podman machine start $Distro failed (exit $($result.ExitCode)): $text"
-    }
+    Write-Log -Log $Log -Message "podman machine $Distro is running (podman machine inspect)."
 }
 
 function Get-WslAddress {
