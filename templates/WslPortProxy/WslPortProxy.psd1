@@ -32,6 +32,7 @@
         'Private\PortProxy.ps1',
         'Private\Firewall.ps1',
         'Private\Reconcile.ps1',
+        'Private\Pause.ps1',
         'Private\Watch.ps1',
         'Private\Listener.ps1',
         'Private\Status.ps1',

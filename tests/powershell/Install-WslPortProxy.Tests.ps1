@@ -268,7 +268,10 @@ servers:
             $before = Get-SimSnapshot
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
             $result.ExitCode | Should -Be 8
-            $result.Errors | Should -Be @('Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and 24 of 24 script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (README: Signing and execution policy). Nothing was installed.')
+            $manifest = Get-Content -Raw -LiteralPath (Join-Path $script:BootBundle 'WEB-01/manifest.json') | ConvertFrom-Json
+            $scripts = @($manifest.files.PSObject.Properties.Name | Where-Object { $_ -match '\.ps(m?1|d1)$' -and $_ -ne 'WslPortProxy.Settings.psd1' }).Count
+            $scripts | Should -BeGreaterThan 20   # the module's files and the three entry scripts
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and $scripts of $scripts script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (README: Signing and execution policy). Nothing was installed.")
             Get-SimSnapshot | Should -Be $before
         }
 
@@ -376,7 +379,7 @@ servers:
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
             $result.ExitCode | Should -Be 4
             $log = Join-Path (Join-Path (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') 'logs') 'Update-WslPortProxy.log'
-            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 4): Installed, but the first run of the task failed with code 3: Failed (exit code 3): WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (wsl.exe: There is no distribution with the supplied name. Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND). The task must run as the account that owns the distribution. (see Update-WslPortProxy.ps1's help and the log $log).")
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 4): Installed, but the first run of the task failed with code 3: Failed (exit code 3): WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (wsl.exe: There is no distribution with the supplied name. Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND; wsl.exe --list --quiet lists: Ubuntu). The task must run as the account that owns the distribution. (see Update-WslPortProxy.ps1's help and the log $log).")
         }
     }
 }

@@ -740,11 +740,19 @@ function global:Get-NetTCPConnection {
 
 function global:Get-CimInstance {
     <#
-        Win32_Service only (a CIM query): Name, State, ProcessId (0 when the service is stopped; services
+        Win32_Service (a CIM query): Name, State, ProcessId (0 when the service is stopped; services
         sharing a svchost share its PID: Microsoft Docs, Win32_Service class). -Filter "Prop='value'" only.
+        Win32_OperatingSystem: LastBootUpTime.
     #>
     [CmdletBinding()] param([string] $ClassName, [string] $Filter)
     Add-SimQuery "Get-CimInstance $ClassName $Filter"
+    if ($ClassName -eq 'Win32_OperatingSystem') {
+        # LastBootUpTime (Microsoft Docs, Win32_OperatingSystem): windows.json's boot, else a fixed morning.
+        $windows = Read-SimState 'windows.json' @{}
+        $boot = '2026-11-28T06:00:00Z'
+        if ($windows.ContainsKey('boot')) { $boot = $windows.boot }
+        return [pscustomobject]@{ LastBootUpTime = [datetime]::Parse($boot, [cultureinfo]::InvariantCulture, 'AdjustToUniversal').ToLocalTime() }
+    }
     if ($ClassName -ne 'Win32_Service') { throw "The simulated Windows has no CIM class $ClassName." }
     $services = Read-SimState 'services.json' @{}
     foreach ($name in $services.Keys | Sort-Object) {

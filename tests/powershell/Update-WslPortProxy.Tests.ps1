@@ -305,11 +305,29 @@ servers:
     }
 
     Context 'Given the distribution does not exist for the task account' {
+        It 'Given an inbox wsl.exe that says so only in German, knows from wsl --list --quiet that the distribution is missing (exit 3)' {
+            Write-SimState 'wsl.json' @{ locale = 'de'; distros = @{ 'Ubuntu' = @{ ip = '172.28.241.140' } } }
+            Invoke-Update | Should -Be 3
+            Get-UpdateLog | Should -Match ([regex]::Escape("WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (wsl.exe: Es gibt keine Verteilung mit dem angegebenen Namen.; wsl.exe --list --quiet lists: Ubuntu)."))
+        }
+
+        It 'decodes wsl.exe as UTF-8 even under a legacy console code page (a French server''s message reads right)' {
+            Write-SimState 'wsl.json' @{ locale = 'fr'; distros = @{ 'Ubuntu' = @{ ip = '172.28.241.140' } } }
+            $saved = [Console]::OutputEncoding
+            try {
+                [Console]::OutputEncoding = [System.Text.Encoding]::GetEncoding(437)
+                Invoke-Update | Should -Be 3
+            }
+            finally { [Console]::OutputEncoding = $saved }
+            Get-UpdateLog | Should -Match ([regex]::Escape("(wsl.exe: Aucune distribution portant le nom indiqué n’a été trouvée.; wsl.exe --list --quiet lists: Ubuntu)"))
+            [Console]::OutputEncoding.WebName | Should -Be $saved.WebName   # restored after each call
+        }
+
         It 'exits with code 3 and says so' {
             Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.241.140'; no_ip_for = 0 } }
             Invoke-Update | Should -Be 3
             Get-SimPortProxy | Should -BeNullOrEmpty
-            Get-UpdateLog | Should -Match "\[ERROR\] Failed \(exit code 3\): WSL distribution 'podman-machine-default' is not registered for CORP\\svc-podman \(wsl\.exe: There is no distribution with the supplied name\. Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND\)\."
+            Get-UpdateLog | Should -Match ([regex]::Escape("[ERROR] Failed (exit code 3): WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (wsl.exe: There is no distribution with the supplied name. Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND; wsl.exe --list --quiet lists: Ubuntu). The task must run as the account that owns the distribution."))
         }
     }
 

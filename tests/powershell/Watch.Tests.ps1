@@ -127,6 +127,79 @@ Describe 'Update-WslPortProxy.ps1 -Watch' {
     }
 }
 
+Describe 'Watcher manners' {
+    BeforeEach {
+        New-SimulatedWindows | Out-Null
+        New-EventLog -LogName Application -Source WslPortProxy
+    }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Given the keep-alive dies right after it starts, backs off with one warning instead of a flood of event 1003' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; keepalive_denied = $true } }
+        $watcher = Start-SimScript -Path $script:Update -Arguments '-Watch'
+        $null = Wait-Until { (Get-UpdateLog) -match 'Keep-alive started' } -Because 'the first keep-alive'
+        Start-Sleep -Seconds 3
+
+        # The first early end may be a real restart: one reconcile at once; the second is a pattern.
+        @(Get-SimEvent | Where-Object { $_ -like '1003 *' }) | Should -HaveCount 1
+        $warnings = @(Get-SimEvent | Where-Object { $_ -like '2000 Warning The keep-alive process ended*' })
+        $warnings | Should -HaveCount 1
+        $warnings[0] | Should -Match 'The keep-alive process ended \d+ s after it started \(exit code 1\), twice in a row; waiting 30 s before trying again\.$'
+        @(Get-SimCall -Program 'wsl' | Where-Object { $_ -like '*sleep infinity' }) | Should -HaveCount 2
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+
+    It 'writes event 1001 ("no change") once, not at every periodic re-check' {
+        $copy = Join-Path $TestDrive 'bundle'
+        Copy-Item -LiteralPath (Join-Path $script:NoKeepAlive 'WEB-01') -Destination $copy -Recurse
+        $settings = Join-Path $copy 'WslPortProxy.Settings.psd1'
+        (Get-Content -Raw -LiteralPath $settings).Replace('RecheckSeconds    = 60', 'RecheckSeconds    = 1') | Set-Content -LiteralPath $settings -Encoding UTF8
+        Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.241.140/80' }
+        $watcher = Start-SimScript -Path (Join-Path $copy 'Update-WslPortProxy.ps1') -Arguments '-Watch'
+        $null = Wait-Until { @([regex]::Matches((Get-UpdateLog), 'Reconciling: periodic re-check')).Count -ge 3 } -Because 'three re-checks'
+
+        @(Get-SimEvent | Where-Object { $_ -like '1001 *' }) | Should -HaveCount 1
+        Restart-SimWsl -NewIp '172.28.250.12'
+        $null = Wait-Until { @(Get-SimEvent | Where-Object { $_ -like '1000 *' }).Count -ge 1 } -Because 'the change is an event'
+        $null = Wait-Until { @(Get-SimEvent | Where-Object { $_ -like '1001 *' }).Count -eq 2 } -Because 'after a change, the next "no change" is an event again'
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+
+    It '-Pause keeps the watcher from undoing a WSL shutdown; -Resume lets it reconcile at once' {
+        $watcher = Start-SimScript -Path $script:Update -Arguments '-Watch'
+        $null = Wait-Until { (Get-KeepAliveCount) -eq 1 -and (Get-SimPortProxy) } -Because 'the watcher is up'
+
+        $pause = Invoke-Update -Parameters @{ Pause = $true; Minutes = 5 }
+        $pause.ExitCode | Should -Be 0
+        $pause.Output[0].Until | Should -BeGreaterThan (Get-Date).AddMinutes(4)
+        Restart-SimWsl -NewIp '172.28.250.13'   # the admin's wsl --shutdown, and WSL comes back later
+        $null = Wait-Until { (Get-UpdateLog) -match 'Paused until .*: not reconciling' } -Because 'the watcher sees the pause'
+        Start-Sleep -Seconds 1
+        (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        Get-KeepAliveCount | Should -Be 1   # no new keep-alive while paused
+        $status = Invoke-Update -Parameters @{ Status = $true }
+        $status.Information | Should -Contain "The watcher is paused until $($pause.Output[0].Until.ToString('yyyy-MM-dd HH:mm')) (local time); -Resume ends the pause."
+
+        (Invoke-Update -Parameters @{ Resume = $true }).ExitCode | Should -Be 0
+        $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.250.13/80' } -Seconds 5 -Because 'the watcher reconciles when the pause ends'
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+
+    It 'a pause never survives a reboot, and always expires' {
+        (Invoke-Update -Parameters @{ Pause = $true }).Output[0].Until | Should -BeGreaterThan (Get-Date).AddMinutes(29)   # 30 minutes by default
+        ((Invoke-Update -Parameters @{ Status = $true }).Information -join "`n") | Should -Match 'paused until'
+        Write-SimState 'windows.json' @{ boot = (Get-Date).ToUniversalTime().ToString('o') }   # Windows restarted
+        ((Invoke-Update -Parameters @{ Status = $true }).Information -join "`n") | Should -Not -Match 'paused until'
+        InModuleScope WslPortProxy -Parameters @{ Directory = (Join-Path $global:WslppSim.ProgramData 'WslPortProxy') } {
+            param($Directory)
+            $null = Set-WatcherPause -Directory $Directory -Minutes 1
+            Get-WatcherPause -Directory $Directory | Should -Not -BeNullOrEmpty
+            Mock Get-Date { [datetime]::Now.AddMinutes(2) }
+            Get-WatcherPause -Directory $Directory | Should -BeNullOrEmpty   # it expired by itself
+        }
+    }
+}
+
 Describe 'Two runs at the same time' {
     BeforeEach { New-SimulatedWindows | Out-Null }
     AfterEach { Remove-SimulatedWindows }

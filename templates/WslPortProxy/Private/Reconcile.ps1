@@ -85,7 +85,9 @@ function Invoke-Reconcile {
     }
     elseif ($written + $removed -eq 0) {
         $message = "No change: every rule is already right$listening."
-        Write-LogEvent -Log $Log -EventId $script:WslppEventIds.NoChange -EntryType Information -Message $message
+        # A watcher re-checks every few minutes: "no change" is an event when the outcome changed, or once a day.
+        Write-LogEvent -Log $Log -EventId $script:WslppEventIds.NoChange -EntryType Information -Message $message `
+            -Throttle
     }
     else {
         $message = "Applied: $written rule(s) written, $removed removed"

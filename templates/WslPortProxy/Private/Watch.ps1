@@ -205,6 +205,42 @@ function Write-Failure {
     return [pscustomobject]@{ ExitCode = $code; Message = $message }
 }
 
+function Test-WslMoved {
+    <#
+    .SYNOPSIS
+        Whether WSL now has another address than Address (one wsl.exe call): a real restart.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [AllowNull()] [AllowEmptyString()] [string] $Address,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    try {
+        return (Get-WslAddress -WslPath $WslPath -Distro $Settings.Distro -TimeoutSeconds 0 -Log $Log) -ne $Address
+    }
+    catch {
+        Write-Log -Log $Log -Message "Cannot ask WSL for its address: $($_.Exception.Message)"
+        return $false
+    }
+}
+
+function Get-CountWord {
+    <#
+    .SYNOPSIS
+        'twice', 'three times', ... for a log line.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [int] $Count)
+    if ($Count -eq 2) {
+        return 'twice'
+    }
+    return "$Count times"
+}
+
 function Invoke-Watch {
     <#
     .SYNOPSIS
@@ -212,8 +248,13 @@ function Invoke-Watch {
     .DESCRIPTION
         A keep-alive process inside the distribution keeps WSL (and the address) up; when it ends,
         WSL stopped or restarted, and the watcher reconciles at once. It also re-checks every
-        RecheckSeconds. A failed reconcile is logged and retried after $script:WslppRetrySeconds.
-        One watcher per server: a second one returns at once.
+        RecheckSeconds. A failed reconcile is logged and retried after $script:WslppRetrySeconds,
+        doubling per failure up to RecheckSeconds; so is a keep-alive that ends within
+        $script:WslppQuickExitSeconds of its start, with WSL's address unchanged, twice or more in a
+        row (one warning per wait, not a flood of 1003). A keep-alive that lived longer, or a new
+        address, is a real restart: reconciled at once.
+        While an admin's pause lasts (Update-WslPortProxy -Pause) it neither reconciles nor
+        keeps WSL up. One watcher per server: a second one returns at once.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -228,6 +269,10 @@ function Invoke-Watch {
     }
     $directory = $Settings.InstallDirectory
     $keepAlive = $null
+    $ceiling = $Settings.RecheckSeconds
+    if ($ceiling -le 0) {
+        $ceiling = 3600
+    }
     try {
         $wsl = Find-WslProgram
         Stop-KeepAlive -WslPath $wsl -Directory $directory -Log $Log
@@ -235,7 +280,18 @@ function Invoke-Watch {
             -Message "Watching WSL distribution $($Settings.Distro) for server $($Settings.Server)."
         $reason = 'watcher started'
         $address = $null
+        $failures = 0
+        $earlyExits = 0
+        $keepAliveSince = Get-Date
         while ($true) {
+            $until = Get-WatcherPause -Directory $directory
+            if ($null -ne $until) {
+                Write-Log -Log $Log -Message ("Paused until $($until.ToLocalTime().ToString('yyyy-MM-dd HH:mm')) " +
+                    '(local time): not reconciling, not keeping WSL up (-Resume ends the pause).')
+                Wait-WatcherPause -Directory $directory -Until $until
+                $reason = 'the pause ended'
+                continue
+            }
             Write-Log -Log $Log -Message "Reconciling: $reason."
             $succeeded = $true
             try {
@@ -243,14 +299,17 @@ function Invoke-Watch {
                 $address = $result.Address
                 Write-Log -Log $Log -Message $result.Message
                 Save-RunResult -Directory $directory -ExitCode 0 -Message $result.Message
+                $failures = 0
             }
             catch {
                 $succeeded = $false
+                $failures++
                 $failure = Write-Failure -ErrorRecord $_ -Log $Log
                 Save-RunResult -Directory $directory -ExitCode $failure.ExitCode -Message $failure.Message
             }
             if ($Settings.KeepAlive -and $succeeded -and ($null -eq $keepAlive -or $keepAlive.HasExited)) {
                 $keepAlive = Start-KeepAlive -WslPath $wsl -Distro $Settings.Distro -Directory $directory -Log $Log
+                $keepAliveSince = Get-Date
                 # WSL may have restarted while we reconciled, before the keep-alive could see it.
                 $now = $null
                 try {
@@ -266,13 +325,31 @@ function Invoke-Watch {
             }
             $wait = $Settings.RecheckSeconds
             if (-not $succeeded) {
-                $wait = $script:WslppRetrySeconds
+                $wait = Get-BackoffSeconds -Attempt $failures -Base $script:WslppRetrySeconds -Maximum $ceiling
+                Write-Log -Log $Log -Message "Trying again in $wait s (failure $failures in a row)."
             }
             $reason = Wait-WslChange -KeepAlive $keepAlive -Seconds $wait
-            if ($reason -like 'WSL stopped*') {
+            if ($reason -notlike 'WSL stopped*') {
+                continue
+            }
+            $lived = ((Get-Date) - $keepAliveSince).TotalSeconds
+            $earlyExits++
+            if ($lived -ge $script:WslppQuickExitSeconds -or (Test-WslMoved -WslPath $wsl -Settings $Settings `
+                        -Address $address -Log $Log)) {
+                $earlyExits = 0
+            }
+            if ($earlyExits -le 1) {
+                # A long-lived keep-alive, a new address, or a first early end: a real restart.
                 Write-LogEvent -Log $Log -EventId $script:WslppEventIds.WslRestarted -EntryType Information `
                     -Message "WSL distribution $($Settings.Distro) stopped or restarted; reconciling."
+                continue
             }
+            $backoff = Get-BackoffSeconds -Attempt ($earlyExits - 1) -Base $script:WslppRetrySeconds -Maximum $ceiling
+            Write-Log -Log $Log -Level WARN -Message ("The keep-alive process ended $([int] $lived) s after it " +
+                "started (exit code $($keepAlive.ExitCode)), $(Get-CountWord -Count $earlyExits) in a row; waiting " +
+                "$backoff s before trying again.")
+            $null = Wait-WslChange -KeepAlive $null -Seconds $backoff
+            $reason = 'the keep-alive ended early; trying again'
         }
     }
     finally {

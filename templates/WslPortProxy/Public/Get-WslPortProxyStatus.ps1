@@ -4,7 +4,9 @@ function Get-WslPortProxyStatus {
         Checks every forwarded port end to end: rule, firewall, listener, WSL side.
     .DESCRIPTION
         Returns one WslPortProxy.PortStatus object per forwarded listen address and port, and
-        nothing else (a summary is the caller's: count the objects whose Ok is $false). It
+        nothing else (a summary is the caller's: count the objects whose Ok is $false). When an
+        admin has paused the watcher (Update-WslPortProxy -Pause), an information message says
+        until when. It
         changes nothing, but asking WSL for its address starts the distribution if it is stopped.
 
         Properties:
@@ -40,6 +42,12 @@ function Get-WslPortProxyStatus {
     try {
         $config = Import-Settings -Settings $Settings
         $log = Open-RunLog -Directory (Join-Path -Path $config.InstallDirectory -ChildPath 'logs') -NoFile
+        $pausedUntil = Get-WatcherPause -Directory $config.InstallDirectory
+        if ($null -ne $pausedUntil) {
+            $local = $pausedUntil.ToLocalTime().ToString('yyyy-MM-dd HH:mm')
+            Write-Information -MessageData "The watcher is paused until $local (local time); -Resume ends the pause."
+
+        }
         $address = $null
         try {
             $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log

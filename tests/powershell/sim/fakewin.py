@@ -81,11 +81,14 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         return 1
     name, command = args[1], args[3:]
     if command == ["sleep", "infinity"] and name in distros:
+        if distros[name].get("keepalive_denied"):
+            # wsl.exe ends at once when it cannot start the process (the text is illustrative):
+            # a keep-alive that dies right after it starts.
+            wsl_say("Access is denied.")
+            return 1
         return keep_alive(sim, name, distros[name].get("generation", 0))
     if name not in distros:
-        wsl_say("There is no distribution with the supplied name.")
-        wsl_say("Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND")
-        return 255
+        return distro_not_found(config)
     distro = distros[name]
     if command == ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]:
         return eth0(sim, config, distro)
@@ -95,6 +98,20 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         return code
     print(f"fake distro: unsupported command {command}", file=sys.stderr)
     return 127
+
+
+def distro_not_found(config: dict[str, Any]) -> int:
+    """The message is in the system language, and only the WSL package (>= 2.0) adds the error
+    code line (shared/windows-facts.md; issue 9 §8): wsl.json's "locale" ("de", "fr") is an
+    inbox wsl.exe on such a server (wording illustrative). A script must ask --list --quiet."""
+    localized = {"de": "Es gibt keine Verteilung mit dem angegebenen Namen.",
+                 "fr": "Aucune distribution portant le nom indiqué n\u2019a été trouvée."}
+    if config.get("locale") in localized:
+        wsl_say(localized[config["locale"]])
+        return 255
+    wsl_say("There is no distribution with the supplied name.")
+    wsl_say("Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND")
+    return 255
 
 
 # The module's one-call probe: eth0's address, then the networking mode (wslinfo exists from WSL

@@ -47,15 +47,26 @@ Describe 'Open-RunLog and Write-Log' {
         }
     }
 
-    It 'Given the file cannot be written, warns once and stops writing it' {
+    It 'Given a line cannot be written, skips it with one warning and writes the next lines again' {
         InModuleScope WslPortProxy {
             $log = Open-RunLog -Directory $TestDrive
-            Mock Add-Content { throw 'disk full' }
-            Write-Log -Log $log -Message 'a' -WarningVariable warnings -WarningAction SilentlyContinue
-            Write-Log -Log $log -Message 'b'
-            "$($warnings[0])" | Should -Be 'Cannot write the log file, logging to the console and event log only: disk full'
-            $log.Path | Should -BeNullOrEmpty
-            Should -Invoke Add-Content -Times 1 -Exactly
+            Write-Log -Log $log -Message 'one'
+            $file = Join-Path $TestDrive 'Update-WslPortProxy.log'
+            Move-Item -LiteralPath $file -Destination "$file.saved"
+            New-Item -ItemType Directory -Path $file | Out-Null   # in the way: the next writes fail
+            Write-Log -Log $log -Message 'two' -WarningVariable first -WarningAction SilentlyContinue
+            Write-Log -Log $log -Message 'three' -WarningVariable second -WarningAction SilentlyContinue
+            Remove-Item -LiteralPath $file
+            Move-Item -LiteralPath "$file.saved" -Destination $file
+            Write-Log -Log $log -Message 'four'
+            @($first) | Should -HaveCount 1
+            "$($first[0])" | Should -BeLike 'Cannot write the log file * (this line is skipped; the next is tried again): *'
+            @($second) | Should -HaveCount 0   # one warning per outage, not per line
+            $log.Path | Should -Be $file
+            $lines = @(Get-Content -LiteralPath $file)
+            $lines[0] | Should -Match '\[INFO\] one$'
+            $lines[1] | Should -Match '\[WARN\] 2 log line\(s\) could not be written\.$'
+            $lines[2] | Should -Match '\[INFO\] four$'
         }
     }
 }

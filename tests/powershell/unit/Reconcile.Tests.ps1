@@ -207,7 +207,29 @@ Describe 'Invoke-Watch' {
         }
     }
 
-    It 'Given a failed reconcile, records its exit code and retries after 30 seconds; a restart is event 1003' {
+    It 'Given failed reconciles, records the exit code and retries after 30, 60, 120 ... seconds up to the re-check interval' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $script:seconds = New-Object System.Collections.Generic.List[int]
+            $script:runs = 0
+            Mock Invoke-LockedReconcile {
+                $script:runs++
+                if ($script:runs -eq 6) { return [pscustomobject]@{ Address = '172.28.1.1'; Message = 'Applied.' } }
+                throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address')
+            }
+            Mock Start-KeepAlive { $null }
+            Mock Get-WslAddress { '172.28.1.1' }
+            Mock Wait-WslChange { $script:seconds.Add($Seconds); if ($script:seconds.Count -ge 7) { throw 'stop' }; 'periodic re-check' }
+            { Invoke-Watch -Settings $settings -Log (Open-RunLog -Directory $TestDrive) } | Should -Throw 'stop'
+            # five failures, a success (the re-check interval), then a failure starts again at 30
+            @($script:seconds) | Should -Be @(30, 60, 120, 240, 300, 300, 30)
+            (Get-Content -Raw -LiteralPath (Join-Path $settings.InstallDirectory 'last-run.json') | ConvertFrom-Json).exitCode | Should -Be 4
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Trying again in 240 s \(failure 4 in a row\)\.'
+        }
+    }
+
+    It 'a restart is event 1003, and a failure 3000' {
         New-EventLog -LogName Application -Source WslPortProxy
         InModuleScope WslPortProxy {
             $settings = Import-Settings -Settings (New-TestSettings)
@@ -215,8 +237,6 @@ Describe 'Invoke-Watch' {
             Mock Invoke-LockedReconcile { throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address') }
             Mock Wait-WslChange { $script:waits++; if ($script:waits -gt 1) { throw 'stop' }; 'WSL stopped or restarted (the keep-alive process ended)' }
             { Invoke-Watch -Settings $settings -Log (Open-RunLog -Directory $TestDrive) } | Should -Throw 'stop'
-            Should -Invoke Wait-WslChange -Times 2 -Exactly -ParameterFilter { $Seconds -eq 30 }
-            (Get-Content -Raw -LiteralPath (Join-Path $settings.InstallDirectory 'last-run.json') | ConvertFrom-Json).exitCode | Should -Be 4
         }
         @(Get-SimEvent | ForEach-Object { ($_ -split ' ')[0] }) | Should -Be @('1002', '3000', '1003', '3000')
     }

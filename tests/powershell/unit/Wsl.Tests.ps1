@@ -187,10 +187,30 @@ Describe 'Get-WslAddress' {
     It 'Given the distribution is not registered for this account, fails with exit code 3 at once' {
         Set-SimWsl @{ 'Ubuntu' = @{ ip = '172.28.5.5' } }
         InModuleScope WslPortProxy {
-            $env:WSL_UTF8 = '1'
             { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 30 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
-                Should -Throw -ErrorId 'WslPortProxy.DistroNotFound' -ExpectedMessage "WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (*WSL_E_DISTRO_NOT_FOUND). The task must run as the account that owns the distribution."
+                Should -Throw -ErrorId 'WslPortProxy.DistroNotFound' -ExpectedMessage "WSL distribution 'podman-machine-default' is not registered for CORP\svc-podman (*WSL_E_DISTRO_NOT_FOUND; wsl.exe --list --quiet lists: Ubuntu). The task must run as the account that owns the distribution."
         }
-        @(Get-SimCall -Program 'wsl') | Should -HaveCount 1
+        @(Get-SimCall -Program 'wsl') | Should -HaveCount 2   # the probe, then the list of names
+        @(Get-SimCall -Program 'wsl')[1] | Should -Be 'wsl --list --quiet'
+    }
+
+    It 'Given a failed probe for a distribution that is registered, keeps waiting (no exit 3)' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 1; Output = @('Catastrophic failure') } } -ParameterFilter { $ArgumentList[0] -eq '--distribution' }
+            Mock Start-Sleep { }
+            { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 0 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
+                Should -Throw -ErrorId 'WslPortProxy.NoWslAddress'
+        }
+    }
+
+    It 'Invoke-Wsl sets WSL_UTF8 and UTF-8 output decoding for the call only' {
+        InModuleScope WslPortProxy {
+            $savedEncoding = [Console]::OutputEncoding
+            $env:WSL_UTF8 = $null
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 0; Output = @("$env:WSL_UTF8 $([Console]::OutputEncoding.WebName)") } }
+            (Invoke-Wsl -WslPath 'wsl.exe' -ArgumentList @('--version')).Output | Should -Be '1 utf-8'
+            $env:WSL_UTF8 | Should -BeNullOrEmpty
+            [Console]::OutputEncoding.WebName | Should -Be $savedEncoding.WebName
+        }
     }
 }

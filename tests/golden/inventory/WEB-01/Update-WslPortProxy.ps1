@@ -11,28 +11,37 @@
     One row per forwarded port (rule, firewall, listener, WSL side); exit code 9 if any is wrong.
 .PARAMETER Remove
     Deletes every portproxy and firewall rule this tool created on this server.
+.PARAMETER Pause
+    Pauses the watcher for -Minutes (1-1440, default 30), so that wsl --shutdown or wsl --update
+    is not undone at once. It ends by itself, with -Resume, or at the next reboot.
+.PARAMETER Minutes
+    How long -Pause lasts.
+.PARAMETER Resume
+    Ends a pause.
 .PARAMETER MaxLogBytes
     Size at which logs\Update-WslPortProxy.log is rotated (four old files are kept).
 .EXAMPLE
     .\Update-WslPortProxy.ps1 -Status
     Checks every forwarded port end to end. Start here when a port does not answer.
 .EXAMPLE
-    .\Update-WslPortProxy.ps1 -WhatIf -Verbose
-    Shows what a run would change, and changes nothing.
+    .\Update-WslPortProxy.ps1 -Pause -Minutes 15
+    Before wsl --shutdown or wsl --update: the watcher leaves WSL alone for 15 minutes.
 .NOTES
     Exit codes (the task's "Last Run Result"): 0 the rules are right (-Watch: the watcher ended,
     or another one runs); 1 unexpected (see the log); 3 wsl.exe or the distribution not found for
-    this account; 4 WSL had no IPv4 address on eth0 in time; 5 netsh failed; 6 a firewall rule
-    failed; 7 IP Helper not running; 8 another run held the lock too long; 9 -Status found a
-    problem; 10 the settings file is missing or invalid; 11 WSL is not in NAT networking mode, or its
-    address is this server's own (a rule would loop); 12 the podman machine did not start. A failed
-    run leaves every rule it found.
+    this account; 4 no IPv4 address on eth0 in time; 5 netsh failed; 6 a firewall rule failed; 7
+    IP Helper not running; 8 the lock was held too long; 9 -Status found a problem; 10 invalid
+    settings file; 11 WSL not in NAT mode, or its address is this server's own; 12 the podman
+    machine did not start. A failed run leaves every rule it found. -WhatIf changes nothing.
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
 param(
     [Parameter(ParameterSetName = 'Watch')] [switch] $Watch,
     [Parameter(ParameterSetName = 'Status')] [switch] $Status,
     [Parameter(ParameterSetName = 'Remove')] [switch] $Remove,
+    [Parameter(Mandatory, ParameterSetName = 'Pause')] [switch] $Pause,
+    [Parameter(ParameterSetName = 'Pause')] [ValidateRange(1, 1440)] [int] $Minutes = 30,
+    [Parameter(Mandatory, ParameterSetName = 'Resume')] [switch] $Resume,
     [ValidateRange(65536, 1073741824)] [int] $MaxLogBytes = 1048576
 )
 Set-StrictMode -Version Latest
@@ -42,9 +51,9 @@ try {
     $module = Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy') -ChildPath 'WslPortProxy.psd1'
     Import-Module -Name $module -Verbose:$false
     $settings = Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.Settings.psd1'
-    $verbose = $VerbosePreference -eq 'Continue'
     if ($Status) {
-        $rows = @(Get-WslPortProxyStatus -Settings $settings -Verbose:$verbose)
+        $verbose = $VerbosePreference -eq 'Continue'
+        $rows = @(Get-WslPortProxyStatus -Settings $settings -Verbose:$verbose -InformationAction Continue)
         $bad = @($rows | Where-Object -FilterScript { -not $_.Ok })
         $rows
         $summary = "All $($rows.Count) port(s) are forwarded, allowed, listening and answered by WSL."
@@ -55,10 +64,8 @@ try {
         Write-Information -MessageData $summary -InformationAction Continue
     }
     else {
-        $run = @{ Settings = $settings; MaxLogBytes = $MaxLogBytes; WhatIf = $WhatIfPreference; Verbose = $verbose }
-        if ($PSCmdlet.ParameterSetName -ne 'Once') {
-            $run[$PSCmdlet.ParameterSetName] = $true
-        }
+        $run = @{ Settings = $settings }   # and exactly the parameters given: -Watch, -Minutes, -WhatIf, ...
+        foreach ($name in $PSBoundParameters.Keys) { $run[$name] = $PSBoundParameters[$name] }
         Update-WslPortProxy @run
     }
 }

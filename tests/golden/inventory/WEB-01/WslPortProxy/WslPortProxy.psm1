@@ -26,6 +26,8 @@ New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPor
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30
 New-Variable -Scope Script -Option Constant -Name 'WslppStopWaitSeconds' -Value 30
+# A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
+New-Variable -Scope Script -Option Constant -Name 'WslppQuickExitSeconds' -Value 10
 New-Variable -Scope Script -Option Constant -Name 'WslppLogKeep' -Value 4
 
 $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.psd1')

@@ -108,8 +108,9 @@ function Test-PortProxyListener {
     .SYNOPSIS
         After a reconcile: the forwarded ports IP Helper does not listen on, each logged as a warning.
     .DESCRIPTION
-        Returns one problem text per such port (none when all listen) and writes one warning
-        event naming them all. A constant number of queries (Get-ListenerTable) for any number
+        Returns one problem text per such port (none when all listen), logs each as a warning
+        line and writes one warning event naming them all (throttled: a watcher repeats it only
+        when it changes, or once a day). A constant number of queries (Get-ListenerTable) for any number
         of ports. With SettleMilliseconds (rules were just written), a port found not listening
         is looked at once more after that pause, so a bind still in progress is not reported.
     #>
@@ -138,11 +139,11 @@ function Test-PortProxyListener {
     }
     $problems = @($verdicts | ForEach-Object -Process { $_.Problem })
     foreach ($problem in $problems) {
-        Write-Log -Log $Log -Level WARN -Message "$problem."
+        Write-Log -Log $Log -Level WARN -Message "$problem." -NoEvent
     }
     if ($problems.Count -gt 0) {
         $message = "$($problems.Count) of $($Rule.Count) forwarded port(s) not listening: $($problems -join '; ')."
-        Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning -Message $message
+        Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning -Message $message -Throttle
     }
     return $problems
 }

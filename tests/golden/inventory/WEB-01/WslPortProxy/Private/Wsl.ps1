@@ -19,6 +19,63 @@ function Find-WslProgram {
     return $path
 }
 
+function Invoke-Wsl {
+    <#
+    .SYNOPSIS
+        Runs wsl.exe with its own messages in UTF-8 (WSL_UTF8=1) and reads its output as UTF-8.
+    .DESCRIPTION
+        PowerShell decodes a program's output with [Console]::OutputEncoding, the console's code
+        page (437, 850, 1252, ... on a real server): it is set to UTF-8 for the call and put back
+        afterwards. Without a console (setting it fails) the call runs as it is.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [string[]] $ArgumentList
+    )
+    $savedVariable = $env:WSL_UTF8
+    $savedEncoding = [Console]::OutputEncoding
+    $env:WSL_UTF8 = '1'
+    try {
+        try {
+            [Console]::OutputEncoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+        }
+        catch {
+            Write-Verbose -Message "Cannot set the console output encoding: $($_.Exception.Message)"
+        }
+        return Invoke-NativeCommand -FilePath $WslPath -ArgumentList $ArgumentList
+    }
+    finally {
+        $env:WSL_UTF8 = $savedVariable
+        try {
+            [Console]::OutputEncoding = $savedEncoding
+        }
+        catch {
+            Write-Verbose -Message "Cannot restore the console output encoding: $($_.Exception.Message)"
+        }
+    }
+}
+
+function Get-WslDistributionName {
+    <#
+    .SYNOPSIS
+        The distributions registered for this account, from wsl.exe --list --quiet ($null if it fails).
+    .DESCRIPTION
+        Names, not message text, decide whether a distribution is missing: wsl.exe's messages are
+        in the system language, and only the WSL package adds an error code.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([Parameter(Mandatory)] [string] $WslPath)
+    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--list', '--quiet')
+    if ($result.ExitCode -ne 0) {
+        return $null
+    }
+    $names = [string[]] @($result.Output | ForEach-Object -Process { "$_".Trim() } | Where-Object -FilterScript { $_ })
+    return , $names
+}
+
 function Get-PodmanMachineState {
     <#
     .SYNOPSIS
@@ -195,12 +252,10 @@ function Get-WslAddress {
     $attempt = 0
     while ($true) {
         $attempt++
-        $result = Invoke-NativeCommand -FilePath $WslPath -ArgumentList $arguments
+        $result = Invoke-Wsl -WslPath $WslPath -ArgumentList $arguments
         $text = ($result.Output -join ' ').Trim()
-        if ($text -match 'WSL_E_DISTRO_NOT_FOUND') {
-            $message = "WSL distribution '$Distro' is not registered for $env:USERDOMAIN\$env:USERNAME " +
-                "(wsl.exe: $text). The task must run as the account that owns the distribution."
-            throw (New-Failure -ExitCode 3 -ErrorId 'DistroNotFound' -Message $message -Category ObjectNotFound)
+        if ($result.ExitCode -ne 0) {
+            Assert-WslDistribution -WslPath $WslPath -Distro $Distro -Said $text
         }
         $mode = @($result.Output | Where-Object -FilterScript { "$_".Trim() -in @('mirrored', 'virtioproxy', 'none') })
         if ($result.ExitCode -eq 0 -and $mode.Count -gt 0) {
@@ -224,6 +279,31 @@ function Get-WslAddress {
     $message = "WSL distribution '$Distro' had no IPv4 address on eth0 within $TimeoutSeconds seconds " +
         "($attempt attempts; last output: $text). No rule was changed."
     throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message $message -Category ResourceUnavailable)
+}
+
+function Assert-WslDistribution {
+    <#
+    .SYNOPSIS
+        Fails with exit code 3 when wsl.exe --list --quiet does not name the distribution.
+    #>
+    [CmdletBinding()]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [string] $Distro,
+        [AllowEmptyString()] [string] $Said = ''
+    )
+    $names = Get-WslDistributionName -WslPath $WslPath
+    if ($null -eq $names -or $names -contains $Distro) {
+        return
+    }
+    $listed = 'none'
+    if ($names.Count -gt 0) {
+        $listed = $names -join ', '
+    }
+    $message = "WSL distribution '$Distro' is not registered for $env:USERDOMAIN\$env:USERNAME (wsl.exe: $Said; " +
+        "wsl.exe --list --quiet lists: $listed). The task must run as the account that owns the distribution."
+    throw (New-Failure -ExitCode 3 -ErrorId 'DistroNotFound' -Message $message -Category ObjectNotFound)
 }
 
 function Assert-ForeignAddress {

@@ -47,6 +47,14 @@ function Update-WslPortProxy {
     .PARAMETER Remove
         Deletes every portproxy and firewall rule this tool created on this server (and only
         those), stops the keep-alive and forgets them. Needs no WSL.
+    .PARAMETER Pause
+        Pauses the watcher for Minutes (default 30): it neither reconciles nor keeps WSL up, so
+        that wsl --shutdown or wsl --update is not undone at once. A pause always ends: at its
+        time, with -Resume, or at the next reboot. Returns a WslPortProxy.PauseState.
+    .PARAMETER Minutes
+        How long -Pause lasts, 1 to 1440 minutes.
+    .PARAMETER Resume
+        Ends a pause; the watcher reconciles within a second. Returns a WslPortProxy.PauseState.
     .PARAMETER MaxLogBytes
         Size at which the log file is rotated (Update-WslPortProxy.1.log ... .4.log are kept).
     .EXAMPLE
@@ -58,16 +66,23 @@ function Update-WslPortProxy {
 
         Shows what would change, and changes nothing.
     .EXAMPLE
+        Update-WslPortProxy -Settings .\WslPortProxy.Settings.psd1 -Pause -Minutes 15; wsl.exe --update
+
+        Keeps the watcher from restarting WSL while it is being updated (Resume, or wait 15 minutes).
+    .EXAMPLE
         (Update-WslPortProxy -Settings .\WslPortProxy.Settings.psd1).Changes | Format-Table
 
         Shows each rule the run added, rewrote, kept or deleted.
     #>
     [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
-    [OutputType('WslPortProxy.RunResult')]
+    [OutputType('WslPortProxy.RunResult', 'WslPortProxy.PauseState')]
     param(
         [Parameter(Mandatory, Position = 0)] [object] $Settings,
         [Parameter(ParameterSetName = 'Watch')] [switch] $Watch,
         [Parameter(ParameterSetName = 'Remove')] [switch] $Remove,
+        [Parameter(Mandatory, ParameterSetName = 'Pause')] [switch] $Pause,
+        [Parameter(ParameterSetName = 'Pause')] [ValidateRange(1, 1440)] [int] $Minutes = 30,
+        [Parameter(Mandatory, ParameterSetName = 'Resume')] [switch] $Resume,
         [ValidateRange(65536, 1073741824)] [int] $MaxLogBytes = 1048576
     )
     $ErrorActionPreference = 'Stop'
@@ -81,6 +96,24 @@ function Update-WslPortProxy {
         if ($Watch) {
             Invoke-Watch -Settings $config -Log $log
             return
+        }
+        if ($Pause -or $Resume) {
+            $until = $null
+            if ($Pause) {
+                $until = (Set-WatcherPause -Directory $config.InstallDirectory -Minutes $Minutes).ToLocalTime()
+                $message = "The watcher is paused until $($until.ToString('yyyy-MM-dd HH:mm')) (local time), or " +
+                    'until -Resume or the next reboot.'
+            }
+            elseif (Clear-WatcherPause -Directory $config.InstallDirectory) {
+                $message = 'The watcher is no longer paused.'
+            }
+            else {
+                $message = 'The watcher was not paused.'
+            }
+            Write-Log -Log $log -Message $message
+            return [pscustomobject]@{
+                PSTypeName = 'WslPortProxy.PauseState'; Server = $config.Server; Until = $until; Message = $message
+            }
         }
         if ($Remove) {
             $wsl = $null
