@@ -5,7 +5,8 @@
 .DESCRIPTION
     For 1, 10 and 100 forwarded ports (separate entries, so one firewall rule each) it prints:
       - a steady-state run: external processes started (by program), writes (netsh calls
-        plus firewall/service cmdlet writes) and CIM-backed queries (firewall, TCP); targets:
+        plus firewall/service cmdlet writes) and CIM-backed queries by kind (firewall, TCP
+        listeners, services, addresses); targets:
         1 WSL call, 0 writes, the same number of queries for every port count, and a run time
         for 100 ports at most 1.5x that for 1 port;
       - an IP change (one-shot run): portproxy writes and how many were in-place 'set's
@@ -28,7 +29,9 @@ function Get-Figures {
     $queries = @($Calls | Where-Object { $_ -like 'cim *' })
     $writes = @($Calls | Where-Object { $_ -like 'netsh interface *' -or $_ -like 'netsh> *' -or $_ -like 'cmdlet *' })
     $byProgram = ($programs | Group-Object | Sort-Object Name | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', '
-    return [pscustomobject]@{ Processes = $programs.Count; ByProgram = $byProgram; Writes = $writes.Count; Queries = $queries.Count }
+    # 'cim Get-NetFirewallRule -Group ...' -> kind 'Get-NetFirewallRule': the same count of every kind for any port count
+    $byKind = ($queries | ForEach-Object { ($_ -split ' ')[1] } | Group-Object | Sort-Object Name | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', '
+    return [pscustomobject]@{ Processes = $programs.Count; ByProgram = $byProgram; Writes = $writes.Count; Queries = $queries.Count; ByKind = $byKind }
 }
 
 $results = foreach ($count in $PortCounts) {
@@ -85,7 +88,7 @@ $results = foreach ($count in $PortCounts) {
             Ports               = $count
             'Steady processes'  = "$($steady.Processes) ($($steady.ByProgram))"
             'Steady writes'     = $steady.Writes
-            'Steady CIM queries' = $steady.Queries
+            'Steady CIM queries' = "$($steady.Queries) ($($steady.ByKind))"
             'Steady s (median of 5)' = [math]::Round($steadySeconds, 2)
             'IP change writes'  = "$($netsh.Count) ($sets in-place set, $netshProcesses netsh process)"
             'Watch latency s'   = '{0:N2} median, {1:N2} max' -f $sorted[[int][math]::Floor($sorted.Count / 2)], $sorted[-1]
@@ -95,4 +98,4 @@ $results = foreach ($count in $PortCounts) {
         Remove-SimulatedWindows
     }
 }
-$results | Format-Table -AutoSize | Out-String -Width 200
+$results | Format-List | Out-String -Width 200

@@ -43,8 +43,8 @@ MUTATIONS = {
     "planted-folder-owner-check": (
         "Private/InstallFolder.ps1", "if ($owner -notmatch $trusted) {", "if ($false) {", ["InstallFolder"]),
     "listener-must-be-ip-helper": (
-        "Private/Listener.ps1", "$_.IpHelper -and $_.Address -eq $Rule.ListenAddress",
-        "$_.Address -eq $Rule.ListenAddress", ["Listener"]),
+        "Private/Listener.ps1", "if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {",
+        "if ($listener.Address -eq $Rule.ListenAddress) {", ["Listener"]),
     "reconcile-mutex": (
         "Private/Watch.ps1", "$taken = $mutex.WaitOne([System.TimeSpan]::FromSeconds($TimeoutSeconds))",
         "$taken = $true", ["Reconcile"]),

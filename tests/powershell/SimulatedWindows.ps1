@@ -698,10 +698,10 @@ function global:Get-Process {
 
 function global:Test-SimExcludedPort {
     <# network.json's excluded_ranges ([[start, end], ...]): what netsh int ipv4 show excludedportrange protocol=tcp lists. #>
-    param([int] $Port)
-    $network = Read-SimState 'network.json' @{}
-    if (-not $network.ContainsKey('excluded_ranges')) { return $false }
-    return [bool] @($network.excluded_ranges | Where-Object { $Port -ge $_[0] -and $Port -le $_[1] }).Count
+    param([int] $Port, [hashtable] $Network)
+    if (-not $Network.ContainsKey('excluded_ranges')) { return $false }
+    foreach ($range in $Network.excluded_ranges) { if ($Port -ge $range[0] -and $Port -le $range[1]) { return $true } }
+    return $false
 }
 
 function global:Get-NetTCPConnection {
@@ -729,11 +729,12 @@ function global:Get-NetTCPConnection {
     if ($null -eq $rules -or $helper.Status -ne 'Running') { return }
     foreach ($key in $rules.Keys | Sort-Object) {
         $address, $port = $key -split '/'
-        $taken = @($others | Where-Object {
-                $otherAddress, $otherPort = $_.endpoint -split ':'
-                $otherPort -eq $port -and ($otherAddress -eq $address -or '0.0.0.0' -in $otherAddress, $address)
-            })
-        if ($taken.Count -gt 0 -or $blocked -contains $key -or (Test-SimExcludedPort -Port ([int] $port))) { continue }
+        $taken = $false
+        foreach ($other in $others) {
+            $otherAddress, $otherPort = $other.endpoint -split ':'
+            if ($otherPort -eq $port -and ($otherAddress -eq $address -or '0.0.0.0' -in $otherAddress, $address)) { $taken = $true }
+        }
+        if ($taken -or $blocked -contains $key -or (Test-SimExcludedPort -Port ([int] $port) -Network $network)) { continue }
         [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen'; OwningProcess = [int] $helper.ProcessId }
     }
 }

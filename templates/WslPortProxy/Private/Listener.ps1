@@ -86,17 +86,23 @@ function Get-ListenerVerdict {
         [Parameter(Mandatory)] [hashtable] $Table
     )
     $endpoint = '{0}:{1}' -f $Rule.ListenAddress, $Rule.ListenPort
-    $candidates = @(@($Table[[int] $Rule.ListenPort]) | Where-Object -FilterScript {
-            $null -ne $_ -and ($Rule.ListenAddress -eq '0.0.0.0' -or $_.Address -in @($Rule.ListenAddress, '0.0.0.0'))
-        })
-    $ours = @($candidates | Where-Object -FilterScript { $_.IpHelper -and $_.Address -eq $Rule.ListenAddress })
-    if ($ours.Count -gt 0) {
-        return [pscustomobject]@{ Listening = $true; Owner = $ours[0].Owner; Problem = '' }
+    $foreign = $null
+    # Plain loops, no pipelines: this runs for every forwarded port at every re-check.
+    foreach ($listener in @($Table[[int] $Rule.ListenPort])) {
+        if ($null -eq $listener) {
+            continue
+        }
+        if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {
+            return [pscustomobject]@{ Listening = $true; Owner = $listener.Owner; Problem = '' }
+        }
+        $overlaps = $Rule.ListenAddress -eq '0.0.0.0' -or $listener.Address -in @($Rule.ListenAddress, '0.0.0.0')
+        if ($null -eq $foreign -and -not $listener.IpHelper -and $overlaps) {
+            $foreign = $listener
+        }
     }
-    $foreign = @($candidates | Where-Object -FilterScript { -not $_.IpHelper })
-    if ($foreign.Count -gt 0) {
-        $problem = "$endpoint is held by $($foreign[0].Owner), so IP Helper cannot listen there"
-        return [pscustomobject]@{ Listening = $false; Owner = $foreign[0].Owner; Problem = $problem }
+    if ($null -ne $foreign) {
+        $problem = "$endpoint is held by $($foreign.Owner), so IP Helper cannot listen there"
+        return [pscustomobject]@{ Listening = $false; Owner = $foreign.Owner; Problem = $problem }
     }
     $problem = "IP Helper does not listen on $endpoint (is the port in an excluded range? " +
         'netsh int ipv4 show excludedportrange protocol=tcp)'
