@@ -51,7 +51,8 @@ def test_examples_match_the_golden_files(inventory: Path) -> None:
 OTHER = """\
 defaults: {start: logon, install_dir: 'D:\\Tools\\Wsl Port Proxy', recheck_every: 0, podman_machine: false}
 servers:
-  - {name: APP-7, distro: Ubuntu-22.04, run_as: "O'Brien", ports: ["3000-3002", {listen: 8080, connect: 80}]}
+  - {name: APP-7, distro: Ubuntu-22.04, run_as: '.\\O''Brien',
+     ports: ["3000-3002", {listen: 8080, connect: 80}]}
   - {name: APP-8, ports: [22]}
 """
 

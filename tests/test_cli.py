@@ -143,7 +143,8 @@ def test_validate_reports_a_summary(write_inventory: Write,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     inventory = write_inventory(GOOD)
     assert main(["validate", str(inventory)]) == 0
-    assert capsys.readouterr().out == f"{inventory}: valid (2 server(s), 2 portproxy rule(s))\n"
+    assert capsys.readouterr().out == (
+        f"{inventory}: valid (2 server(s), 2 portproxy rule(s), 0 warning(s))\n")
 
 
 def test_init_writes_the_example_and_refuses_to_overwrite(
@@ -156,10 +157,17 @@ def test_init_writes_the_example_and_refuses_to_overwrite(
     assert (tmp_path / "wsl-portproxy.schema.json").read_text("utf-8") == (
         EXAMPLES / "wsl-portproxy.schema.json").read_text("utf-8")
     assert main(["validate", str(target)]) == 0
+    # A second inventory beside the first: the schema file is already there, byte for byte.
+    assert main(["init", str(tmp_path / "other.yaml")]) == 0
     capsys.readouterr()
+    target.write_text("servers: []\n", encoding="utf-8")
     assert main(["init", str(target)]) == 2
     assert capsys.readouterr().err == (
         f"error: {target}: init: the file exists; use --force to overwrite it\n")
+    assert target.read_text(encoding="utf-8") == "servers: []\n"
+    (tmp_path / "wsl-portproxy.schema.json").write_text("{}", encoding="utf-8")
+    assert main(["init", str(tmp_path / "third.yaml")]) == 2
+    assert not (tmp_path / "third.yaml").exists()
     assert main(["init", str(target), "--force"]) == 0
 
 
@@ -198,3 +206,57 @@ def test_an_unwritable_output_folder_exits_4_and_writes_nothing(
     assert main(["generate", str(write_inventory(GOOD)), "-o", str(blocker / "out")]) == 4
     assert capsys.readouterr().err.startswith(f"error: {blocker / 'out'}: output: cannot create: ")
     assert blocker.read_text() == "not a folder"
+
+
+def test_a_server_dropped_from_the_inventory_is_reported_and_pruned_only_on_request(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(write_inventory(GOOD)), "-o", str(out)]) == 0
+    (out / "NOTES").mkdir()
+    (out / "NOTES" / "keep.txt").write_text("mine")
+    smaller = str(write_inventory("servers:\n  - {name: WEB-01, ports: [80]}\n"))  # same file
+    stale = f"stale: {out / 'DB-01'}: server DB-01 is not in the inventory (--prune removes the folder)"
+    capsys.readouterr()
+    assert main(["generate", smaller, "-o", str(out), "--check"]) == 3
+    assert capsys.readouterr().out == stale + "\n"
+    assert main(["generate", smaller, "-o", str(out), "--check", "--prune"]) == 3
+    assert capsys.readouterr().out == f"would remove: {out / 'DB-01'}\n"
+    assert main(["generate", smaller, "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"{stale}\nup to date: nothing to write in {out}\n"
+    assert (out / "DB-01").is_dir()
+    (out / "DB-01" / "README.txt").write_text("edited")
+    assert main(["generate", smaller, "-o", str(out), "--prune"]) == 5
+    assert capsys.readouterr().err == (
+        f"error: {out}: output: will not remove {out / 'DB-01'}: README.txt was changed or removed "
+        "after it was generated; use --force to remove it anyway\n")
+    assert main(["generate", smaller, "-o", str(out), "--prune", "--force"]) == 0
+    assert capsys.readouterr().out == f"removed {out / 'DB-01'}\n"
+    assert sorted(p.name for p in out.iterdir()) == ["NOTES", "WEB-01"]
+    assert main(["generate", smaller, "-o", str(out), "--check"]) == 0
+
+
+def test_generate_names_only_the_files_it_changed(write_inventory: Write, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    inventory = str(write_inventory(GOOD))
+    assert main(["generate", inventory, "-o", str(out)]) == 0
+    capsys.readouterr()
+    changed = str(write_inventory(GOOD.replace("[80]", "[81]"), "changed.yaml"))
+    assert main(["generate", changed, "-o", str(out), "--server", "WEB-01"]) == 0
+    assert capsys.readouterr().out == "".join(
+        f"wrote {out / 'WEB-01' / name}\n" for name in
+        ("README.txt", "WslPortProxy.Settings.psd1", "WslPortProxy.xml", "manifest.json"))
+    assert main(["generate", changed, "-o", str(out), "--server", "WEB-01"]) == 0
+    assert capsys.readouterr().out == f"up to date: nothing to write in {out}\n"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_is_accepted_before_and_after_the_command(
+        write_inventory: Write, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    inventory = str(write_inventory("servers: [{name: WEB-01, ports: [99999]}]\n"))
+    args = ["--debug", "validate", inventory] if where == "before" else ["validate", inventory, "--debug"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.endswith(f"error: {inventory}: servers[0].ports[0] (line 1): port 99999 is outside "
+                        "1-65535\n")

@@ -10,11 +10,14 @@ import re
 import pytest
 
 from wsl_portproxy import constraints
+from wsl_portproxy.api import load_inventory
 from wsl_portproxy.cli import build_parser
+from wsl_portproxy.errors import PortProxyError
 from wsl_portproxy.ports import PORT_KEYS
 from wsl_portproxy.validate import FIREWALL_KEYS, SERVER_KEYS
 
 from .conftest import REPO
+from .helpers import Write
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -63,7 +66,7 @@ def test_every_exported_command_is_documented(command: str) -> None:
     assert re.search(rf"`{command}\b", _section("## The WslPortProxy module", "## Performance"))
 
 
-@pytest.mark.parametrize("code", [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+@pytest.mark.parametrize("code", [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
 def test_every_update_script_exit_code_is_documented(code: int) -> None:
     table = README[README.index("| exit code (task \"Last Run Result\") |"):]
     assert f"\n| {code} |" in table
@@ -71,3 +74,19 @@ def test_every_update_script_exit_code_is_documented(code: int) -> None:
 
 def test_the_item_lists_are_not_empty() -> None:
     assert len(CLI_ITEMS) > 8 and len(INVENTORY_KEYS) > 12 and len(EXPORTED) == 5
+
+
+RUN_AS_FORMS = {"DOMAIN\\user": "CORP\\svc-podman", ".\\user": ".\\svc-podman",
+                "user@domain.tld": "svc-podman@corp.example"}
+
+
+def test_readme_lists_exactly_the_run_as_forms_the_validator_accepts(write_inventory: Write) -> None:
+    row = next(line for line in README.splitlines() if line.startswith("| `run_as` |"))
+    listed = row.split("in exactly one of three forms:")[1].split("; a bare")[0]
+    assert re.findall(r"`([^`]+)`", listed) == list(RUN_AS_FORMS)
+    for example in RUN_AS_FORMS.values():
+        path = write_inventory(f"servers:\n  - {{name: A, ports: [80], run_as: '{example}'}}\n")
+        assert load_inventory(path).servers[0].run_as == example
+    bare = write_inventory("servers:\n  - {name: A, ports: [80], run_as: svc-podman}\n")
+    with pytest.raises(PortProxyError, match="has no domain"):
+        load_inventory(bare)

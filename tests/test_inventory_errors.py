@@ -40,7 +40,8 @@ def one_server(ports: str, extra: str = "") -> str:
                        "cannot be forwarded"),
         ('["9000-9010:100-101"]', "servers[0].ports[0] (line 3): '9000-9010:100-101': listen and "
                                   "connect ranges differ in length"),
-        ("[true]", "servers[0].ports[0] (line 3): True is not a port or range"),
+        ("[true]", "servers[0].ports[0] (line 3): true is not a port or range: write 80, \"8443:443\", "
+                   "\"9000-9010\" or {listen: 5432, connect: 5432}"),
         ("[]", "servers[0].ports (line 3): must be a non-empty list of ports: nothing to forward"),
         ("80", "servers[0].ports (line 3): must be a non-empty list of ports: nothing to forward"),
         ("[80, 80]", "servers[0].ports[1] (line 3): listen 0.0.0.0:80 is already forwarded by "
@@ -81,13 +82,14 @@ def test_unknown_key_without_a_close_match_lists_the_known_ones(write_inventory:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("    run_as: SYSTEM\n", "servers[0].run_as (line 3): 'SYSTEM' cannot be the task's account: "
-         "WSL distributions are per user, so the task must run as the account that owns the distro"),
+        ("    run_as: SYSTEM\n", "servers[0].run_as (line 3): SYSTEM cannot own a WSL distribution: "
+         "distributions are registered per user, so the task must run as the user account that "
+         "owns the distro ('SYSTEM' is that built-in service account)"),
         ("    run_as: NT AUTHORITY\\LocalSystem\n", None),
         ("    run_as: S-1-5-18\n", None),
         ("    run_as: NT AUTHORITY\\LocalService\n", None),
         ("    run_as: NT AUTHORITY\\NetworkService\n", None),
-        ("    run_as: 'CORP\\bad|name'\n", "servers[0].run_as (line 3): 'CORP\\\\bad|name' is not a "
+        ("    run_as: 'CORP\\bad|name'\n", "servers[0].run_as (line 3): 'CORP\\bad|name' is not a "
          "Windows account name: write DOMAIN\\user, .\\user or user@domain.tld (no \" / [ ] : ; | "
          "= , + * ? < > and no control characters)"),
         ("    listen_address: 0.0.0.0.0\n", "servers[0].listen_address (line 3): '0.0.0.0.0' is not "
@@ -105,7 +107,7 @@ def test_unknown_key_without_a_close_match_lists_the_known_ones(write_inventory:
         ("    distro: 'my distro'\n", "servers[0].distro (line 3): 'my distro' is not a WSL "
          "distribution name: use letters, digits, '.', '_' and '-' (at most 64)"),
         ("    install_dir: 'C:\\Tools\\..\\Windows'\n", "servers[0].install_dir (line 3): "
-         "'C:\\\\Tools\\\\..\\\\Windows' is not an absolute folder: start with %ProgramData%, "
+         "'C:\\Tools\\..\\Windows' is not an absolute folder: start with %ProgramData%, "
          "%ProgramFiles%, %SystemDrive% or a drive letter, then folder names of letters, digits, "
          "spaces and . _ ( ) - (no '..', no other variables)"),
         ("    install_dir: '%TEMP%\\x'\n", None),
@@ -208,3 +210,58 @@ def test_json_inventories_are_accepted_and_checked(write_inventory: Write) -> No
 def test_a_missing_file_is_reported(tmp_path: Path) -> None:
     assert errors_of(tmp_path / "nope.yaml") == [
         "(top level): cannot read the file: No such file or directory"]
+
+
+@pytest.mark.parametrize(("account", "kind"), [
+    ("SYSTEM", "SYSTEM"), ("system", "SYSTEM"), ("LocalSystem", "SYSTEM"), ("Local System", "SYSTEM"),
+    ("NT AUTHORITY\\SYSTEM", "SYSTEM"), ("'NT-AUTORIT\u00c4T\\SYSTEM'", "SYSTEM"), (".\\SYSTEM", "SYSTEM"),
+    ("S-1-5-18", "SYSTEM"), ("LOCAL SERVICE", "LOCAL SERVICE"),
+    ("NT AUTHORITY\\LocalService", "LOCAL SERVICE"), ("S-1-5-19", "LOCAL SERVICE"),
+    ("Network Service", "NETWORK SERVICE"),
+    ("nt authority\\networkservice", "NETWORK SERVICE"), ("S-1-5-20", "NETWORK SERVICE"),
+])
+def test_every_spelling_of_a_service_account_gets_the_real_reason(write_inventory: Write, account: str,
+                                                                 kind: str) -> None:
+    [message] = errors_of(write_inventory(one_server("[80]", f"    run_as: {account}\n")))
+    assert message.startswith(f"servers[0].run_as (line 3): {kind} cannot own a WSL distribution: ")
+
+
+@pytest.mark.parametrize("group", ["BUILTIN\\Administrators", "Administrators", "Users", "Everyone",
+                                   "CORP\\Domain Admins", "NT AUTHORITY\\Authenticated Users",
+                                   "S-1-5-32-544", "S-1-1-0"])
+def test_a_group_is_not_an_account_a_task_can_run_as(write_inventory: Write, group: str) -> None:
+    [message] = errors_of(write_inventory(one_server("[80]", f"    run_as: {group}\n")))
+    assert message == (f"servers[0].run_as (line 3): '{group}' is a group: a task runs as one user "
+                       "account; name the user that owns the distro")
+
+
+@pytest.mark.parametrize(("address", "kind"), [
+    ("127.0.0.1", "a loopback address (and WSL's own localhost relay uses it)"),
+    ("127.8.9.10", "a loopback address (and WSL's own localhost relay uses it)"),
+    ("239.1.2.3", "a multicast address"), ("255.255.255.255", "the broadcast address"),
+    ("0.1.2.3", "in 0.0.0.0/8 ('this network'), which no host has"),
+    ("240.0.0.1", "a reserved address (240.0.0.0/4)"),
+])
+def test_a_listen_address_lan_clients_cannot_reach_is_refused(write_inventory: Write, address: str,
+                                                              kind: str) -> None:
+    path = write_inventory(one_server(f"[{{listen: 80, listen_address: {address}}}]"))
+    assert errors_of(path) == [
+        f"servers[0].ports[0].listen_address (line 3): '{address}' is {kind}: LAN clients cannot "
+        "reach it; use 0.0.0.0 or one of this server's unicast addresses"]
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "192.168.0.12", "10.1.2.3", "169.254.1.1"])
+def test_every_address_and_unicast_addresses_are_accepted(write_inventory: Write, address: str) -> None:
+    path = write_inventory(one_server("[80]", f"    listen_address: {address}\n"))
+    assert load_inventory(path).servers[0].ports[0].listen_address == address
+
+
+@pytest.mark.parametrize("port", [135, 137, 138, 139, 445, 3389, 5985, 5986, 47001])
+def test_each_system_port_is_refused_alone_and_in_a_range_unless_allowed(write_inventory: Write,
+                                                                          port: int) -> None:
+    for entry in (str(port), f'"{port}-{port + 1}"'):
+        [message] = errors_of(write_inventory(one_server(f"[{entry}]")))
+        assert message.startswith(f"servers[0].ports[0] (line 3): port {port} is ")
+    allowed = write_inventory(one_server(f"[{{listen: {port}, allow_system_port: true}}]"))
+    assert load_inventory(allowed).servers[0].ports[0].listen_first == port
+    assert errors_of(write_inventory(one_server(f"[{{listen: {port}, allow_system_port: false}}]")))

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import EXIT_USAGE, PortProxyError
+from .errors import EXIT_USAGE, PortProxyError, Problem
 from .load import load
 from .model import Inventory
 from .render import render_inventory
 from .templating import templates_dir
 from .validate import validate
-from .write import bundle_paths, changed_files, write_bundles
+from .write import bundle_paths, changed_files, stale_folders, write_bundles
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,14 @@ class Result:
 
     files: tuple[Path, ...]
     changed: tuple[Path, ...]
+    warnings: tuple[Problem, ...] = ()
+    stale: tuple[Path, ...] = ()       # folders of servers no longer in the inventory
+    removed: tuple[Path, ...] = ()     # of those, the ones --prune removed
 
 
-def load_inventory(path: Path) -> Inventory:
-    return validate(load(path))
+def load_inventory(path: Path, strict: bool = False) -> Inventory:
+    """The validated inventory, with its warnings; ``strict`` makes every warning an error."""
+    return validate(load(path), strict)
 
 
 def select_servers(inventory: Inventory, names: Sequence[str]) -> Inventory:
@@ -43,20 +47,38 @@ def select_servers(inventory: Inventory, names: Sequence[str]) -> Inventory:
                                             if s.name.lower() in wanted))
 
 
-def generate(path: Path, out: Path, servers: Sequence[str] = (), check: bool = False,
-             force: bool = False) -> Result:
-    """Render every (or each named) server's bundle into ``out/<name>/``.
+@dataclass(frozen=True)
+class Options:
+    """How generate runs (the CLI's flags of the same names)."""
+
+    servers: Sequence[str] = ()  # only these servers (case-insensitive); all when empty
+    check: bool = False          # write nothing; report what would change
+    force: bool = False          # replace or remove folders that are not unchanged bundles of ours
+    strict: bool = False         # every warning is an error
+    prune: bool = False          # remove the folders of servers no longer in the inventory
+
+
+def generate(path: Path, out: Path, options: Options = Options()) -> Result:
+    """Render every (or each selected) server's bundle into ``out/<name>/``.
 
     With ``check`` nothing is written; ``Result.changed`` lists what would change. Without
-    ``force``, a server folder that is not an unchanged bundle of ours is refused.
+    ``force``, a server folder that is not an unchanged bundle of ours is refused. Folders
+    this tool generated for servers no longer in the inventory are listed in ``stale``;
+    ``prune`` removes them (in the same all-or-nothing write).
     """
-    inventory = select_servers(load_inventory(path), servers)
+    check, force, prune = options.check, options.force, options.prune
+    everything = load_inventory(path, options.strict)
+    inventory = select_servers(everything, options.servers)
     bundles = render_inventory(inventory)
     changed = tuple(changed_files(bundles, out))
+    stale = tuple(stale_folders(out, (s.name for s in everything.servers)))
+    files = tuple(bundle_paths(bundles, out))
     if check:
-        return Result(tuple(bundle_paths(bundles, out)), changed)
-    written = tuple(write_bundles(bundles, out, force)) if changed else ()
-    return Result(written, changed)
+        return Result(files, changed, everything.warnings, stale)
+    removed = stale if prune else ()
+    if changed or removed:
+        write_bundles(bundles, out, force, [p.name for p in removed])
+    return Result(files, changed, everything.warnings, stale, removed)
 
 
 def example_inventory() -> str:

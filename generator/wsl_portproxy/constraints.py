@@ -28,3 +28,12 @@ RECHECK_EVERY = (60, 86400)     # seconds: 1 min to 24 h, or 0 (off)
 # (tests/powershell/Gate.Tests.ps1 reads the largest accepted settings file).
 MAX_PORT_ENTRIES = 100          # entries of ports per server
 MAX_ALLOW_FROM = 20             # addresses in one allow_from list
+# Each forwarded port is a portproxy rule that IP Helper listens on and the watcher checks at
+# every re-check; "1-65535" would be 65,535 of them.
+MAX_FORWARDED_PORTS = 1000      # ports (rules) per server, ranges counted port by port
+# The inventory file itself (10,000 servers of 10 ports each: 1.2 MB, 170,000 YAML values). The
+# values are counted while parsing, before anything is built, and again as aliases expand, so
+# neither a dense file nor an alias bomb can take more than about 150 MB.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_YAML_VALUES = 400_000
+MAX_DEPTH = 20                  # nesting levels (an inventory needs 6)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .messages import visible
+
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -15,8 +17,13 @@ EXIT_INTERNAL = 70
 
 
 def printable(text: str) -> str:
-    """``text`` with every non-printable character (line breaks, NEL, ...) as an escape."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    """``text`` on one line: every non-printable character (line breaks, NEL, ...) shown."""
+    return visible(text)
+
+
+def problem_lines(kind: str, file: str, problems: Sequence[Problem]) -> list[str]:
+    """``<kind>: <file>: <where>: <what>``, one line per problem."""
+    return [printable(f"{kind}: {file}: {p.location()}: {p.what}") for p in problems]
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +50,7 @@ class PortProxyError(Exception):
 
     def lines(self) -> list[str]:
         """One line per problem; control characters from the input are shown escaped."""
-        return [printable(f"error: {self.file}: {p.location()}: {p.what}") for p in self.problems]
+        return problem_lines("error", self.file, self.problems)
 
     @classmethod
     def single(cls, file: str, where: str, what: str, exit_code: int = EXIT_INVALID) -> PortProxyError:

@@ -16,6 +16,7 @@ from typing import Any
 from schema import And, Or, Schema, SchemaError, Use
 
 from . import constraints as limits
+from .messages import CATALOG, show, text, visible
 from .model import InstallDir
 
 
@@ -24,15 +25,20 @@ class FieldError(ValueError):
 
 
 def _run(rule: Schema, value: Any) -> Any:
+    """Validate; a rule's ``error`` is a message code of the catalog, filled in with the value."""
     try:
         return rule.validate(value)
     except SchemaError as exc:
-        messages = [m for m in exc.errors if m] or [m for m in exc.autos if m]
-        raise FieldError(messages[-1] if messages else "invalid value") from exc
+        said = [m for m in exc.errors if m]
+        if not said:
+            raise FieldError("invalid value") from exc
+        last = said[-1]
+        raise FieldError(text(last, value=show(value)) if last in CATALOG else last) from exc
 
 
-def describe(value: Any) -> str:
-    return repr(value) if not isinstance(value, str) or len(value) <= 60 else repr(value[:57] + "...")
+def _refuse(code: str, **fields: Any) -> SchemaError:
+    """For a check inside a rule whose message needs more than the value."""
+    return SchemaError(None, text(code, **fields))
 
 
 # --- server names -----------------------------------------------------------------------------
@@ -52,73 +58,87 @@ def _computer_name(value: str) -> bool:
     )
 
 
-NAME = Schema(And(
-    Or(str, error="must be text, got {!r}"),
-    _computer_name,
-    error="{!r} is not a valid Windows computer name: use 1-15 letters, digits and hyphens "
-          "(not only digits, no leading or trailing hyphen, not a device name such as CON)",
-))
+NAME = Schema(And(Or(str, error="not-text"), _computer_name, error="name-invalid"))
 
 # --- WSL distro -------------------------------------------------------------------------------
 
-DISTRO = Schema(And(
-    Or(str, error="must be text, got {!r}"),
-    lambda s: re.fullmatch(limits.DISTRO_NAME, s) is not None,
-    error="{!r} is not a WSL distribution name: use letters, digits, '.', '_' and '-' (at most 64)",
-))
+DISTRO = Schema(And(Or(str, error="not-text"),
+                   lambda s: re.fullmatch(limits.DISTRO_NAME, s) is not None,
+                   error="distro-invalid"))
 
 # --- run_as -----------------------------------------------------------------------------------
 
-_SERVICE_ACCOUNTS = {"system", "localsystem", "s-1-5-18", "localservice", "networkservice",
-                     "s-1-5-19", "s-1-5-20", "local service", "network service"}
+# Built-in service accounts in every spelling (name, "NT AUTHORITY\\name", SID), compared without
+# case and spaces; the domain part is ignored, since it is localized ("NT-AUTORITAT").
+_SERVICE_ACCOUNTS = {"system": "SYSTEM", "localsystem": "SYSTEM", "s-1-5-18": "SYSTEM",
+                     "localservice": "LOCAL SERVICE", "s-1-5-19": "LOCAL SERVICE",
+                     "networkservice": "NETWORK SERVICE", "s-1-5-20": "NETWORK SERVICE"}
+# Well-known groups (Microsoft Docs, "Well-known SIDs"): a task's principal is one user.
+_GROUPS = {"administrators", "users", "guests", "everyone", "authenticatedusers", "interactive",
+           "powerusers", "remotedesktopusers", "backupoperators", "domainadmins", "domainusers",
+           "enterpriseadmins", "s-1-1-0", "s-1-5-11", "s-1-5-4", "s-1-5-32-544", "s-1-5-32-545",
+           "s-1-5-32-546"}
 _DOMAIN = r"(?:\.|[A-Za-z0-9][A-Za-z0-9.-]{0,62})"
 _SAM = r"[^\"/\\\[\]:;|=,+*?<>@\x00-\x1f\x7f]{1,20}"
 _UPN = r"[^\"/\\\[\]:;|=,+*?<>@\x00-\x1f\x7f\s]{1,64}@[A-Za-z0-9.-]{1,253}"
-_ACCOUNT = re.compile(rf"(?:{_DOMAIN}\\)?{_SAM}|{_UPN}")
+_ACCOUNT = re.compile(rf"{_DOMAIN}\\{_SAM}|{_UPN}")
 
 
-def _not_service_account(value: str) -> bool:
-    user = value.rsplit("\\", 1)[-1].strip().lower()
-    return user not in _SERVICE_ACCOUNTS and value.lower() not in _SERVICE_ACCOUNTS
+def _account(value: str) -> str:
+    """``DOMAIN\\user``, ``.\\user`` or ``user@domain.tld``: one user that can own a distro."""
+    user = value.split("@", 1)[0] if "@" in value and "\\" not in value else value.rsplit("\\", 1)[-1]
+    key = user.replace(" ", "").lower()
+    if key in _SERVICE_ACCOUNTS:
+        raise _refuse("run-as-service", account=_SERVICE_ACCOUNTS[key], value=show(value))
+    if key in _GROUPS:
+        raise _refuse("run-as-group", value=show(value))
+    if "\\" in value and len(user) > 20:
+        raise _refuse("run-as-too-long", value=show(value), length=len(user))
+    if "\\" not in value and "@" not in value and re.fullmatch(_SAM, value):
+        raise _refuse("run-as-unqualified", value=show(value), user=visible(value))
+    if not (_ACCOUNT.fullmatch(value) and value == value.strip() and value.isprintable()):
+        raise _refuse("run-as-form", value=show(value))
+    return value
 
 
-def _account_syntax(value: str) -> bool:
-    return bool(_ACCOUNT.fullmatch(value)) and value == value.strip() and value.isprintable()
+RUN_AS = Schema(And(Or(str, error="not-text"), Use(_account)))
 
-
-RUN_AS = Schema(And(
-    Or(str, error="must be text (DOMAIN\\user or user@domain), got {!r}"),
-    And(_account_syntax, error="{!r} is not a Windows account name: write DOMAIN\\user, "
-        ".\\user or user@domain.tld (no \" / [ ] : ; | = , + * ? < > and no control characters)"),
-    And(_not_service_account, error="{!r} cannot be the task's account: WSL "
-        "distributions are per user, so the task must run as the account that owns the distro"),
-))
 
 # --- start, booleans --------------------------------------------------------------------------
 
-START = Schema(And(
-    Or(str, error="must be 'boot' or 'logon', got {!r}"),
-    Use(str.lower),
-    lambda s: s in limits.START_WORDS,
-    error="{!r} must be 'boot' (before anyone logs on) or 'logon'",
-))
-BOOLEAN = Schema(Or(bool, error="must be true or false, got {!r}"))
+START = Schema(And(Or(str, error="start-invalid"), Use(str.lower), lambda s: s in limits.START_WORDS,
+                   error="start-invalid"))
+BOOLEAN = Schema(Or(bool, error="not-boolean"))
 
 # --- IPv4 listen address ----------------------------------------------------------------------
 
 
-def _ipv4(value: str) -> str:
-    try:
-        return str(ipaddress.IPv4Address(value))
-    except ValueError:
-        raise FieldError(f"{describe(value)} is not an IPv4 address: portproxy v4tov4 listens "
-                         "on IPv4 only, e.g. 0.0.0.0 or 192.168.0.12") from None
+def _unreachable(address: ipaddress.IPv4Address) -> str | None:
+    """Why LAN clients can never reach ``address``, if so (0.0.0.0 itself means every address)."""
+    if address.is_loopback:
+        return "a loopback address (and WSL's own localhost relay uses it)"
+    if address.is_multicast:
+        return "a multicast address"
+    if address == ipaddress.IPv4Address("255.255.255.255"):
+        return "the broadcast address"
+    if address in ipaddress.IPv4Network("0.0.0.0/8") and int(address) != 0:
+        return "in 0.0.0.0/8 ('this network'), which no host has"
+    if address.is_reserved:
+        return "a reserved address (240.0.0.0/4)"
+    return None
 
 
 def listen_address(value: Any) -> str:
     if not isinstance(value, str):
-        raise FieldError(f"must be an IPv4 address as text, got {describe(value)}")
-    return _ipv4(value)
+        raise FieldError(text("not-text", value=show(value)))
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        raise FieldError(text("not-ipv4", value=show(value))) from None
+    kind = _unreachable(address)
+    if kind:
+        raise FieldError(text("listen-unreachable", value=show(value), kind=kind))
+    return str(address)
 
 
 # --- durations --------------------------------------------------------------------------------
@@ -132,8 +152,7 @@ def duration(value: Any) -> int:
         return value
     match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) and value.strip() else None
     if match is None:
-        raise FieldError(f"{describe(value)} is not a duration: write e.g. 90s, 5m, 1h30m "
-                         "or a number of seconds")
+        raise FieldError(text("duration-invalid", value=show(value)))
     h, m, s = (int(g) if g else 0 for g in match.groups())
     return h * 3600 + m * 60 + s
 
@@ -143,10 +162,13 @@ def bounded_duration(low: int, high: int, zero_ok: bool = False) -> Callable[[An
         seconds = duration(value)
         if zero_ok and seconds == 0:
             return 0
+        extra = " (0 turns it off)" if zero_ok else ""
+        if seconds < low and isinstance(value, int) and low >= 60:
+            raise FieldError(text("duration-bare-number", value=show(value), low=_human(low),
+                                  extra=extra))
         if not low <= seconds <= high:
-            extra = " (0 turns it off)" if zero_ok else ""
-            raise FieldError(f"{describe(value)} must be between {_human(low)} and "
-                             f"{_human(high)}{extra}")
+            raise FieldError(text("duration-range", value=show(value), low=_human(low),
+                                  high=_human(high), extra=extra))
         return seconds
     return check
 
@@ -166,17 +188,14 @@ _SEGMENT = re.compile(limits.FOLDER_NAME)
 
 def install_dir(value: Any) -> InstallDir:
     if not isinstance(value, str):
-        raise FieldError(f"must be a Windows folder path as text, got {describe(value)}")
+        raise FieldError(text("not-text", value=show(value)))
     head, *parts = value.rstrip("\\").split("\\")
     root = _ROOTS.get(head.lower())
     drive = head.upper() if re.fullmatch(limits.DRIVE, head) else None
     good = all(_SEGMENT.fullmatch(p) and p.strip(" .") == p and p not in (".", "..")
                for p in parts)
     if (root is None and drive is None) or not parts or not good:
-        raise FieldError(
-            f"{describe(value)} is not an absolute folder: start with %ProgramData%, "
-            "%ProgramFiles%, %SystemDrive% or a drive letter, then folder names of letters, "
-            "digits, spaces and . _ ( ) - (no '..', no other variables)")
+        raise FieldError(text("install-dir-invalid", value=show(value)))
     return InstallDir(root, drive, tuple(parts))
 
 
@@ -191,7 +210,7 @@ PROFILES = {p.lower(): p for p in limits.PROFILES}
 def remote_address(value: Any) -> str:
     """A firewall keyword, an address, a CIDR network or an ``a-b`` address range."""
     if not isinstance(value, str):
-        raise FieldError(f"{describe(value)} must be text: an address, a CIDR or a keyword")
+        raise FieldError(text("not-text", value=show(value)))
     if value.lower() in _KEYWORDS:
         return _KEYWORDS[value.lower()]
     try:
@@ -204,17 +223,14 @@ def remote_address(value: Any) -> str:
             return str(ipaddress.ip_network(value, strict=False))
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise FieldError(
-            f"{describe(value)} is not an address, CIDR network (10.0.0.0/8), range "
-            f"(10.0.0.1-10.0.0.9) or firewall keyword ({', '.join(sorted(_KEYWORDS.values()))})"
-        ) from None
+        raise FieldError(text("remote-invalid", value=show(value),
+                              keywords=", ".join(sorted(_KEYWORDS.values())))) from None
 
 
 def profile(value: Any) -> str:
     if isinstance(value, str) and value.lower() in PROFILES:
         return PROFILES[value.lower()]
-    raise FieldError(f"{describe(value)} is not a firewall profile: use Domain, Private, "
-                     "Public or Any")
+    raise FieldError(text("profile-invalid", value=show(value)))
 
 
 def schema_check(rule: Schema) -> Callable[[Any], Any]:

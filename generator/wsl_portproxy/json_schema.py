@@ -55,6 +55,8 @@ def _port() -> dict[str, Any]:
             "listen": _port_value(), "connect": _port_value(),
             "listen_address": {"type": "string", "pattern": _IPV4},
             "allow_from": _ALLOW_FROM,
+            "allow_system_port": {"type": "boolean", "description": "forward a port Windows "
+                                  "itself needs (RDP, SMB, WinRM, ...) anyway"},
         },
     }
     return {"description": "80, \"8443:443\", \"9000-9010\" or {listen, connect, listen_address, "
@@ -67,8 +69,9 @@ def _settings() -> dict[str, Any]:
         "distro": {"type": "string", "pattern": f"^{limits.DISTRO_NAME}$",
                    "description": "WSL distribution to forward to (default podman-machine-default)"},
         "run_as": {"type": "string", "minLength": 1,
-                   "description": "owner of the distro: DOMAIN\\user, .\\user or user@domain; "
-                                  "never SYSTEM (default: the admin who runs the installer)"},
+                   "description": "owner of the distro: DOMAIN\\user, .\\user or user@domain.tld; "
+                                  "never SYSTEM or a group (default: the admin who runs the "
+                                  "installer)"},
         "start": {"type": "string", "pattern": _any_case(*limits.START_WORDS),
                   "description": "boot (before anyone logs on) or logon (default boot)"},
         "listen_address": {"type": "string", "pattern": _IPV4,

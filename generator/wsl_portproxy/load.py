@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 
+from . import constraints as limits
 from .errors import PortProxyError, Problem
+from .messages import text as message
 
 Path_ = tuple[str | int, ...]
 
@@ -40,6 +42,10 @@ class Document:
     file: str
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    # YAML source of plain scalars that were read as something other than text (``01``, ``yes``)
+    scalars: dict[Path_, str] = field(default_factory=dict)
+    # YAML source of double-quoted scalars whose backslashes were read as escapes
+    escaped: dict[Path_, str] = field(default_factory=dict)
 
     def line_of(self, path: Path_) -> int | None:
         while path:
@@ -60,19 +66,26 @@ def format_path(path: Path_) -> str:
 def load(path: Path) -> Document:
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            raise _error(name, "file-too-large", size=size, limit=limits.MAX_FILE_BYTES)
         raw = path.read_bytes()
     except OSError as exc:
-        raise PortProxyError.single(name, "", f"cannot read the file: {exc.strerror}") from exc
+        raise _error(name, "file-unreadable", reason=exc.strerror) from exc
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) >= 4 and raw[1:4:2] == b"\0\0"):
+        raise _error(name, "file-utf16")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PortProxyError.single(
-            name, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
-        ) from exc
+        raise _error(name, "file-not-utf8", byte=raw[exc.start], offset=exc.start) from exc
     doc = _load_json(name, text) if path.suffix.lower() == ".json" else _load_yaml(name, text)
     if doc.data is None:
-        raise PortProxyError.single(name, "", "the file is empty: expected a mapping with 'servers'")
+        raise _error(name, "file-empty")
     return doc
+
+
+def _error(name: str, code: str, line: int | None = None, **fields: Any) -> PortProxyError:
+    return PortProxyError(name, [Problem("", message(code, **fields), line)])
 
 
 def _load_json(name: str, text: str) -> Document:
@@ -80,7 +93,7 @@ def _load_json(name: str, text: str) -> Document:
         keys = [k for k, _ in pairs]
         dup = next((k for k in keys if keys.count(k) > 1), None)
         if dup is not None:
-            raise ValueError(f"duplicate key '{dup}'")
+            raise ValueError(message("duplicate-key", key=dup))
         return dict(pairs)
 
     if not text.strip():
@@ -88,54 +101,94 @@ def _load_json(name: str, text: str) -> Document:
     try:
         return Document(name, json.loads(text, object_pairs_hook=no_duplicates))
     except json.JSONDecodeError as exc:
-        raise PortProxyError(name, [Problem("", f"JSON syntax error: {exc.msg}", exc.lineno)]) from exc
+        raise _error(name, "json-syntax", exc.lineno, detail=exc.msg) from exc
     except ValueError as exc:
         raise PortProxyError.single(name, "", str(exc)) from exc
+    except RecursionError as exc:
+        raise _error(name, "too-deep", limit=limits.MAX_DEPTH) from exc
 
 
 def _load_yaml(name: str, text: str) -> Document:
     try:
+        _count_values(name, text)
         loader = _InventoryLoader(text)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(name, text, exc) from exc
     except yaml.reader.ReaderError as exc:
-        raise PortProxyError.single(name, "", f"YAML error: character {exc.character!r} at "
-                                    f"offset {exc.position} is not allowed in YAML") from exc
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise _error(name, "yaml-character", char=f"U+{char:04X}", offset=exc.position) from exc
     try:
         node = loader.get_single_node()
         if node is None:
             return Document(name, None)
-        lines: dict[Path_, int] = {}
+        doc = Document(name, None)
         problems: list[Problem] = []
-        _index(node, (), lines, problems)
+        _Indexer(doc, text, problems).visit(node, ())
         if problems:
             raise PortProxyError(name, problems)
-        return Document(name, loader.construct_document(node), lines)
+        doc.data = loader.construct_document(node)
+        return doc
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = f"YAML syntax error: {exc.problem or exc.context}"
-        raise PortProxyError(name, [Problem("", what, line)]) from exc
-    except yaml.reader.ReaderError as exc:
-        raise PortProxyError.single(name, "", f"YAML error: character {exc.character!r} at "
-                                    f"offset {exc.position} is not allowed in YAML") from exc
-    except yaml.YAMLError as exc:
-        raise PortProxyError.single(name, "", f"YAML error: {exc}") from exc
+        raise _syntax_error(name, text, exc) from exc
+    except yaml.YAMLError as exc:  # our own limits
+        raise PortProxyError.single(name, "", str(exc)) from exc
     finally:
         loader.dispose()
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem]) -> None:
-    """Record the line of every value and refuse duplicate mapping keys."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                where = format_path(path)
-                line = key_node.start_mark.line + 1
-                problems.append(Problem(where, f"duplicate key '{key}'", line))
-            seen.add(key)
-            _index(value_node, (*path, key), lines, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index(item, (*path, i), lines, problems)
+def _count_values(name: str, text: str) -> None:
+    """Refuse a document of more values than the limit before building any of them."""
+    for count, _ in enumerate(yaml.parse(text, Loader=_InventoryLoader)):
+        if count > limits.MAX_YAML_VALUES:
+            raise _error(name, "yaml-too-many-values", limit=limits.MAX_YAML_VALUES)
+
+
+def _syntax_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> PortProxyError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    source = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    indent = source[:len(source) - len(source.lstrip(" \t"))]
+    if "\t" in indent:
+        return _error(name, "yaml-tab", line)
+    return _error(name, "yaml-syntax", line, detail=exc.problem or exc.context)
+
+
+class _Indexer:
+    """Records the line of every value, the YAML source of scalars that the field checks need,
+    refuses duplicate keys, and stops aliases that expand past the value limit."""
+
+    def __init__(self, doc: Document, text: str, problems: list[Problem]):
+        self.doc, self.problems, self.visited = doc, problems, 0
+        self.source = text.splitlines()
+
+    def visit(self, node: yaml.Node, path: Path_) -> None:
+        self.visited += 1
+        if self.visited > limits.MAX_YAML_VALUES:
+            raise yaml.YAMLError(message("yaml-too-many-values", limit=limits.MAX_YAML_VALUES))
+        if len(path) > limits.MAX_DEPTH:
+            raise yaml.YAMLError(message("too-deep", limit=limits.MAX_DEPTH))
+        self.doc.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            self._scalar(node, path)
+        elif isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    self.problems.append(Problem(format_path(path), message("duplicate-key", key=key),
+                                                 key_node.start_mark.line + 1))
+                seen.add(key)
+                self.visit(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.visit(item, (*path, i))
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> None:
+        if not node.style and node.tag != "tag:yaml.org,2002:str":  # plain: None, or "" from libyaml
+            self.doc.scalars[path] = node.value
+        elif node.style == '"':
+            start, end = node.start_mark, node.end_mark
+            if start.line == end.line and start.line < len(self.source):
+                typed = self.source[start.line][start.column:end.column]
+                if "\\" in typed.replace("\\\\", ""):
+                    self.doc.escaped[path] = typed

@@ -37,6 +37,15 @@ def bundle_files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
 
 
+def generated_by_us(folder: Path) -> bool:
+    """True when ``folder`` holds a manifest of ours (changed since or not)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return isinstance(data, dict) and data.get("generator") == GENERATOR
+    except (OSError, ValueError):
+        return False
+
+
 def foreign_reason(folder: Path) -> str | None:
     """Why ``folder`` is not an unchanged wsl-portproxy bundle, or None when it is one."""
     try:

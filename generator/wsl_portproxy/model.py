@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .errors import Problem
+
 
 @dataclass(frozen=True)
 class PortMapping:
@@ -83,3 +85,4 @@ class Server:
 class Inventory:
     source: str
     servers: tuple[Server, ...]
+    warnings: tuple[Problem, ...] = ()

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import constraints as limits
-from .fields import FieldError, describe, listen_address, remote_address
+from .fields import BOOLEAN, FieldError, listen_address, remote_address, schema_check
+from .messages import SYSTEM_PORTS, show, text
 from .model import PortMapping
 
-PORT_KEYS = ("listen", "connect", "listen_address", "allow_from")
+PORT_KEYS = ("listen", "connect", "listen_address", "allow_from", "allow_system_port")
 _RANGE = re.compile(limits.PORT_RANGE)
-_PORTS = f"{limits.PORT_MIN}-{limits.PORT_MAX}"
 
 
 @dataclass(frozen=True)
@@ -22,42 +22,43 @@ class PortDefaults:
     allow_from: tuple[str, ...]
 
 
-def _port_number(text: str, value: Any) -> int:
-    number = int(text)
+def _port_number(digits: str, value: Any) -> int:
+    number = int(digits)
     if not limits.PORT_MIN <= number <= limits.PORT_MAX:
-        raise FieldError(f"port {number} in {describe(value)} is outside {_PORTS}")
+        raise FieldError(text("port-outside-in", port=number, value=show(value)))
     return number
 
 
-def parse_range(text: str, value: Any) -> tuple[int, int]:
+def parse_range(entry: str, value: Any) -> tuple[int, int]:
     """``"80"`` -> (80, 80); ``"9000-9010"`` -> (9000, 9010)."""
-    match = _RANGE.fullmatch(text.strip())
+    match = _RANGE.fullmatch(entry.strip())
     if match is None:
-        raise FieldError(f"{describe(value)} is not a port or range: write 80, \"8443:443\", "
-                         "\"9000-9010\" or {listen: 5432, connect: 5432}")
+        raise FieldError(text("port-invalid", value=show(value)))
     first = _port_number(match.group(1), value)
     last = _port_number(match.group(2), value) if match.group(2) else first
     if last < first:
-        raise FieldError(f"range {describe(value)} is reversed: write {last}-{first}")
+        raise FieldError(text("range-reversed", value=show(value), first=first, last=last))
     return first, last
 
 
-def _strip_protocol(text: str, value: Any) -> str:
-    body, _, proto = text.partition("/")
+def _strip_protocol(entry: str, value: Any) -> str:
+    body, _, proto = entry.partition("/")
+    if proto and body.strip().lower() in ("tcp", "udp"):
+        fixed = f"{proto.strip()}/{body.strip().lower()}"
+        raise FieldError(text("port-protocol-first", value=show(value), fixed=fixed))
     if proto and proto.strip().lower() != "tcp":
-        raise FieldError(f"{describe(value)}: portproxy forwards TCP only, "
-                         f"'/{proto.strip()}' cannot be forwarded")
+        raise FieldError(text("port-not-tcp", value=show(value), protocol=proto.strip()))
     return body
 
 
 def _as_range(value: Any) -> tuple[int, int]:
     if isinstance(value, int) and not isinstance(value, bool):
         if not limits.PORT_MIN <= value <= limits.PORT_MAX:
-            raise FieldError(f"port {value} is outside {_PORTS}")
+            raise FieldError(text("port-outside", port=value))
         return value, value
     if isinstance(value, str):
         return parse_range(_strip_protocol(value, value), value)
-    raise FieldError(f"{describe(value)} is not a port or range")
+    raise FieldError(text("port-invalid", value=show(value)))
 
 
 def _build(listen: tuple[int, int], connect: tuple[int, int] | None, address: str,
@@ -65,7 +66,7 @@ def _build(listen: tuple[int, int], connect: tuple[int, int] | None, address: st
     if connect is None:
         connect = listen
     if connect[1] - connect[0] != listen[1] - listen[0]:
-        raise FieldError(f"{describe(value)}: listen and connect ranges differ in length")
+        raise FieldError(text("range-lengths-differ", value=show(value)))
     return PortMapping(address, listen[0], listen[1], connect[0], allow_from)
 
 
@@ -92,6 +93,7 @@ def parse_port_mapping(
     checks: dict[str, Callable[[Any], Any]] = {
         "listen": _as_range, "connect": _as_range,
         "listen_address": listen_address, "allow_from": allow_from,
+        "allow_system_port": schema_check(BOOLEAN),
     }
     for key, check in checks.items():
         if key in value:
@@ -100,7 +102,7 @@ def parse_port_mapping(
             except FieldError as exc:
                 report(key, str(exc))
     if "listen" not in value:
-        report("", "a port mapping needs 'listen'")
+        report("", text("mapping-needs-listen"))
     if len(results) != sum(1 for k in checks if k in value) or "listen" not in results:
         return None
     try:
@@ -114,8 +116,18 @@ def parse_port_mapping(
 
 def check_remote_addresses(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise FieldError(f"must be a list of addresses, CIDRs or keywords, got {describe(value)}")
+        raise FieldError(text("allow-from-not-list", value=show(value)))
     if len(value) > limits.MAX_ALLOW_FROM:
-        raise FieldError(f"has {len(value)} entries; at most {limits.MAX_ALLOW_FROM} are allowed "
-                         "(use CIDR networks or ranges to cover more addresses)")
-    return tuple(remote_address(item) for item in value)
+        raise FieldError(text("allow-from-too-many", count=len(value), limit=limits.MAX_ALLOW_FROM))
+    addresses = tuple(remote_address(item) for item in value)
+    if "Any" in addresses and len(addresses) > 1:
+        raise FieldError(text("allow-from-any-mixed"))
+    return addresses
+
+
+def system_port(mapping: PortMapping) -> str | None:
+    """The first port of ``mapping`` that Windows itself listens on, as a message, if any."""
+    for port, service in SYSTEM_PORTS.items():
+        if mapping.listen_first <= port <= mapping.listen_last:
+            return text("system-port", port=port, service=service)
+    return None

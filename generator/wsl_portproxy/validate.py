@@ -5,17 +5,25 @@ Every problem is collected (not just the first), each with its path and YAML lin
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
 from . import constraints as limits
 from . import fields
+from .collect import Collector
 from .errors import PortProxyError, Problem
-from .fields import FieldError, describe
+from .fields import FieldError
 from .load import Document, Path_, format_path
+from .messages import show, text
 from .model import Inventory, PortMapping, Server
-from .ports import PORT_KEYS, PortDefaults, check_remote_addresses, parse_port, parse_port_mapping
+from .ports import (
+    PORT_KEYS,
+    PortDefaults,
+    check_remote_addresses,
+    parse_port,
+    parse_port_mapping,
+    system_port,
+)
 
 TOP_KEYS = ("defaults", "servers")
 FIREWALL_KEYS = ("allow_from", "profiles")
@@ -31,6 +39,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "install_dir": fields.install_dir,
 }
 SETTING_KEYS = (*SETTINGS, "firewall", "ports")
+TEXT_KEYS = ("name", "distro", "run_as", "start", "listen_address", "install_dir")
 SERVER_KEYS = ("name", *SETTING_KEYS)
 BUILTIN: dict[str, Any] = {
     "distro": "podman-machine-default",
@@ -46,57 +55,35 @@ BUILTIN: dict[str, Any] = {
 }
 
 
-class _Collector:
-    def __init__(self, doc: Document):
-        self.doc = doc
-        self.problems: set[Problem] = set()
+def validate(doc: Document, strict: bool = False) -> Inventory:
+    """Raise PortProxyError listing every problem, or return the model with its warnings.
 
-    def add(self, path: Path_, what: str) -> None:
-        self.problems.add(Problem(format_path(path), what, self.doc.line_of(path)))
-
-    def mapping(self, value: Any, path: Path_, known: tuple[str, ...]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.add(path, f"must be a mapping of keys ({', '.join(known)}), "
-                           f"got {describe(value)}")
-            return None
-        for key in value:
-            if key not in known:
-                self.add((*path, str(key)), _unknown_key(str(key), known))
-        return value
-
-
-def _unknown_key(key: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key '{key}'; did you mean '{close[0]}'?"
-    return f"unknown key '{key}'; known keys: {', '.join(known)}"
-
-
-def validate(doc: Document) -> Inventory:
-    """Raise PortProxyError listing every problem, or return the model."""
-    c = _Collector(doc)
+    With ``strict``, warnings count as errors."""
+    c = Collector(doc)
     top = c.mapping(doc.data, (), TOP_KEYS) or {}
     if doc.data is not None and isinstance(doc.data, dict) and "servers" not in top:
-        c.add((), "missing required key 'servers'")
+        c.add((), text("missing-key", key="servers"))
     raw_defaults = top.get("defaults", {})
     defaults = c.mapping(raw_defaults, ("defaults",), SETTING_KEYS) or {}
     base = _settings(c, defaults, ("defaults",), dict(BUILTIN))
     servers = _servers(c, top.get("servers"), base, defaults)
+    if strict:
+        c.problems |= c.warnings
     if c.problems:
         raise PortProxyError(doc.file, sorted(c.problems, key=_problem_order))
-    return Inventory(doc.file, tuple(servers))
+    return Inventory(doc.file, tuple(servers), tuple(sorted(c.warnings, key=_problem_order)))
 
 
 def _problem_order(p: Problem) -> tuple[int, str, str]:
     return (p.line or 0, p.where, p.what)
 
 
-def _settings(c: _Collector, raw: dict[str, Any], path: Path_, base: dict[str, Any]
+def _settings(c: Collector, raw: dict[str, Any], path: Path_, base: dict[str, Any]
               ) -> dict[str, Any]:
     """Validate the setting keys present in ``raw`` and overlay them on ``base``."""
     result = dict(base)
     for key, check in SETTINGS.items():
-        if key in raw:
+        if key in raw and (key not in TEXT_KEYS or c.typed_as_text((*path, key), raw[key])):
             try:
                 result[key] = check(raw[key])
             except FieldError as exc:
@@ -107,31 +94,46 @@ def _settings(c: _Collector, raw: dict[str, Any], path: Path_, base: dict[str, A
     return result
 
 
-def _firewall(c: _Collector, raw: dict[str, Any], path: Path_, result: dict[str, Any]) -> None:
+def _firewall(c: Collector, raw: dict[str, Any], path: Path_, result: dict[str, Any]) -> None:
     if "allow_from" in raw:
-        try:
-            result["allow_from"] = tuple(dict.fromkeys(check_remote_addresses(raw["allow_from"])))
-        except FieldError as exc:
-            c.add((*path, "allow_from"), str(exc))
+        allow_from = _allow_from(c, raw["allow_from"], (*path, "allow_from"))
+        if allow_from is not None:
+            result["allow_from"] = allow_from
     if "profiles" in raw:
         value = raw["profiles"]
         try:
             if not isinstance(value, list) or not value:
-                raise FieldError("must be a non-empty list of Domain, Private, Public or Any")
+                raise FieldError(text("profiles-invalid"))
             profiles = tuple(dict.fromkeys(fields.profile(p) for p in value))
             if "Any" in profiles and len(profiles) > 1:
-                raise FieldError("'Any' already covers every profile: list it alone")
+                raise FieldError(text("profiles-any-alone"))
             result["profiles"] = profiles
         except FieldError as exc:
             c.add((*path, "profiles"), str(exc))
 
 
-def _servers(c: _Collector, raw: Any, base: dict[str, Any], defaults: dict[str, Any]
+def _allow_from(c: Collector, raw: Any, path: Path_) -> tuple[str, ...] | None:
+    """The addresses, normalized; a repeated one is a warning (it is dropped)."""
+    try:
+        addresses = check_remote_addresses(raw)
+    except FieldError as exc:
+        c.add(path, str(exc))
+        return None
+    first: dict[str, int] = {}
+    for index, address in enumerate(addresses):
+        seen = first.setdefault(address, index)
+        if seen != index:
+            c.warn((*path, index), text("allow-from-duplicate", value=show(raw[index]),
+                                        first=f"{format_path(path)}[{seen}]"))
+    return tuple(first)
+
+
+def _servers(c: Collector, raw: Any, base: dict[str, Any], defaults: dict[str, Any]
              ) -> list[Server]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not raw:
-        c.add(("servers",), "must be a non-empty list of servers")
+        c.add(("servers",), text("servers-not-list"))
         return []
     servers: list[Server] = []
     names: dict[str, int] = {}
@@ -140,14 +142,13 @@ def _servers(c: _Collector, raw: Any, base: dict[str, Any], defaults: dict[str, 
         name, server = _server(c, entry, path, base, defaults)
         first = names.setdefault(name.lower(), index) if name else index
         if first != index:
-            c.add((*path, "name"), f"server name {name!r} is already used by "
-                                   f"servers[{first}] (names are compared case-insensitively)")
+            c.add((*path, "name"), text("server-duplicate", value=show(name), first=first))
         if server is not None:
             servers.append(server)
     return servers
 
 
-def _server(c: _Collector, raw: Any, path: Path_, base: dict[str, Any],
+def _server(c: Collector, raw: Any, path: Path_, base: dict[str, Any],
             defaults: dict[str, Any]) -> tuple[str | None, Server | None]:
     entry = c.mapping(raw, path, SERVER_KEYS)
     if entry is None:
@@ -158,8 +159,7 @@ def _server(c: _Collector, raw: Any, path: Path_, base: dict[str, Any],
     if "podman_machine" not in settings:
         settings["podman_machine"] = str(settings["distro"]).startswith("podman-machine")
     if not settings["keep_alive"] and not settings["recheck_every"]:
-        c.add(path, "keep_alive: false needs recheck_every above 0: without the keep-alive "
-                    "process, the periodic re-check is what notices a WSL restart")
+        c.add(path, text("keep-alive-needs-recheck"))
     from_defaults = "ports" not in entry and "ports" in defaults
     ports_path = ("defaults", "ports") if from_defaults else (*path, "ports")
     ports = _ports(c, entry.get("ports", defaults.get("ports")), ports_path, settings)
@@ -175,9 +175,11 @@ def _server(c: _Collector, raw: Any, path: Path_, base: dict[str, Any],
     )
 
 
-def _name(c: _Collector, entry: dict[str, Any], path: Path_) -> str | None:
+def _name(c: Collector, entry: dict[str, Any], path: Path_) -> str | None:
     if "name" not in entry:
-        c.add(path, "missing required key 'name'")
+        c.add(path, text("missing-key", key="name"))
+        return None
+    if not c.typed_as_text((*path, "name"), entry["name"]):
         return None
     try:
         name: str = fields.schema_check(fields.NAME)(entry["name"])
@@ -187,16 +189,15 @@ def _name(c: _Collector, entry: dict[str, Any], path: Path_) -> str | None:
         return None
 
 
-def _ports(c: _Collector, raw: Any, path: Path_, settings: dict[str, Any]) -> list[PortMapping]:
+def _ports(c: Collector, raw: Any, path: Path_, settings: dict[str, Any]) -> list[PortMapping]:
     if raw is None:
-        c.add(path[:-1], "missing required key 'ports'")
+        c.add(path[:-1], text("missing-key", key="ports"))
         return []
     if not isinstance(raw, list) or not raw:
-        c.add(path, "must be a non-empty list of ports: nothing to forward")
+        c.add(path, text("ports-empty"))
         return []
     if len(raw) > limits.MAX_PORT_ENTRIES:
-        c.add(path, f"has {len(raw)} entries; at most {limits.MAX_PORT_ENTRIES} are allowed per "
-                    "server (use ranges such as \"9000-9010\" for runs of ports)")
+        c.add(path, text("ports-too-many-entries", count=len(raw), limit=limits.MAX_PORT_ENTRIES))
         return []
     defaults = PortDefaults(settings["listen_address"], settings["allow_from"])
     mappings: list[tuple[int, PortMapping]] = []
@@ -205,31 +206,58 @@ def _ports(c: _Collector, raw: Any, path: Path_, settings: dict[str, Any]) -> li
         mapping = _port(c, value, item_path, defaults)
         if mapping is not None:
             _check_overlap(c, mapping, mappings, item_path)
+            _listener_warnings(c, mapping, item_path, settings["profiles"])
             mappings.append((index, mapping))
+    count = sum(m.listen_last - m.listen_first + 1 for _, m in mappings)
+    if count > limits.MAX_FORWARDED_PORTS:
+        c.add(path, text("ports-too-many", count=count, limit=limits.MAX_FORWARDED_PORTS))
     return [m for _, m in mappings]
 
 
-def _port(c: _Collector, value: Any, path: Path_, defaults: PortDefaults) -> PortMapping | None:
+def _port(c: Collector, value: Any, path: Path_, defaults: PortDefaults) -> PortMapping | None:
     if isinstance(value, dict):
         known = c.mapping(value, path, PORT_KEYS)
         if known is None:
             return None
 
         def report(key: str, what: str) -> None:
-            c.add((*path, key) if key else path, what)
+            if what:  # an empty one was reported where it arose
+                c.add((*path, key) if key else path, what)
 
         def allow_from(v: Any) -> tuple[str, ...]:
-            return tuple(dict.fromkeys(check_remote_addresses(v)))
+            addresses = _allow_from(c, v, (*path, "allow_from"))
+            if addresses is None:
+                raise FieldError("")  # already reported
+            return addresses
 
-        return parse_port_mapping(known, defaults, report, allow_from)
-    try:
-        return parse_port(value, defaults)
-    except FieldError as exc:
-        c.add(path, str(exc))
+        mapping = parse_port_mapping(known, defaults, report, allow_from)
+        allowed = known.get("allow_system_port") is True
+    else:
+        try:
+            mapping = parse_port(value, defaults)
+        except FieldError as exc:
+            c.add(path, str(exc))
+            return None
+        allowed = False
+    problem = system_port(mapping) if mapping is not None and not allowed else None
+    if problem:
+        c.add(path, problem)
         return None
+    return mapping
 
 
-def _check_overlap(c: _Collector, new: PortMapping,
+def _listener_warnings(c: Collector, mapping: PortMapping, path: Path_,
+                       profiles: tuple[str, ...]) -> None:
+    """Firewall addresses that can never match, or that open the port to every network."""
+    listener = f"{mapping.listen_address}:{mapping.listen_ports}"
+    for address in mapping.allow_from:
+        if ":" in address:
+            c.warn(path, text("allow-from-ipv6", value=show(address), listener=listener))
+    if "Any" in mapping.allow_from and {"Public", "Any"} & set(profiles):
+        c.warn(path, text("open-to-any-network", listener=listener))
+
+
+def _check_overlap(c: Collector, new: PortMapping,
                    existing: list[tuple[int, PortMapping]], path: Path_) -> None:
     for other_index, other in existing:
         same_address = "0.0.0.0" in (new.listen_address, other.listen_address) or (
@@ -237,7 +265,8 @@ def _check_overlap(c: _Collector, new: PortMapping,
         if same_address and new.listen_first <= other.listen_last and (
                 other.listen_first <= new.listen_last):
             port = max(new.listen_first, other.listen_first)
-            c.add(path, f"listen {new.listen_address}:{port} is already forwarded by "
-                        f"{format_path(path[:-1])}[{other_index}] "
-                        f"({other.listen_address}:{other.listen_ports})")
+            c.add(path, text("port-overlap", address=new.listen_address, port=port,
+                             other=f"{format_path(path[:-1])}[{other_index}]",
+                             other_address=other.listen_address,
+                             other_ports=other.listen_ports))
             return

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .errors import EXIT_NOT_OURS, EXIT_WRITE, PortProxyError, Problem
-from .manifest import bundle_files, foreign_reason
+from .manifest import bundle_files, foreign_reason, generated_by_us
 
 Bundles = dict[str, dict[str, bytes]]
 
@@ -33,6 +34,15 @@ def changed_files(bundles: Bundles, out: Path) -> list[Path]:
     return changed
 
 
+def stale_folders(out: Path, servers: Iterable[str]) -> list[Path]:
+    """Folders in ``out`` that this tool generated for servers no longer in the inventory."""
+    if not out.is_dir():
+        return []
+    wanted = {s.lower() for s in servers}
+    return [p for p in sorted(out.iterdir()) if p.name.lower() not in wanted
+            and p.is_dir() and not p.is_symlink() and generated_by_us(p)]
+
+
 def refuse_escapes(bundles: Bundles, out: Path) -> None:
     """Every server folder must be a direct child of ``out`` (names are validated; this is
     the last line of defence, and --force does not lift it)."""
@@ -42,22 +52,24 @@ def refuse_escapes(bundles: Bundles, out: Path) -> None:
         raise PortProxyError(str(out), escapes, EXIT_WRITE)
 
 
-def refuse_foreign_folders(bundles: Bundles, out: Path) -> None:
-    """Refuse to replace a server folder that is not an unchanged bundle of ours."""
+def refuse_foreign_folders(names: Iterable[str], out: Path, verb: str = "replace") -> None:
+    """Refuse to replace (or remove) a server folder that is not an unchanged bundle of ours."""
     problems = []
-    for name in sorted(bundles):
+    for name in sorted(names):
         folder = out / name
         if folder.exists() or folder.is_symlink():
             reason = foreign_reason(folder) if folder.is_dir() else "it is not a folder"
             if reason:
-                problems.append(Problem("output", f"will not replace {folder}: {reason}; "
-                                                  "use --force to replace it anyway"))
+                problems.append(Problem("output", f"will not {verb} {folder}: {reason}; "
+                                                  f"use --force to {verb} it anyway"))
     if problems:
         raise PortProxyError(str(out), problems, EXIT_NOT_OURS)
 
 
-def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path]:
-    """Replace ``out/<server>/`` for every bundle, all or nothing; other folders stay.
+def write_bundles(bundles: Bundles, out: Path, force: bool = False,
+                  prune: Sequence[str] = ()) -> list[Path]:
+    """Replace ``out/<server>/`` for every bundle and remove the ``prune`` folders, all or
+    nothing; other folders stay.
 
     Without ``force``, a folder that wsl-portproxy did not generate, or that was changed
     since, is refused (PortProxyError, exit 5) and nothing is written.
@@ -65,6 +77,7 @@ def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path
     refuse_escapes(bundles, out)
     if not force:
         refuse_foreign_folders(bundles, out)
+        refuse_foreign_folders(prune, out, "remove")
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".wsl-portproxy-", dir=out))
@@ -74,7 +87,7 @@ def write_bundles(bundles: Bundles, out: Path, force: bool = False) -> list[Path
     try:
         for name, files in bundles.items():
             _stage(staging / "new" / name, files)
-        _swap_in(staging, out, sorted(bundles))
+        _swap_in(staging, out, sorted(bundles), sorted(prune))
     except OSError as exc:
         where = exc.filename or out
         stranded = sorted(p.name for p in (staging / "old").glob("*"))
@@ -100,12 +113,15 @@ def _stage(folder: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def _swap_in(staging: Path, out: Path, names: list[str]) -> None:
+def _swap_in(staging: Path, out: Path, names: list[str], remove: list[str]) -> None:
     """Move old folders aside, new ones in; on any failure, put every old one back."""
     (staging / "old").mkdir()
     aside: list[str] = []
     moved_in: list[str] = []
     try:
+        for name in remove:
+            (out / name).rename(staging / "old" / name)
+            aside.append(name)
         for name in names:
             target = out / name
             if target.exists() or target.is_symlink():
