@@ -241,8 +241,7 @@ def _port(c: Collector, value: Any, path: Path_, defaults: PortDefaults) -> Port
         allowed = False
     problem = system_port(mapping) if mapping is not None and not allowed else None
     if problem:
-        c.add(path, problem)
-        return None
+        c.add(path, problem)  # still counted below, so that "1-65535" also hears of the limit
     return mapping
 
 
