@@ -13,14 +13,13 @@
         (target: exactly one set per port, no delete/add, so never a moment without a rule);
       - watch mode: seconds from the moment WSL restarted with a new IP (the new IP exists)
         until the last rule points at it (target <= 2 s); median and max of 3 restarts.
-    Run: .tools/pwsh/pwsh -NoProfile -File bench/Measure-Update.ps1   (WSLPP_PYTHON: the venv's python)
+    Run: .tools/pwsh/pwsh -NoProfile -File bench/Measure-Update.ps1   (Python: the project's venv)
 #>
 param([int[]] $PortCounts = @(1, 10, 100), [int] $Restarts = 3)
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
-if (-not $env:WSLPP_PYTHON) { $env:WSLPP_PYTHON = Join-Path $repo '.venv/bin/python' }
 . (Join-Path $repo 'tests/powershell/SimulatedWindows.ps1')
 
 function Get-Figures {

@@ -149,3 +149,32 @@ def test_a_mutated_module_fails_the_unit_tests(name: str, tmp_path: Path) -> Non
                                    env={"WSLPP_MODULE": str(copy / "WslPortProxy.psd1")})
     assert tests > 0
     assert failed, f"mutation {name} ({relative}) survived: no test in {guards} failed"
+
+
+def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    pwsh = _require(_find_pwsh(), "pwsh (PowerShell 7.6.9)")
+    command = [pwsh, "-NoLogo", "-NoProfile", "-NonInteractive", "-File", str(SUITE / "Demo.ps1")]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def test_the_demo_shows_install_a_wsl_restart_status_and_uninstall_on_the_simulated_windows() -> None:
+    # As README tells a newcomer to run it: no WSLPP_PYTHON, the venv of .ci/install-tools is found.
+    env = {k: v for k, v in os.environ.items() if k != "WSLPP_PYTHON"}
+    run = _run_demo(env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    steps = ["=== wsl-portproxy generate examples/inventory.yaml", "portproxy: no rules",
+             "FirstRun         : First reconcile succeeded", "0.0.0.0:80        172.28.241.140:80",
+             "=== wsl --shutdown; WSL comes back with a new address (172.28.250.9)",
+             "[INFO] Reconciling: WSL stopped or restarted", "[INFO] Applied: 14 rule(s) written",
+             "0.0.0.0:80        172.28.250.9:80", "192.168.0.12:5432 172.28.250.9:5432",
+             "All 14 port(s) are forwarded, allowed, listening and answered by WSL.",
+             "RulesRemoved     : 18", "portproxy: no rules\nfirewall: no rules\n\n=== Done in "]
+    positions = [out.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), out
+
+
+def test_the_demo_says_when_a_step_fails() -> None:
+    run = _run_demo({**os.environ, "WSLPP_PYTHON": "/bin/false"})
+    assert run.returncode == 1
+    assert "demo failed: generate failed (1): " in run.stdout

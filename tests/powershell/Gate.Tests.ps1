@@ -75,8 +75,7 @@ Describe 'Rendered settings files' {
 
     It 'stay within Import-PowerShellDataFile''s limits for the largest server the validator accepts' {
         # The limits come from the generator (wsl_portproxy/constraints.py): one source of truth.
-        $python = $env:WSLPP_PYTHON
-        if (-not $python) { $python = 'python3' }
+        $python = Get-SimPython
         $limits = & $python -c 'from wsl_portproxy import constraints as c; print(c.MAX_PORT_ENTRIES, c.MAX_ALLOW_FROM)'
         $entries, $addresses = "$limits".Split(' ') | ForEach-Object { [int] $_ }
         $allow = (1..$addresses | ForEach-Object { "'10.$_.0.0/16'" }) -join ', '

@@ -109,6 +109,19 @@ function global:New-SimulatedWindows {
     return $sim
 }
 
+function global:Get-SimPython {
+    <#
+        The Python that runs the fakes and the generator: WSLPP_PYTHON when set (the test command
+        sets it to its own), else the project's venv from .ci/install-tools, else python3.
+    #>
+    if ($env:WSLPP_PYTHON) { return $env:WSLPP_PYTHON }
+    $repo = Split-Path (Split-Path $PSScriptRoot)
+    foreach ($candidate in (Join-Path $repo '.venv/bin/python'), (Join-Path $repo '.venv/Scripts/python.exe')) {
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    return 'python3'
+}
+
 function global:Install-SimProgram {
     <# POSIX: a shell wrapper around fakewin.py. Windows: a copy of fakewin.exe (WSLPP_FAKE_EXE, built by the workflow). #>
     param([string] $Program, [string] $Path, [string] $Fake)
@@ -119,8 +132,7 @@ function global:Install-SimProgram {
         return
     }
     $state = $global:WslppSim.State
-    $python = $env:WSLPP_PYTHON
-    if (-not $python) { $python = 'python3' }
+    $python = Get-SimPython
     # WSLPP_SIM_SELF: the path the program was started as (what sys.argv[0] is for a real .exe).
     Set-Content -LiteralPath $Path -Value "#!/bin/sh`nWSLPP_SIM_SELF=`"`$0`" exec '$python' '$Fake' '$state' $Program `"`$@`"`n" -NoNewline
     & chmod +x $Path
@@ -808,8 +820,7 @@ function global:Test-NetConnection {
 function global:Restart-SimWsl {
     <# WSL restarts with a new address: keep-alive processes end, the distro answers with NewIp. #>
     param([string] $NewIp, [string] $Distro = 'podman-machine-default')
-    $python = $env:WSLPP_PYTHON
-    if (-not $python) { $python = 'python3' }
+    $python = Get-SimPython
     & $python (Join-Path $PSScriptRoot 'sim/fakewin.py') $global:WslppSim.State restart-wsl $Distro $NewIp
 }
 
@@ -838,8 +849,7 @@ function global:New-TestBundle {
     New-Item -ItemType Directory -Path $folder | Out-Null
     $file = Join-Path $folder $FileName
     Write-SimText -Path $file -Text $Inventory
-    $python = $env:WSLPP_PYTHON
-    if (-not $python) { $python = 'python3' }
+    $python = Get-SimPython
     $output = & $python -m wsl_portproxy generate $file -o (Join-Path $folder 'dist') 2>&1
     if ($LASTEXITCODE -ne 0) { throw "generate failed ($LASTEXITCODE): $output" }
     return Join-Path $folder 'dist'
