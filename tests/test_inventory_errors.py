@@ -38,6 +38,10 @@ def one_server(ports: str, extra: str = "") -> str:
                      "\"9000-9010\" or {listen: 5432, connect: 5432}"),
         ('["53/udp"]', "servers[0].ports[0] (line 3): '53/udp': portproxy forwards TCP only, '/udp' "
                        "cannot be forwarded"),
+        ('["udp/53"]', "servers[0].ports[0] (line 3): 'udp/53': portproxy forwards TCP only, '/udp' "
+                       "cannot be forwarded"),
+        ('["TCP/8080"]', "servers[0].ports[0] (line 3): 'TCP/8080': the protocol goes after the port: "
+                         "write 8080/tcp"),
         ('["9000-9010:100-101"]', "servers[0].ports[0] (line 3): '9000-9010:100-101': listen and "
                                   "connect ranges differ in length"),
         ("[true]", "servers[0].ports[0] (line 3): true is not a port or range: write 80, \"8443:443\", "

@@ -43,9 +43,11 @@ def parse_range(entry: str, value: Any) -> tuple[int, int]:
 
 def _strip_protocol(entry: str, value: Any) -> str:
     body, _, proto = entry.partition("/")
-    if proto and body.strip().lower() in ("tcp", "udp"):
-        fixed = f"{proto.strip()}/{body.strip().lower()}"
-        raise FieldError(text("port-protocol-first", value=show(value), fixed=fixed))
+    if proto and body.strip().isalpha():  # "tcp/80", "udp/53": the protocol came first
+        body, proto = proto, body
+        if proto.strip().lower() == "tcp":
+            fixed = f"{body.strip()}/tcp"
+            raise FieldError(text("port-protocol-first", value=show(value), fixed=fixed))
     if proto and proto.strip().lower() != "tcp":
         raise FieldError(text("port-not-tcp", value=show(value), protocol=proto.strip()))
     return body
