@@ -146,7 +146,8 @@ def _count_values(name: str, text: str) -> None:
 def _syntax_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> PortProxyError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
-    source = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    lines = text.splitlines()
+    source = lines[mark.line] if mark and mark.line < len(lines) else ""
     indent = source[:len(source) - len(source.lstrip(" \t"))]
     if "\t" in indent:
         return _error(name, "yaml-tab", line)

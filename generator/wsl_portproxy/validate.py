@@ -96,9 +96,10 @@ def _settings(c: Collector, raw: dict[str, Any], path: Path_, base: dict[str, An
 
 def _firewall(c: Collector, raw: dict[str, Any], path: Path_, result: dict[str, Any]) -> None:
     if "allow_from" in raw:
-        allow_from = _allow_from(c, raw["allow_from"], (*path, "allow_from"))
-        if allow_from is not None:
-            result["allow_from"] = allow_from
+        try:
+            result["allow_from"] = _allow_from(c, raw["allow_from"], (*path, "allow_from"))
+        except FieldError as exc:
+            c.add((*path, "allow_from"), str(exc))
     if "profiles" in raw:
         value = raw["profiles"]
         try:
@@ -112,13 +113,10 @@ def _firewall(c: Collector, raw: dict[str, Any], path: Path_, result: dict[str, 
             c.add((*path, "profiles"), str(exc))
 
 
-def _allow_from(c: Collector, raw: Any, path: Path_) -> tuple[str, ...] | None:
-    """The addresses, normalized; a repeated one is a warning (it is dropped)."""
-    try:
-        addresses = check_remote_addresses(raw)
-    except FieldError as exc:
-        c.add(path, str(exc))
-        return None
+def _allow_from(c: Collector, raw: Any, path: Path_) -> tuple[str, ...]:
+    """The addresses, normalized (FieldError when one is wrong); a repeated one is a warning
+    (it is dropped)."""
+    addresses = check_remote_addresses(raw)
     first: dict[str, int] = {}
     for index, address in enumerate(addresses):
         seen = first.setdefault(address, index)
@@ -221,14 +219,10 @@ def _port(c: Collector, value: Any, path: Path_, defaults: PortDefaults) -> Port
             return None
 
         def report(key: str, what: str) -> None:
-            if what:  # an empty one was reported where it arose
-                c.add((*path, key) if key else path, what)
+            c.add((*path, key) if key else path, what)
 
         def allow_from(v: Any) -> tuple[str, ...]:
-            addresses = _allow_from(c, v, (*path, "allow_from"))
-            if addresses is None:
-                raise FieldError("")  # already reported
-            return addresses
+            return _allow_from(c, v, (*path, "allow_from"))
 
         mapping = parse_port_mapping(known, defaults, report, allow_from)
         allowed = known.get("allow_system_port") is True
