@@ -27,6 +27,10 @@ VALID = [
                install_dir: 'D:\\Tools\\Wsl Proxy', firewall: {allow_from: [], profiles: [any]}}
     servers: [{name: DB-2, distro: Ubuntu-22.04, podman_machine: false, ports: [5432]}]
     """.replace("0s1m", "1m"),
+    "servers: [{name: A, metrics_file: '%ProgramFiles%\\windows_exporter\\textfile_inputs\\"
+    "wsl-portproxy.prom', ports: [80]}]",
+    "servers: [{name: A, metrics_file: 'D:\\m.PROM', ports: [80]}]",
+    "defaults: {metrics_file: 'D:\\m.prom'}\nservers: [{name: A, metrics_file: null, ports: [80]}]",
 ]
 STRUCTURALLY_WRONG = {
     "unknown-top-key": "servers: [{name: A, ports: [80]}]\ncolour: blue",
@@ -52,6 +56,11 @@ STRUCTURALLY_WRONG = {
     "ipv6-listen": "servers: [{name: A, listen_address: '::1', ports: [80]}]",
     "bad-distro": "servers: [{name: A, distro: 'my distro', ports: [80]}]",
     "relative-install-dir": "servers: [{name: A, install_dir: 'Tools\\\\x', ports: [80]}]",
+    "metrics-not-prom": "servers: [{name: A, metrics_file: 'D:\\\\m\\\\x.txt', ports: [80]}]",
+    "metrics-just-prom": "servers: [{name: A, metrics_file: 'D:\\\\.prom', ports: [80]}]",
+    "metrics-folder": "servers: [{name: A, metrics_file: 'D:\\\\m\\\\', ports: [80]}]",
+    "metrics-relative": "servers: [{name: A, metrics_file: 'm.prom', ports: [80]}]",
+    "metrics-number": "servers: [{name: A, metrics_file: 5, ports: [80]}]",
     "too-many-ports": "servers: [{name: A, ports: [" + ", ".join(map(str, range(1, 102))) + "]}]",
     "too-many-allow-from": ("servers: [{name: A, firewall: {allow_from: ["
                             + ", ".join(f"10.0.0.{i}" for i in range(1, 22)) + "]}, ports: [80]}]"),

@@ -138,6 +138,13 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
                             "with %ProgramData%, %ProgramFiles%, %SystemDrive% or a drive letter, "
                             "then folder names of letters, digits, spaces and . _ ( ) - (no '..', "
                             "no other variables)"),
+    "metrics-file-invalid": ("inv.yaml", server("    metrics_file: 'C:\\metrics\\wsl.txt'\n"),
+                             "servers[0].metrics_file (line 3): 'C:\\metrics\\wsl.txt' is not a "
+                             ".prom file path: start with %ProgramData%, %ProgramFiles%, "
+                             "%SystemDrive% or a drive letter, then folder names, and end with a "
+                             "file name ending in .prom (windows_exporter reads only .prom files), "
+                             "e.g. %ProgramFiles%\\windows_exporter\\textfile_inputs\\"
+                             "wsl-portproxy.prom"),
     "profiles-invalid": ("inv.yaml", server("    firewall: {profiles: []}\n"), "servers[0]."
                          "firewall.profiles (line 3): must be a non-empty list of Domain, "
                          "Private, Public or Any"),

@@ -10,7 +10,7 @@ from .load import Document, Path_, format_path
 from .messages import show, text
 
 # Fields that hold Windows paths or accounts: a backslash in them must arrive as typed.
-BACKSLASH_KEYS = ("run_as", "install_dir")
+BACKSLASH_KEYS = ("run_as", "install_dir", "metrics_file")
 
 
 class Collector:

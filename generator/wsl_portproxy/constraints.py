@@ -11,6 +11,7 @@ COMPUTER_NAME = r"[A-Za-z0-9-]{1,15}"
 DISTRO_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 FOLDER_NAME = r"[A-Za-z0-9 ._()-]{1,64}"
 DRIVE = r"[A-Za-z]:"
+PROM_FILE_NAME = r"[A-Za-z0-9 ._()-]{1,59}\.[pP][rR][oO][mM]"  # windows_exporter reads *.prom
 DURATION = r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?"
 PORT_RANGE = r"(\d+)(?:-(\d+))?"
 

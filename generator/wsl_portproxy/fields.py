@@ -199,6 +199,23 @@ def install_dir(value: Any) -> InstallDir:
     return InstallDir(root, drive, tuple(parts))
 
 
+def metrics_file(value: Any) -> InstallDir | None:
+    """A windows_exporter textfile: an absolute path like install_dir's whose file name ends in
+    ``.prom``; null means off."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(text("not-text", value=show(value)))
+    try:
+        path = install_dir(value)
+    except FieldError:
+        path = None
+    name = path.parts[-1] if path else ""
+    if path is None or value.endswith("\\") or not re.fullmatch(limits.PROM_FILE_NAME, name):
+        raise FieldError(text("metrics-file-invalid", value=show(value)))
+    return path
+
+
 # --- firewall ---------------------------------------------------------------------------------
 
 _KEYWORDS = {k.lower(): k for k in ("Any", "LocalSubnet", "DNS", "DHCP", "WINS",

@@ -48,6 +48,12 @@ def _install_dir() -> str:
     return rf"^({roots}|{limits.DRIVE})(\\{limits.FOLDER_NAME})+\\?$"
 
 
+def _metrics_file() -> str:
+    folder = _install_dir().removesuffix(r"\\?$")
+    return folder.replace(r"(\\" + limits.FOLDER_NAME + ")+", r"(\\" + limits.FOLDER_NAME + ")*") \
+        + r"\\" + limits.PROM_FILE_NAME + "$"
+
+
 def _port() -> dict[str, Any]:
     mapping = {
         "type": "object", "additionalProperties": False, "required": ["listen"],
@@ -87,6 +93,10 @@ def _settings() -> dict[str, Any]:
                                    limits.RECHECK_EVERY[1]),
         "install_dir": {"type": "string", "pattern": _install_dir(),
                         "description": "default %ProgramData%\\WslPortProxy"},
+        "metrics_file": {"anyOf": [{"type": "null"},
+                                   {"type": "string", "pattern": _metrics_file()}],
+                         "description": "Prometheus textfile for windows_exporter, written after "
+                                        "every reconcile (default null = off)"},
         "firewall": {"type": "object", "additionalProperties": False, "properties": {
             "allow_from": {**_ALLOW_FROM,
                            "description": "addresses, CIDRs, ranges or keywords; [] = no rule"},

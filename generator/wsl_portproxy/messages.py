@@ -120,6 +120,11 @@ CATALOG: dict[str, Message] = {
                               "%ProgramFiles%, %SystemDrive% or a drive letter, then folder names "
                               "of letters, digits, spaces and . _ ( ) - (no '..', no other "
                               "variables)"),
+    "metrics-file-invalid": _e("{value} is not a .prom file path: start with %ProgramData%, "
+                               "%ProgramFiles%, %SystemDrive% or a drive letter, then folder "
+                               "names, and end with a file name ending in .prom (windows_exporter "
+                               "reads only .prom files), e.g. %ProgramFiles%\\windows_exporter\\"
+                               "textfile_inputs\\wsl-portproxy.prom"),
     # --- firewall -------------------------------------------------------------------------
     "profiles-invalid": _e("must be a non-empty list of Domain, Private, Public or Any"),
     "profile-invalid": _e("{value} is not a firewall profile: use Domain, Private, Public or Any"),

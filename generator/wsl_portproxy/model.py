@@ -73,6 +73,7 @@ class Server:
     recheck_every: int
     keep_alive: bool
     install_dir: InstallDir
+    metrics_file: InstallDir | None
     firewall_profiles: tuple[str, ...]
     ports: tuple[PortMapping, ...]
 

@@ -37,9 +37,12 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "wait_for_wsl": fields.bounded_duration(*limits.WAIT_FOR_WSL),
     "recheck_every": fields.bounded_duration(*limits.RECHECK_EVERY, zero_ok=True),
     "install_dir": fields.install_dir,
+    "metrics_file": fields.metrics_file,
 }
 SETTING_KEYS = (*SETTINGS, "firewall", "ports")
-TEXT_KEYS = ("name", "distro", "run_as", "start", "listen_address", "install_dir")
+TEXT_KEYS = ("name", "distro", "run_as", "start", "listen_address", "install_dir",
+             "metrics_file")
+NULLABLE_KEYS = ("metrics_file",)
 SERVER_KEYS = ("name", *SETTING_KEYS)
 BUILTIN: dict[str, Any] = {
     "distro": "podman-machine-default",
@@ -50,6 +53,7 @@ BUILTIN: dict[str, Any] = {
     "recheck_every": 300,
     "keep_alive": True,
     "install_dir": fields.install_dir("%ProgramData%\\WslPortProxy"),
+    "metrics_file": None,
     "allow_from": ("LocalSubnet",),
     "profiles": ("Domain", "Private"),
 }
@@ -83,7 +87,8 @@ def _settings(c: Collector, raw: dict[str, Any], path: Path_, base: dict[str, An
     """Validate the setting keys present in ``raw`` and overlay them on ``base``."""
     result = dict(base)
     for key, check in SETTINGS.items():
-        if key in raw and (key not in TEXT_KEYS or c.typed_as_text((*path, key), raw[key])):
+        typed_ok = key not in TEXT_KEYS or (key in NULLABLE_KEYS and raw.get(key) is None)
+        if key in raw and (typed_ok or c.typed_as_text((*path, key), raw[key])):
             try:
                 result[key] = check(raw[key])
             except FieldError as exc:
@@ -168,7 +173,7 @@ def _server(c: Collector, raw: Any, path: Path_, base: dict[str, Any],
         start=settings["start"], podman_machine=settings["podman_machine"],
         wait_for_wsl=settings["wait_for_wsl"], recheck_every=settings["recheck_every"],
         keep_alive=settings["keep_alive"], install_dir=settings["install_dir"],
-        firewall_profiles=settings["profiles"],
+        metrics_file=settings["metrics_file"], firewall_profiles=settings["profiles"],
         ports=tuple(ports),
     )
 

@@ -68,7 +68,7 @@ Describe 'Rendered settings files' {
 
     It 'are data: Import-PowerShellDataFile reads them (it evaluates no expression)' {
         $data = Import-PowerShellDataFile -LiteralPath $script:SettingsPath
-        $data.SchemaVersion | Should -Be 1
+        $data.SchemaVersion | Should -Be 2
         $data.Server | Should -BeExactly 'WEB-01'
         @($data.Ports) | Should -HaveCount 4
     }

@@ -462,6 +462,28 @@ Describe 'Uninstall-WslPortProxy.ps1' {
         Get-SimFirewall | Should -BeNullOrEmpty
     }
 
+    It 'removes the metrics file, whose figures would otherwise say the ports are still watched' {
+        $metered = New-TestBundle -Inventory @"
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 2s
+    metrics_file: '%ProgramFiles%\windows_exporter\textfile_inputs\wsl-portproxy.prom'
+    ports: [80]
+"@
+        $metrics = Join-Path $global:WslppSim.ProgramFiles 'windows_exporter/textfile_inputs/wsl-portproxy.prom'
+        New-Item -ItemType Directory -Path (Split-Path $metrics) | Out-Null
+        (Invoke-BundleScript -Dist $metered -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+        $deadline = (Get-Date).AddSeconds(10)   # the watcher writes it right after its first reconcile
+        while (-not (Test-Path -LiteralPath $metrics) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Test-Path -LiteralPath $metrics | Should -BeTrue
+
+        (Invoke-BundleScript -Dist $metered -Name 'Uninstall-WslPortProxy.ps1').ExitCode | Should -Be 0
+
+        Test-Path -LiteralPath $metrics | Should -BeFalse
+        Test-Path -LiteralPath (Split-Path $metrics) | Should -BeTrue   # windows_exporter's folder stays
+    }
+
     It 'refuses to run unelevated with exit code 2' {
         Write-SimState 'whoami.json' @{ elevated = $false }
         $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1'

@@ -854,3 +854,20 @@ function global:New-TestBundle {
     if ($LASTEXITCODE -ne 0) { throw "generate failed ($LASTEXITCODE): $output" }
     return Join-Path $folder 'dist'
 }
+
+function global:Test-Promtool {
+    <#
+        promtool check metrics (Debian package prometheus: .ci/install-tools) on a metrics text, as
+        exact bytes; returns its exit code and output. A missing promtool fails the test.
+    #>
+    param([Parameter(Mandatory)] [string] $Text)
+    if (-not (Get-Command -Name promtool -CommandType Application -ErrorAction SilentlyContinue)) {
+        throw 'promtool is not installed (.ci/install-tools installs the Debian package prometheus)'
+    }
+    $file = Join-Path ([System.IO.Path]::GetTempPath()) "promtool-$([guid]::NewGuid().ToString('n')).prom"
+    [System.IO.File]::WriteAllBytes($file, (New-Object System.Text.UTF8Encoding $false).GetBytes($Text))
+    try { $output = & sh -c 'promtool check metrics < "$1" 2>&1' sh $file; $code = $LASTEXITCODE }
+    finally { Remove-Item -LiteralPath $file }
+    return [pscustomobject]@{ ExitCode = $code; Output = "$output" }
+}
+

@@ -382,4 +382,145 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
         $result.ExitCode | Should -Be 9
         (Get-StatusRow $result)[0].Rule | Should -Be 'stale (points at 172.28.241.140/80)'
     }
+
+    It '-Json prints one versioned JSON document, a summary and one object per port, and nothing else; exit 0' {
+        $global:LASTEXITCODE = 0
+        $output = @(& $script:Update -Status -Json *>&1)   # every stream: stdout must hold the document alone
+        $LASTEXITCODE | Should -Be 0
+        $output | Should -HaveCount 1
+        $output[0] | Should -BeOfType [string]
+        $document = $output[0] | ConvertFrom-Json
+        $document.SchemaVersion | Should -Be 1
+        $document.Server | Should -BeExactly 'WEB-01'
+        $document.ComputerName | Should -BeExactly 'WEB-01'
+        $document.Distro | Should -BeExactly 'podman-machine-default'
+        $document.WslAddress | Should -BeExactly '172.28.241.140'
+        $output[0] | Should -Match '"GeneratedUtc":\s*"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"'   # ConvertFrom-Json makes it a date
+        $document.PausedUntilUtc | Should -BeNullOrEmpty
+        $document.Summary.Ports | Should -Be 2
+        $document.Summary.Ok | Should -Be 2
+        $document.Summary.Problems | Should -Be 0
+        $document.Summary.AllOk | Should -BeTrue
+        $document.Summary.Text | Should -BeExactly 'All 2 port(s) are forwarded, allowed, listening and answered by WSL.'
+        @($document.Warnings) | Should -HaveCount 0
+        $document.Ports | Should -HaveCount 2
+        $document.Ports[1].Listener | Should -BeExactly '0.0.0.0:8443'
+        $document.Ports[1].Target | Should -BeExactly '172.28.241.140:443'
+        $document.Ports[1].Rule | Should -BeExactly 'ok'
+        $document.Ports[1].Firewall | Should -BeExactly 'ok'
+        $document.Ports[1].Listening | Should -BeTrue
+        $document.Ports[1].WslAnswers | Should -BeTrue
+        $document.Ports[1].Ok | Should -BeTrue
+        $document.Ports[1].Problem | Should -BeExactly ''
+    }
+
+    It '-Json exits 9 on a problem, names it, writes non-ASCII as \uXXXX, and carries the warnings' {
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; answering = @(80, 443); listening = @(@{ endpoint = '0.0.0.0:8443'; pid = 1234 }); processes = @{ '1234' = 'Überwachung' } }
+        $global:LASTEXITCODE = 0
+        $output = @(& $script:Update -Status -Json *>&1)
+        $LASTEXITCODE | Should -Be 9
+        $output | Should -HaveCount 1
+        $output[0] | Should -Match '\\u00dcberwachung'
+        $output[0] | Should -Match '^[\x00-\x7e]*$'
+        $document = $output[0] | ConvertFrom-Json
+        $document.Summary.AllOk | Should -BeFalse
+        $document.Summary.Problems | Should -Be 1
+        $document.Ports[1].Ok | Should -BeFalse
+        $document.Ports[1].ListeningOwner | Should -BeExactly 'Überwachung (PID 1234)'
+        $document.Ports[1].Problem | Should -BeExactly '0.0.0.0:8443 is held by Überwachung (PID 1234), so IP Helper cannot listen there'
+
+        Set-SimWsl @{}
+        $global:LASTEXITCODE = 0
+        $output = @(& $script:Update -Status -Json *>&1)
+        $LASTEXITCODE | Should -Be 9
+        $output | Should -HaveCount 1
+        $document = $output[0] | ConvertFrom-Json
+        $document.WslAddress | Should -BeNullOrEmpty
+        @($document.Warnings) | Should -HaveCount 1
+        $document.Ports[0].Problem | Should -Match '^WSL has no address'
+    }
 }
+
+Describe 'The metrics file (metrics_file)' {
+    BeforeAll {
+        $script:Metered = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    wait_for_wsl: 3s
+    metrics_file: '%ProgramFiles%\windows_exporter\textfile_inputs\wsl-portproxy.prom'
+    ports: [80, "8443:443"]
+'@
+        $script:MeteredUpdate = Join-Path $script:Metered 'WEB-01/Update-WslPortProxy.ps1'
+        function Get-MetricsPath { Join-Path $global:WslppSim.ProgramFiles 'windows_exporter/textfile_inputs/wsl-portproxy.prom' }
+        function Get-Metrics { [System.IO.File]::ReadAllText((Get-MetricsPath)) }
+    }
+    BeforeEach {
+        New-SimulatedWindows | Out-Null
+        New-Item -ItemType Directory -Path (Split-Path (Get-MetricsPath)) -Force | Out-Null
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80, 443); blocked = @('0.0.0.0/8443') }
+    }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'after every reconcile the watcher writes it at once: LF, no BOM, per port forwarded/allowed/listening, and promtool accepts it' {
+        $watcher = Start-SimScript -Path $script:MeteredUpdate -Arguments '-Watch'
+        $null = Wait-Until { (Test-Path (Get-MetricsPath)) -and (Get-Metrics) -match 'address="172\.28\.241\.140"' } -Because 'the first metrics file'
+
+        $bytes = [System.IO.File]::ReadAllBytes((Get-MetricsPath))
+        $bytes[0..2] | Should -Not -Be @(0xEF, 0xBB, 0xBF)
+        $bytes | Should -Not -Contain 13   # no CR
+        $bytes[-1] | Should -Be 10         # ends with a line feed, as windows_exporter needs
+        $text = Get-Metrics
+        $text | Should -Match '(?m)^wslportproxy_port_forwarded\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="80",connect_port="80"\} 1$'
+        $text | Should -Match '(?m)^wslportproxy_port_forwarded\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="8443",connect_port="443"\} 1$'
+        $text | Should -Match '(?m)^wslportproxy_port_allowed\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="80",connect_port="80"\} 1$'
+        $text | Should -Match '(?m)^wslportproxy_port_listening\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="80",connect_port="80"\} 1$'
+        $text | Should -Match '(?m)^wslportproxy_port_listening\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="8443",connect_port="443"\} 0$'
+        $text | Should -Match '(?m)^wslportproxy_last_reconcile_success\{server="WEB-01"\} 1$'
+        $text | Should -Match '(?m)^wslportproxy_last_reconcile_duration_seconds\{server="WEB-01"\} \d+(\.\d+)?(E-\d+)?$'
+        $text | Should -Match '(?m)^wslportproxy_wsl_restarts_total\{server="WEB-01"\} 0$'
+        $text | Should -Match '(?m)^wslportproxy_wsl_info\{server="WEB-01",distro="podman-machine-default",address="172\.28\.241\.140"\} 1$'
+        $stamp = [double] ([regex]::Match($text, '(?m)^wslportproxy_last_reconcile_timestamp_seconds\{server="WEB-01"\} (\S+)$').Groups[1].Value)
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+        $stamp | Should -BeGreaterThan ($now - 60)
+        $stamp | Should -BeLessOrEqual ($now + 1)
+        $check = Test-Promtool -Text $text
+        $check.Output | Should -BeExactly ''
+        $check.ExitCode | Should -Be 0
+        @(Get-ChildItem -LiteralPath (Split-Path (Get-MetricsPath))) | Should -HaveCount 1   # no temporary file left
+
+        Restart-SimWsl -NewIp '172.28.250.9'
+        $null = Wait-Until { (Get-Metrics) -match 'address="172\.28\.250\.9"' } -Because 'the metrics follow WSL'
+        Get-Metrics | Should -Match '(?m)^wslportproxy_wsl_restarts_total\{server="WEB-01"\} 1$'
+        Get-Metrics | Should -Match '(?m)^wslportproxy_port_forwarded\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="80",connect_port="80"\} 1$'
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+
+    It 'says when a reconcile failed, and that no port is forwarded to a WSL whose address is unknown' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; no_ip_for = 1000 } }
+        $watcher = Start-SimScript -Path $script:MeteredUpdate -Arguments '-Watch'
+        $null = Wait-Until { Test-Path (Get-MetricsPath) } -Seconds 20 -Because 'the metrics file after the failed reconcile'
+
+        $text = Get-Metrics
+        $text | Should -Match '(?m)^wslportproxy_last_reconcile_success\{server="WEB-01"\} 0$'
+        $text | Should -Match '(?m)^wslportproxy_port_forwarded\{server="WEB-01",listen_address="0\.0\.0\.0",listen_port="80",connect_port="80"\} 0$'
+        $text | Should -Match '(?m)^wslportproxy_wsl_info\{server="WEB-01",distro="podman-machine-default",address=""\} 1$'
+        (Test-Promtool -Text $text).ExitCode | Should -Be 0
+        Stop-SimScript -Handle $watcher | Should -Be 267014
+    }
+
+    It 'a missing textfile folder is one warning in the log, and forwarding goes on' {
+        Remove-Item -LiteralPath (Split-Path (Get-MetricsPath)) -Recurse
+        $copy = Join-Path $TestDrive 'metered'
+        Copy-Item -LiteralPath (Join-Path $script:Metered 'WEB-01') -Destination $copy -Recurse
+        $settings = Join-Path $copy 'WslPortProxy.Settings.psd1'
+        (Get-Content -Raw -LiteralPath $settings).Replace('RecheckSeconds    = 300', 'RecheckSeconds    = 1') | Set-Content -LiteralPath $settings -Encoding UTF8
+        $watcher = Start-SimScript -Path (Join-Path $copy 'Update-WslPortProxy.ps1') -Arguments '-Watch'
+        $null = Wait-Until { @([regex]::Matches((Get-UpdateLog), 'Reconciling: periodic re-check')).Count -ge 2 } -Because 'two re-checks after the first reconcile'
+
+        (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        @([regex]::Matches((Get-UpdateLog), '\[WARN\] Cannot write the metrics file .*wsl-portproxy\.prom: ')).Count | Should -Be 1
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+}
+

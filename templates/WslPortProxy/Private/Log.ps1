@@ -9,7 +9,8 @@ function Open-RunLog {
         cannot be created, Path is $null (console and event log only); a line that cannot be
         written is skipped and counted in Skipped (the next line is tried again); when the event
         log refuses a write, Events becomes $false (warned about once); Recent remembers throttled
-        events. With NoFile (-WhatIf) it writes no file at all.
+        events; Warned, per topic, the last warning given (to give a repeated one once). With
+        NoFile (-WhatIf) it writes no file at all.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -26,6 +27,7 @@ function Open-RunLog {
         NoFile     = [bool] $NoFile
         Skipped    = 0
         Recent     = @{}
+        Warned     = @{}
     }
     if ($NoFile) {
         return $log

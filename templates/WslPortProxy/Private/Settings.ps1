@@ -93,7 +93,7 @@ function Get-SettingsProblem {
     $types = [ordered]@{
         SchemaVersion = 'Int'; Generator = 'Text'; Server = 'Text'; Distro = 'Text'; RunAs = 'OptionalText'
         Start = 'Text'; PodmanMachine = 'Bool'; WaitForWslSeconds = 'Int'; RecheckSeconds = 'Int'; KeepAlive = 'Bool'
-        InstallDirectory = 'Text'; FirewallProfiles = 'TextList'; Ports = 'TableList'
+        InstallDirectory = 'Text'; MetricsFile = 'OptionalText'; FirewallProfiles = 'TextList'; Ports = 'TableList'
     }
     $problems = @(Get-TableProblem -Table $Data -Expected $types -Where 'settings')
     if ($problems.Count -gt 0) {
@@ -104,6 +104,9 @@ function Get-SettingsProblem {
     }
     if ($Data.WaitForWslSeconds -lt 1 -or $Data.RecheckSeconds -lt 0) {
         'settings: WaitForWslSeconds must be at least 1 and RecheckSeconds at least 0'
+    }
+    if ($null -ne $Data.MetricsFile -and $Data.MetricsFile -notlike '*.prom') {
+        "settings: MetricsFile '$($Data.MetricsFile)' must end in .prom (windows_exporter reads only .prom files)"
     }
     if (@($Data.Ports).Count -eq 0) {
         'settings: Ports is empty'
@@ -119,10 +122,12 @@ function Resolve-InstallDirectory {
     <#
     .SYNOPSIS
         '%ProgramData%\WslPortProxy' (or 'D:\Tools\x') as a full path on this server.
+    .PARAMETER Key
+        The settings key the path comes from, for the message.
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([Parameter(Mandatory)] [string] $Path)
+    param([Parameter(Mandatory)] [string] $Path, [string] $Key = 'InstallDirectory')
     if ($Path -match '^%(ProgramData|ProgramFiles|SystemDrive)%((\\[^\\]+)+)$') {
         $root = Get-EnvironmentFolder -Name $Matches[1]
     }
@@ -130,14 +135,14 @@ function Resolve-InstallDirectory {
         $root = $Matches[1] + '\'
     }
     else {
-        $message = "settings: InstallDirectory '$Path' must start with %ProgramData%, %ProgramFiles%, " +
+        $message = "settings: $Key '$Path' must start with %ProgramData%, %ProgramFiles%, " +
             '%SystemDrive% or a drive letter, followed by folder names'
         throw (New-Failure -ExitCode 10 -ErrorId 'InvalidSettings' -Message $message)
     }
     $parts = $Matches[2].Substring(1).Split('\')
     foreach ($part in $parts) {
         if ($part -notmatch '^[A-Za-z0-9 ._()-]+$' -or $part -in @('.', '..')) {
-            $message = "settings: InstallDirectory '$Path' has the folder name '$part', which is not allowed"
+            $message = "settings: $Key '$Path' has the folder name '$part', which is not allowed"
             throw (New-Failure -ExitCode 10 -ErrorId 'InvalidSettings' -Message $message)
         }
     }
@@ -247,6 +252,10 @@ function Import-Settings {
     if ($path) {
         $folder = Split-Path -Path $path -Parent
     }
+    $metrics = $null
+    if ($null -ne $data.MetricsFile) {
+        $metrics = Resolve-InstallDirectory -Path $data.MetricsFile -Key 'MetricsFile'
+    }
     return [pscustomobject]@{
         PSTypeName        = 'WslPortProxy.Settings'
         Path              = $path
@@ -260,6 +269,7 @@ function Import-Settings {
         RecheckSeconds    = $data.RecheckSeconds
         KeepAlive         = $data.KeepAlive
         InstallDirectory  = Resolve-InstallDirectory -Path $data.InstallDirectory
+        MetricsFile       = $metrics
         FirewallProfiles  = [string[]] @($data.FirewallProfiles)
         Rules             = @(ConvertTo-PortRule -Port $data.Ports)
         FirewallRules     = @(ConvertTo-FirewallRuleSpec -Port $data.Ports)

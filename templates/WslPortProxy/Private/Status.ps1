@@ -77,3 +77,112 @@ function Get-FirewallVerdict {
     }
     return 'ok'
 }
+
+function Get-PortCheck {
+    <#
+    .SYNOPSIS
+        Per forwarded port: the portproxy rule, the firewall verdict and who listens, as this server has them now.
+    .DESCRIPTION
+        What -Status and the metrics file share; it asks WSL nothing (Address is WSL's address
+        now, or $null). Reads the rules once (registry) and the firewall and listeners once each,
+        whatever the number of ports. RuleState is 'ok', 'missing' or 'stale (points at a.b.c.d/p)';
+        Problems lists what is wrong, in words.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [AllowNull()] [AllowEmptyString()] [string] $Address
+    )
+    $current = Get-PortProxyRule
+    $activeProfiles = Get-ActiveFirewallProfile
+    $firewallRules = Get-FirewallRuleSet
+    $inertProfiles = Get-InertFirewallProfile
+    $listeners = Get-ListenerTable
+    foreach ($rule in $Settings.Rules) {
+        $target = $null
+        $problems = @()
+        if ($Address) {
+            $target = '{0}:{1}' -f $Address, $rule.ConnectPort
+        }
+        else {
+            $problems += 'WSL has no address'
+        }
+        $ruleState = 'missing'
+        if ($current.ContainsKey($rule.Key)) {
+            $ruleState = 'ok'
+            if ($current[$rule.Key] -ne "$target".Replace(':', '/')) {
+                $ruleState = "stale (points at $($current[$rule.Key]))"
+            }
+        }
+        if ($ruleState -ne 'ok') {
+            $problems += "portproxy rule $ruleState"
+        }
+        $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $Settings.FirewallRules -Existing $firewallRules `
+            -ActiveProfile $activeProfiles -InertProfile $inertProfiles
+        if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
+            $problems += "firewall $firewall"
+        }
+        $listening = Get-ListenerVerdict -Rule $rule -Table $listeners
+        if (-not $listening.Listening) {
+            $problems += $listening.Problem
+        }
+        [pscustomobject]@{
+            Rule           = $rule
+            Listener       = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
+            Target         = $target
+            RuleState      = $ruleState
+            Firewall       = $firewall
+            Listening      = $listening.Listening
+            ListeningOwner = $listening.Owner
+            Problems       = [string[]] $problems
+        }
+    }
+}
+
+function ConvertTo-StatusReport {
+    <#
+    .SYNOPSIS
+        The versioned status document (WslPortProxy.StatusReport) of one server, from its status rows.
+    .DESCRIPTION
+        Its JSON (ConvertTo-Json -Depth 4) is what -Status -Json prints; SchemaVersion changes
+        only when a property is removed or changes meaning.
+    #>
+    [CmdletBinding()]
+    [OutputType('WslPortProxy.StatusReport')]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [AllowNull()] [AllowEmptyString()] [string] $Address,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Row,
+        [AllowNull()] [Nullable[datetime]] $PausedUntil,
+        [AllowEmptyCollection()] [string[]] $Warning = @()
+    )
+    $bad = @($Row | Where-Object -FilterScript { -not $_.Ok }).Count
+    $text = "All $($Row.Count) port(s) are forwarded, allowed, listening and answered by WSL."
+    if ($bad -gt 0) {
+        $text = "$bad of $($Row.Count) port(s) have a problem (see Problem); the log may say why."
+    }
+    $paused = $null
+    if ($null -ne $PausedUntil) {
+        $paused = $PausedUntil.Value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture)
+    }
+    $wsl = $null
+    if ($Address) {
+        $wsl = $Address
+    }
+    return [pscustomobject]@{
+        PSTypeName     = 'WslPortProxy.StatusReport'
+        SchemaVersion  = $script:WslppStatusSchemaVersion
+        Server         = $Settings.Server
+        ComputerName   = "$env:COMPUTERNAME"
+        Distro         = $Settings.Distro
+        GeneratedUtc   = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture)
+        WslAddress     = $wsl
+        PausedUntilUtc = $paused
+        Summary        = [pscustomobject]@{
+            Ports = $Row.Count; Ok = $Row.Count - $bad; Problems = $bad; AllOk = $bad -eq 0; Text = $text
+        }
+        Warnings       = [string[]] @($Warning)
+        Ports          = [object[]] @($Row)
+    }
+}

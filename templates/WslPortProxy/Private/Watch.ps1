@@ -282,6 +282,7 @@ function Invoke-Watch {
         $address = $null
         $failures = 0
         $earlyExits = 0
+        $restarts = 0
         $keepAliveSince = Get-Date
         while ($true) {
             $until = Get-WatcherPause -Directory $directory
@@ -294,8 +295,12 @@ function Invoke-Watch {
             }
             Write-Log -Log $Log -Message "Reconciling: $reason."
             $succeeded = $true
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
             try {
                 $result = Invoke-LockedReconcile -Settings $Settings -Log $Log
+                if (-not $Settings.KeepAlive -and $address -and $result.Address -ne $address) {
+                    $restarts++   # without a keep-alive, a new address is how a restart shows
+                }
                 $address = $result.Address
                 Write-Log -Log $Log -Message $result.Message
                 Save-RunResult -Directory $directory -ExitCode 0 -Message $result.Message
@@ -307,6 +312,12 @@ function Invoke-Watch {
                 $failure = Write-Failure -ErrorRecord $_ -Log $Log
                 Save-RunResult -Directory $directory -ExitCode $failure.ExitCode -Message $failure.Message
             }
+            $known = $null   # after a failure, WSL's address is not known
+            if ($succeeded) {
+                $known = $address
+            }
+            Update-MetricsFile -Settings $Settings -Address $known -Success $succeeded -Log $Log `
+                -DurationSeconds $clock.Elapsed.TotalSeconds -Restarts $restarts
             if ($Settings.KeepAlive -and $succeeded -and ($null -eq $keepAlive -or $keepAlive.HasExited)) {
                 $keepAlive = Start-KeepAlive -WslPath $wsl -Distro $Settings.Distro -Directory $directory -Log $Log
                 $keepAliveSince = Get-Date
@@ -332,6 +343,7 @@ function Invoke-Watch {
             if ($reason -notlike 'WSL stopped*') {
                 continue
             }
+            $restarts++
             $lived = ((Get-Date) - $keepAliveSince).TotalSeconds
             $earlyExits++
             if ($lived -ge $script:WslppQuickExitSeconds -or (Test-WslMoved -WslPath $wsl -Settings $Settings `

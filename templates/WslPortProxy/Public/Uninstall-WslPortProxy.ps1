@@ -50,6 +50,9 @@ function Uninstall-WslPortProxy {
             throw (New-Failure -ExitCode 5 -ErrorId 'RemoveFailed' -Message $message)
         }
         Remove-InstallDirectory -Path $config.InstallDirectory -Purge:$Purge
+        if ($config.MetricsFile -and (Test-Path -LiteralPath $config.MetricsFile -PathType Leaf)) {
+            Remove-Item -LiteralPath $config.MetricsFile -Force   # its figures would say the ports are still watched
+        }
         if ($Purge) {
             Unregister-EventSource
         }

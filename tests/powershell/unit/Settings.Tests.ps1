@@ -24,12 +24,13 @@ Describe 'Import-Settings' {
 
     It 'Given a settings file, reads it as data and remembers its folder' {
         $path = Join-Path $TestDrive 'WslPortProxy.Settings.psd1'
-        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 1; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; InstallDirectory = 'D:\Tools\Wsl'; FirewallProfiles = @('Any'); Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 2; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; InstallDirectory = 'D:\Tools\Wsl'; MetricsFile = 'D:\Metrics\wsl.prom'; FirewallProfiles = @('Any'); Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
         InModuleScope WslPortProxy -Parameters @{ Path = $path } {
             param($Path)
             $settings = Import-Settings -Settings $Path
             $settings.Folder | Should -Be (Split-Path -Parent $Path)
             $settings.RunAs | Should -BeNullOrEmpty
+            $settings.MetricsFile | Should -Be ([System.IO.Path]::Combine('D:\', 'Metrics', 'wsl.prom'))
             $settings.FirewallRules[0].LocalAddress | Should -Be '10.0.0.1'
             $settings.FirewallRules[0].DisplayName | Should -Be 'WSL port proxy: TCP 22 on 10.0.0.1 to WSL 2222'
             Import-Settings -Settings (Get-Item -LiteralPath $Path) | Select-Object -ExpandProperty Server | Should -Be 'A'
@@ -47,7 +48,7 @@ Describe 'Import-Settings' {
     It 'Given a file that is code, not data, refuses it without running it' {
         $path = Join-Path $TestDrive 'evil.psd1'
         $canary = Join-Path $TestDrive 'ran.txt'
-        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 1; Server = `$(Set-Content -LiteralPath '$canary' -Value x) }"
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 2; Server = `$(Set-Content -LiteralPath '$canary' -Value x) }"
         InModuleScope WslPortProxy -Parameters @{ Path = $path } {
             param($Path)
             { Import-Settings -Settings $Path } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings'
@@ -62,7 +63,8 @@ Describe 'Import-Settings' {
     }
 
     It 'Given <Case>, names every problem in one message' -ForEach @(
-        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 2 }; Message = "The settings cannot be used: SchemaVersion is '2', but this module reads SchemaVersion 1: install the module and the settings from the same bundle." }
+        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 1 }; Message = "The settings cannot be used: SchemaVersion is '1', but this module reads SchemaVersion 2: install the module and the settings from the same bundle." }
+        @{ Case = 'a metrics file that is not .prom'; Change = @{ MetricsFile = 'D:\m\wsl.txt' }; Message = "The settings cannot be used: settings: MetricsFile 'D:\m\wsl.txt' must end in .prom (windows_exporter reads only .prom files)." }
         @{ Case = 'a missing key and an unknown one'; Change = @{ Distro = $null; Colour = 'blue' }; Message = "The settings cannot be used: settings: Distro is missing; settings: Colour is not a setting." }
         @{ Case = 'a wrong type'; Change = @{ KeepAlive = 'yes' }; Message = "The settings cannot be used: settings: KeepAlive must be of type Bool, not 'yes'." }
         @{ Case = 'a bad Start, timings and no ports'; Change = @{ Start = 'reboot'; WaitForWslSeconds = 0; Ports = @() }; Message = "The settings cannot be used: settings: Start must be 'boot' or 'logon', not 'reboot'; settings: WaitForWslSeconds must be at least 1 and RecheckSeconds at least 0; settings: Ports is empty." }

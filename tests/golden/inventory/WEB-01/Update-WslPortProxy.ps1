@@ -2,13 +2,14 @@
 .SYNOPSIS
     Forwards this server's LAN ports to WSL 2 and keeps the forwarding right (the task runs it).
 .DESCRIPTION
-    Imports the WslPortProxy module from the folder beside this script and runs it with the
-    settings file WslPortProxy.Settings.psd1 from this folder. For the details, import the module
-    and read: Get-Help Update-WslPortProxy -Full; Get-Help Get-WslPortProxyStatus -Full.
+    Runs the WslPortProxy module beside this script with WslPortProxy.Settings.psd1 from this folder.
+    Details: Import-Module it, then Get-Help Update-WslPortProxy -Full (or Get-WslPortProxyStatus).
 .PARAMETER Watch
     What the scheduled task runs: reconcile, then keep WSL up and reconcile whenever it restarts.
 .PARAMETER Status
     One row per forwarded port (rule, firewall, listener, WSL side); exit code 9 if any is wrong.
+.PARAMETER Json
+    With -Status: print the versioned JSON document instead (README.txt), non-ASCII as \uXXXX.
 .PARAMETER Remove
     Deletes every portproxy and firewall rule this tool created on this server.
 .PARAMETER Pause
@@ -27,17 +28,17 @@
     .\Update-WslPortProxy.ps1 -Pause -Minutes 15
     Before wsl --shutdown or wsl --update: the watcher leaves WSL alone for 15 minutes.
 .NOTES
-    Exit codes (the task's "Last Run Result"): 0 the rules are right (-Watch: the watcher ended,
-    or another one runs); 1 unexpected (see the log); 3 wsl.exe or the distribution not found for
-    this account; 4 no IPv4 address on eth0 in time; 5 netsh failed; 6 a firewall rule failed; 7
-    IP Helper not running; 8 the lock was held too long; 9 -Status found a problem; 10 invalid
-    settings file; 11 WSL not in NAT mode, or its address is this server's own; 12 the podman
-    machine did not start. A failed run leaves every rule it found. -WhatIf changes nothing.
+    Exit codes (the task's "Last Run Result"): 0 the rules are right (-Watch: the watcher ended, or
+    another one runs); 1 unexpected (see the log); 3 wsl.exe or the distribution not found for this
+    account; 4 no IPv4 on eth0 in time; 5 netsh failed; 6 a firewall rule failed; 7 IP Helper not
+    running; 8 the lock was held too long; 9 -Status (also -Json) found a problem; 10 invalid settings;
+    11 WSL not in NAT mode, or its address is this server's own; 12 the podman machine did not start.
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
 param(
     [Parameter(ParameterSetName = 'Watch')] [switch] $Watch,
     [Parameter(ParameterSetName = 'Status')] [switch] $Status,
+    [Parameter(ParameterSetName = 'Status')] [switch] $Json,
     [Parameter(ParameterSetName = 'Remove')] [switch] $Remove,
     [Parameter(Mandatory, ParameterSetName = 'Pause')] [switch] $Pause,
     [Parameter(ParameterSetName = 'Pause')] [ValidateRange(1, 1440)] [int] $Minutes = 30,
@@ -52,16 +53,18 @@ try {
     Import-Module -Name $module -Verbose:$false
     $settings = Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.Settings.psd1'
     if ($Status) {
-        $verbose = $VerbosePreference -eq 'Continue'
-        $rows = @(Get-WslPortProxyStatus -Settings $settings -Verbose:$verbose -InformationAction Continue)
-        $bad = @($rows | Where-Object -FilterScript { -not $_.Ok })
-        $rows
-        $summary = "All $($rows.Count) port(s) are forwarded, allowed, listening and answered by WSL."
-        if ($bad.Count -gt 0) {
-            $exitCode = 9
-            $summary = "$($bad.Count) of $($rows.Count) port(s) have a problem (see Problem); the log may say why."
+        $streams = @{ Verbose = $VerbosePreference -eq 'Continue'; InformationAction = 'Continue' }
+        if ($Json) { $streams = @{ InformationAction = 'Ignore'; WarningAction = 'Ignore' } }   # stdout: JSON only
+        $report = Get-WslPortProxyStatus -Settings $settings -Report @streams
+        if (-not $report.Summary.AllOk) { $exitCode = 9 }
+        if ($Json) {
+            $text = ConvertTo-Json -InputObject $report -Depth 4   # non-ASCII as \uXXXX: safe in any code page
+            [regex]::Replace($text, '[^\x00-\x7e]', { '\u{0:x4}' -f [int] [char] $args[0].Value })
         }
-        Write-Information -MessageData $summary -InformationAction Continue
+        else {
+            $report.Ports
+            Write-Information -MessageData $report.Summary.Text -InformationAction Continue
+        }
     }
     else {
         $run = @{ Settings = $settings }   # and exactly the parameters given: -Watch, -Minutes, -WhatIf, ...
@@ -71,9 +74,7 @@ try {
 }
 catch {
     $exitCode = 1
-    if ($_.Exception.Data.Contains('WslPortProxyExitCode')) {
-        $exitCode = [int] $_.Exception.Data['WslPortProxyExitCode']
-    }
+    if ($_.Exception.Data.Contains('WslPortProxyExitCode')) { $exitCode = $_.Exception.Data['WslPortProxyExitCode'] }
     Write-Error -Message "Failed (exit code $exitCode): $($_.Exception.Message)" -ErrorAction Continue
 }
 exit $exitCode

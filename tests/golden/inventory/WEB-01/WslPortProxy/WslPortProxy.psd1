@@ -36,6 +36,7 @@
         'Private\Watch.ps1',
         'Private\Listener.ps1',
         'Private\Status.ps1',
+        'Private\Metrics.ps1',
         'Private\Preflight.ps1',
         'Private\InstallFolder.ps1',
         'Private\Install.ps1',

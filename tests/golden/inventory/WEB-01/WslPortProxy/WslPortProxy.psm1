@@ -9,7 +9,8 @@
 Set-StrictMode -Version Latest
 
 New-Variable -Scope Script -Option Constant -Name 'WslppExitCodeKey' -Value 'WslPortProxyExitCode'
-New-Variable -Scope Script -Option Constant -Name 'WslppSchemaVersion' -Value 1
+New-Variable -Scope Script -Option Constant -Name 'WslppSchemaVersion' -Value 2
+New-Variable -Scope Script -Option Constant -Name 'WslppStatusSchemaVersion' -Value 1   # -Status -Json's document
 New-Variable -Scope Script -Option Constant -Name 'WslppSettingsFile' -Value 'WslPortProxy.Settings.psd1'
 New-Variable -Scope Script -Option Constant -Name 'WslppModuleName' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppEventSource' -Value 'WslPortProxy'

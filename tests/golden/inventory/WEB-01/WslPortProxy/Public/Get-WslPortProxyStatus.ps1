@@ -24,8 +24,14 @@ function Get-WslPortProxyStatus {
           WslAnswers      whether the WSL side accepts a TCP connection on the target port
           Ok              all of the above are right
           Problem         '' when Ok, else what is wrong, in words
+        With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
+        server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text) and the warnings,
+        versioned (SchemaVersion) so that it can be sent as JSON (Update-WslPortProxy.ps1 -Status
+        -Json; README.txt describes the document). Its JSON is ConvertTo-StatusJson's.
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
+    .PARAMETER Report
+        Return one WslPortProxy.StatusReport instead of the rows.
     .EXAMPLE
         Get-WslPortProxyStatus -Settings "$env:ProgramData\WslPortProxy\WslPortProxy.Settings.psd1" | Format-Table
 
@@ -34,10 +40,17 @@ function Get-WslPortProxyStatus {
         Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 | Where-Object -FilterScript { -not $_.Ok }
 
         Lists only the ports that have a problem.
+    .EXAMPLE
+        (Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 -Report).Summary.Text
+
+        One line: how many ports are right.
     #>
     [CmdletBinding()]
-    [OutputType('WslPortProxy.PortStatus')]
-    param([Parameter(Mandatory, Position = 0)] [object] $Settings)
+    [OutputType('WslPortProxy.PortStatus', 'WslPortProxy.StatusReport')]
+    param(
+        [Parameter(Mandatory, Position = 0)] [object] $Settings,
+        [switch] $Report
+    )
     $ErrorActionPreference = 'Stop'
     try {
         $config = Import-Settings -Settings $Settings
@@ -49,66 +62,47 @@ function Get-WslPortProxyStatus {
 
         }
         $address = $null
+        $warnings = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
         try {
             $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
         }
         catch {
+            $warnings.Add($_.Exception.Message)
             Write-Warning -Message $_.Exception.Message
         }
-        $current = Get-PortProxyRule
-        $activeProfiles = Get-ActiveFirewallProfile
-        $firewallRules = Get-FirewallRuleSet
-        $inertProfiles = Get-InertFirewallProfile
-        $listeners = Get-ListenerTable
-        foreach ($rule in $config.Rules) {
-            $listener = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
-            $target = $null
-            $problems = @()
-            if ($null -ne $address) {
-                $target = '{0}:{1}' -f $address, $rule.ConnectPort
-            }
-            else {
-                $problems += 'WSL has no address'
-            }
-            $ruleText = 'missing'
-            if ($current.ContainsKey($rule.Key)) {
-                $ruleText = 'ok'
-                if ($current[$rule.Key] -ne "$target".Replace(':', '/')) {
-                    $ruleText = "stale (points at $($current[$rule.Key]))"
-                }
-            }
-            if ($ruleText -ne 'ok') {
-                $problems += "portproxy rule $ruleText"
-            }
-            $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $config.FirewallRules -Existing $firewallRules `
-                -ActiveProfile $activeProfiles -InertProfile $inertProfiles
-            if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
-                $problems += "firewall $firewall"
-            }
-            $listening = Get-ListenerVerdict -Rule $rule -Table $listeners
-            if (-not $listening.Listening) {
-                $problems += $listening.Problem
-            }
+        foreach ($check in @(Get-PortCheck -Settings $config -Address $address)) {
+            $problems = @($check.Problems)
             $answers = $false
             if ($null -ne $address) {
-                $answers = [bool] (Test-NetConnection -ComputerName $address -Port $rule.ConnectPort `
+                $answers = [bool] (Test-NetConnection -ComputerName $address -Port $check.Rule.ConnectPort `
                         -InformationLevel Quiet -WarningAction SilentlyContinue)
                 if (-not $answers) {
-                    $problems += "WSL does not answer on $target"
+                    $problems += "WSL does not answer on $($check.Target)"
                 }
             }
-            [pscustomobject]@{
+            $row = [pscustomobject]@{
                 PSTypeName     = 'WslPortProxy.PortStatus'
-                Listener       = $listener
-                Target         = $target
-                Rule           = $ruleText
-                Firewall       = $firewall
-                Listening      = $listening.Listening
-                ListeningOwner = $listening.Owner
+                Listener       = $check.Listener
+                Target         = $check.Target
+                Rule           = $check.RuleState
+                Firewall       = $check.Firewall
+                Listening      = $check.Listening
+                ListeningOwner = $check.ListeningOwner
                 WslAnswers     = $answers
                 Ok             = $problems.Count -eq 0
                 Problem        = $problems -join '; '
             }
+            if ($Report) {
+                $rows.Add($row)
+            }
+            else {
+                $row
+            }
+        }
+        if ($Report) {
+            ConvertTo-StatusReport -Settings $config -Address $address -Row $rows.ToArray() -PausedUntil $pausedUntil `
+                -Warning @($warnings | ForEach-Object -Process { "$_" })
         }
     }
     catch {
