@@ -15,6 +15,7 @@ import xmlschema
 
 from wsl_portproxy import __version__
 from wsl_portproxy.api import load_inventory
+from wsl_portproxy.fleet import FLEET, render_fleet
 from wsl_portproxy.render import render_inventory, render_server, static_files
 
 from .conftest import EXAMPLES, GOLDEN, REPO
@@ -31,7 +32,8 @@ def example_inventories() -> list[Path]:
 
 @pytest.mark.parametrize("inventory", example_inventories(), ids=lambda p: p.stem)
 def test_examples_match_the_golden_files(inventory: Path) -> None:
-    bundles = render_inventory(load_inventory(inventory))
+    model = load_inventory(inventory)
+    bundles = {**render_inventory(model), FLEET: render_fleet(model)}
     golden = GOLDEN / inventory.stem
     actual = {f"{server}/{name}": data for server, files in bundles.items() for name, data in files.items()}
     expected = tree(golden) if golden.is_dir() else {}

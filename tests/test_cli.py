@@ -12,6 +12,7 @@ import pytest
 
 from wsl_portproxy import __version__
 from wsl_portproxy.cli import main
+from wsl_portproxy.fleet import fleet_static_files
 from wsl_portproxy.render import static_files
 
 from .conftest import EXAMPLES, REPO
@@ -23,15 +24,20 @@ GOOD = "servers:\n  - {name: WEB-01, ports: [80]}\n  - {name: DB-01, ports: [543
 BUNDLE = sorted(["Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",
                  "Update-WslPortProxy.ps1", "WslPortProxy.Settings.psd1", "WslPortProxy.xml",
                  "manifest.json", *static_files(REPO / "templates")])
+FLEET = sorted(["inventory.yml", "WslPortProxy.Fleet.psd1", "manifest.json",
+                *fleet_static_files(REPO / "templates")])
 
 
 def test_generate_writes_one_bundle_per_server(write_inventory: Write, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["generate", str(write_inventory(GOOD)), "-o", str(out)]) == 0
-    assert sorted(tree(out)) == sorted(f"{server}/{name}" for server in ("DB-01", "WEB-01")
-                                       for name in set(BUNDLE))
+    assert sorted(tree(out)) == sorted([*(f"{server}/{name}" for server in ("DB-01", "WEB-01")
+                                          for name in set(BUNDLE)),
+                                        *(f"_fleet/{name}" for name in FLEET)])
     assert "WslPortProxy/Private/Wsl.ps1" in BUNDLE
+    assert {"site.yml", "uninstall.yml", "files/install-bundle.ps1", "Deploy-WslPortProxy.ps1",
+            "WslPortProxy/Public/Publish-WslPortProxy.ps1"} < set(FLEET)
     assert f"wrote {out / 'WEB-01' / 'WslPortProxy.xml'}" in capsys.readouterr().out
 
 
@@ -47,7 +53,9 @@ def test_server_selects_bundles_and_unknown_names_are_a_usage_error(
     inventory = write_inventory(GOOD)
     out = tmp_path / "out"
     assert main(["generate", str(inventory), "-o", str(out), "--server", "web-01"]) == 0
-    assert [p.name for p in out.iterdir()] == ["WEB-01"]
+    assert sorted(p.name for p in out.iterdir()) == ["WEB-01", "_fleet"]
+    hosts = (out / "_fleet" / "inventory.yml").read_text(encoding="utf-8")
+    assert "    WEB-01:\n" in hosts and "    DB-01:\n" in hosts   # the fleet: the whole inventory
     assert main(["generate", str(inventory), "-o", str(out), "--server", "MAIL"]) == 2
     assert capsys.readouterr().err == (
         f"error: {inventory}: --server: no server named 'MAIL' (the inventory has: WEB-01, DB-01)\n")
@@ -84,7 +92,8 @@ def test_check_lists_changes_and_exits_3_without_writing(
     assert main(["generate", inventory, "-o", str(out)]) == 0
     capsys.readouterr()
     assert main(["generate", inventory, "-o", str(out), "--check"]) == 0
-    assert capsys.readouterr().out == f"up to date: {2 * len(set(BUNDLE))} file(s) in {out}\n"
+    assert capsys.readouterr().out == (f"up to date: {2 * len(set(BUNDLE)) + len(FLEET)} file(s) "
+                                       f"in {out}\n")
     (out / "WEB-01" / "README.txt").write_text("edited")
     (out / "WEB-01" / "notes.txt").write_text("extra")
     assert main(["generate", inventory, "-o", str(out), "--check"]) == 3
@@ -216,11 +225,16 @@ def test_a_server_dropped_from_the_inventory_is_reported_and_pruned_only_on_requ
     (out / "NOTES" / "keep.txt").write_text("mine")
     smaller = str(write_inventory("servers:\n  - {name: WEB-01, ports: [80]}\n"))  # same file
     stale = f"stale: {out / 'DB-01'}: server DB-01 is not in the inventory (--prune removes the folder)"
+    fleet = [out / "_fleet" / name for name in ("WslPortProxy.Fleet.psd1", "inventory.yml",
+                                                "manifest.json")]   # DB-01 leaves the fleet
     capsys.readouterr()
     assert main(["generate", smaller, "-o", str(out), "--check"]) == 3
-    assert capsys.readouterr().out == stale + "\n"
+    assert capsys.readouterr().out == "".join(f"would change: {p}\n" for p in fleet) + stale + "\n"
     assert main(["generate", smaller, "-o", str(out), "--check", "--prune"]) == 3
-    assert capsys.readouterr().out == f"would remove: {out / 'DB-01'}\n"
+    assert capsys.readouterr().out == ("".join(f"would change: {p}\n" for p in fleet)
+                                       + f"would remove: {out / 'DB-01'}\n")
+    assert main(["generate", smaller, "-o", str(out)]) == 0
+    assert capsys.readouterr().out == "".join(f"wrote {p}\n" for p in fleet) + stale + "\n"
     assert main(["generate", smaller, "-o", str(out)]) == 0
     assert capsys.readouterr().out == f"{stale}\nup to date: nothing to write in {out}\n"
     assert (out / "DB-01").is_dir()
@@ -231,7 +245,7 @@ def test_a_server_dropped_from_the_inventory_is_reported_and_pruned_only_on_requ
         "after it was generated; use --force to remove it anyway\n")
     assert main(["generate", smaller, "-o", str(out), "--prune", "--force"]) == 0
     assert capsys.readouterr().out == f"removed {out / 'DB-01'}\n"
-    assert sorted(p.name for p in out.iterdir()) == ["NOTES", "WEB-01"]
+    assert sorted(p.name for p in out.iterdir()) == ["NOTES", "WEB-01", "_fleet"]
     assert main(["generate", smaller, "-o", str(out), "--check"]) == 0
 
 
@@ -241,11 +255,11 @@ def test_generate_names_only_the_files_it_changed(write_inventory: Write, tmp_pa
     inventory = str(write_inventory(GOOD))
     assert main(["generate", inventory, "-o", str(out)]) == 0
     capsys.readouterr()
-    changed = str(write_inventory(GOOD.replace("[80]", "[81]"), "changed.yaml"))
+    changed = str(write_inventory(GOOD.replace("[80]", "[81]")))   # ports are not in the fleet files
     assert main(["generate", changed, "-o", str(out), "--server", "WEB-01"]) == 0
     assert capsys.readouterr().out == "".join(
         f"wrote {out / 'WEB-01' / name}\n" for name in
-        ("README.txt", "WslPortProxy.Settings.psd1", "WslPortProxy.xml", "manifest.json"))
+        ("README.txt", "WslPortProxy.Settings.psd1", "manifest.json"))
     assert main(["generate", changed, "-o", str(out), "--server", "WEB-01"]) == 0
     assert capsys.readouterr().out == f"up to date: nothing to write in {out}\n"
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import EXIT_USAGE, PortProxyError, Problem
+from .fleet import FLEET, render_fleet
 from .load import load
 from .model import Inventory
 from .render import render_inventory
@@ -59,7 +60,8 @@ class Options:
 
 
 def generate(path: Path, out: Path, options: Options = Options()) -> Result:
-    """Render every (or each selected) server's bundle into ``out/<name>/``.
+    """Render every (or each selected) server's bundle into ``out/<name>/``, and the fleet
+    folder ``out/_fleet/`` (Ansible and remoting files for the whole inventory).
 
     With ``check`` nothing is written; ``Result.changed`` lists what would change. Without
     ``force``, a server folder that is not an unchanged bundle of ours is refused. Folders
@@ -70,8 +72,9 @@ def generate(path: Path, out: Path, options: Options = Options()) -> Result:
     everything = load_inventory(path, options.strict)
     inventory = select_servers(everything, options.servers)
     bundles = render_inventory(inventory)
+    bundles[FLEET] = render_fleet(everything)   # always the whole inventory, also under --server
     changed = tuple(changed_files(bundles, out))
-    stale = tuple(stale_folders(out, (s.name for s in everything.servers)))
+    stale = tuple(stale_folders(out, [FLEET, *(s.name for s in everything.servers)]))
     files = tuple(bundle_paths(bundles, out))
     if check:
         return Result(files, changed, everything.warnings, stale)

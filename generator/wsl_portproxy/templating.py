@@ -2,7 +2,8 @@
 
 Values reach PowerShell only through ``ps_str`` / ``ps_int`` / ``ps_bool`` / ``ps_list``,
 reach XML only through autoescape (``.xml.j2`` templates), reach PowerShell comments only
-through ``ps_comment`` and README text only through ``one_line``.
+through ``ps_comment``, README text only through ``one_line``, and the fleet folder's Ansible
+inventory only through ``yaml_str`` and ``yaml_comment``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,20 @@ def ps_comment(value: Any) -> str:
     return one_line(value).replace("#>", "# >")
 
 
+def yaml_str(value: Any) -> str:
+    """A YAML single-quoted scalar: no escape sequences inside; a quote is doubled."""
+    if not isinstance(value, str):
+        raise TypeError(f"yaml_str expects text, got {type(value).__name__}")
+    if any(ord(c) < 0x20 or c in "\x7f\x85\u2028\u2029" for c in value):
+        raise ValueError("a control character or line break cannot appear in a YAML scalar here")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def yaml_comment(value: Any) -> str:
+    """Text inside a YAML comment: one line."""
+    return one_line(value)
+
+
 def task_duration(seconds: Any) -> str:
     """Seconds -> an XML Schema duration as Task Scheduler writes it (``PT5M``)."""
     seconds = int(ps_int(seconds))
@@ -102,5 +117,6 @@ def make_environment() -> jinja2.Environment:
     )
     env.filters.update(ps_str=ps_str, ps_int=ps_int, ps_bool=ps_bool, ps_list=ps_list,
                        one_line=one_line, ps_comment=ps_comment, task_duration=task_duration,
-                       human_duration=human_duration)
+                       human_duration=human_duration, yaml_str=yaml_str,
+                       yaml_comment=yaml_comment)
     return env

@@ -15,7 +15,8 @@
         'Get-WslPortProxyStatus',
         'Test-WslPortProxy',
         'Install-WslPortProxy',
-        'Uninstall-WslPortProxy'
+        'Uninstall-WslPortProxy',
+        'Publish-WslPortProxy'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()
@@ -37,6 +38,7 @@
         'Private\Listener.ps1',
         'Private\Status.ps1',
         'Private\Metrics.ps1',
+        'Private\Fleet.ps1',
         'Private\Preflight.ps1',
         'Private\InstallFolder.ps1',
         'Private\Install.ps1',
@@ -44,7 +46,8 @@
         'Public\Get-WslPortProxyStatus.ps1',
         'Public\Test-WslPortProxy.ps1',
         'Public\Install-WslPortProxy.ps1',
-        'Public\Uninstall-WslPortProxy.ps1'
+        'Public\Uninstall-WslPortProxy.ps1',
+        'Public\Publish-WslPortProxy.ps1'
     )
     PrivateData          = @{
         PSData = @{

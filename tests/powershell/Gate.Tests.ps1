@@ -7,7 +7,10 @@ BeforeDiscovery {
     $module = Join-Path $templates 'WslPortProxy'
     $script:ModuleFiles = @(Get-ChildItem -LiteralPath $module -Recurse -File -Include '*.ps1', '*.psm1' |
             Sort-Object FullName | ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($module.Length + 1) } })
-    $script:EntryFiles = @(Get-ChildItem -LiteralPath $templates -File -Filter '*.ps1' |
+    $script:EntryFiles = @(@(Get-ChildItem -LiteralPath $templates -File -Filter '*.ps1') +
+        @(Get-ChildItem -LiteralPath (Join-Path $templates 'fleet') -File -Filter '*.ps1') |
+            ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
+    $script:SnippetFiles = @(Get-ChildItem -LiteralPath (Join-Path $templates 'fleet/files') -File -Filter '*.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
     $script:TestFiles = @(Get-ChildItem -LiteralPath $PSScriptRoot -Recurse -Filter '*.Tests.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($PSScriptRoot.Length + 1) } })
@@ -32,6 +35,13 @@ Describe 'Module file <Name>' -ForEach $script:ModuleFiles {
 Describe 'Entry script <Name>' -ForEach $script:EntryFiles {
     It 'passes every rule of the gate' {
         Get-GateViolation -Path $Path -Kind Entry | ForEach-Object { "$($_.Rule) (line $($_.Line)): $($_.Text)" } |
+            Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Fleet snippet <Name>' -ForEach $script:SnippetFiles {
+    It 'passes every rule of the gate' {
+        Get-GateViolation -Path $Path -Kind Snippet | ForEach-Object { "$($_.Rule) (line $($_.Line)): $($_.Text)" } |
             Should -BeNullOrEmpty
     }
 }
@@ -107,6 +117,7 @@ Describe 'The gate itself: fixture <Name>' -ForEach $script:Fixtures {
     It 'flags exactly its rule, <Rule>' {
         $kind = 'Module'
         if ($Rule -eq 'EntryScript') { $kind = 'Entry' }
+        if ($Rule -eq 'Snippet') { $kind = 'Snippet' }
         $expected = $Rule
         if ($Rule -eq 'SevenOnlySyntax' -and $PSVersionTable.PSVersion.Major -lt 7) { $expected = 'ParseError' }
         $found = @(Get-GateViolation -Path $Path -Kind $kind -Exported @('Get-Exported') -Constant @('WslppAllowed'))

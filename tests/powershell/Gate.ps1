@@ -195,11 +195,32 @@ function Get-EntryViolation {
     }
 }
 
+function Get-SnippetViolation {
+    <#
+        A snippet (templates/fleet/files: what Ansible and Invoke-Command -FilePath run on a server)
+        calls a bundle's entry script with &, so it must read $LASTEXITCODE, and it needs the help,
+        [CmdletBinding()] and strict mode of an entry script.
+    #>
+    param($Ast)
+    $help = $Ast.GetHelpContent()
+    if ($null -eq $help -or -not $help.Synopsis) {
+        New-GateViolation 'Snippet' $null 'a snippet needs comment-based help with .SYNOPSIS'
+    }
+    if ($null -eq $Ast.ParamBlock -or -not ($Ast.ParamBlock.Attributes.Extent.Text -match '^\[CmdletBinding\(')) {
+        New-GateViolation 'Snippet' $null 'a snippet needs [CmdletBinding()] on its param block'
+    }
+    foreach ($required in "(?m)^Set-StrictMode -Version Latest$", '\$code = \$LASTEXITCODE') {
+        if ($Ast.Extent.Text -notmatch $required) {
+            New-GateViolation 'Snippet' $null "a snippet must contain: $required"
+        }
+    }
+}
+
 function Get-GateViolation {
     <# Every violation of the gate's rules in one file. #>
     param(
         [Parameter(Mandatory)] [string] $Path,
-        [ValidateSet('Module', 'Entry')] [string] $Kind = 'Module',
+        [ValidateSet('Module', 'Entry', 'Snippet')] [string] $Kind = 'Module',
         [string[]] $Exported = @(),
         [string[]] $Constant = @()
     )
@@ -232,7 +253,7 @@ function Get-GateViolation {
         if ($commandName -eq 'Write-Host') {
             New-GateViolation 'WriteHost' $command.Extent 'Write-Host: write objects, warnings or information instead'
         }
-        if ($command.InvocationOperator -eq 'Ampersand') {
+        if ($command.InvocationOperator -eq 'Ampersand' -and $Kind -ne 'Snippet') {
             $function = Find-Ancestor $command 'FunctionDefinitionAst' $null
             if ($null -eq $function -or $function.Name -ne 'Invoke-NativeCommand' -or $function.Body.Extent.Text -notmatch 'LASTEXITCODE') {
                 New-GateViolation 'NativeCall' $command.Extent 'run programs only through Invoke-NativeCommand, which checks $LASTEXITCODE'
@@ -241,6 +262,10 @@ function Get-GateViolation {
     }
     if ($Kind -eq 'Entry') {
         Get-EntryViolation -Ast $ast -Lines $lines
+        return
+    }
+    if ($Kind -eq 'Snippet') {
+        Get-SnippetViolation -Ast $ast
         return
     }
     foreach ($function in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true)) {

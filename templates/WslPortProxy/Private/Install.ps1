@@ -169,6 +169,27 @@ function Copy-BundleFile {
     Assert-InstallDirectory -Path $Destination
 }
 
+function Save-InstalledManifest {
+    <#
+    .SYNOPSIS
+        Copies the bundle's manifest.json into the install folder once the bundle works there.
+    .DESCRIPTION
+        Written last, after a successful first reconcile: a copy means "this exact bundle is
+        installed and ran"; after a failed install the old copy (or none) stays, so the next
+        deployment tries again.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [string] $BundlePath,
+        [Parameter(Mandatory)] [string] $Directory
+    )
+    $target = Join-Path -Path $Directory -ChildPath 'manifest.json'
+    if ($PSCmdlet.ShouldProcess($target, 'Record the installed bundle')) {
+        Copy-Item -LiteralPath (Join-Path -Path $BundlePath -ChildPath 'manifest.json') -Destination $target -Force
+    }
+}
+
 function Get-TaskXml {
     <#
     .SYNOPSIS

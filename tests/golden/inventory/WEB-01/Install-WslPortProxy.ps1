@@ -11,6 +11,8 @@
     Details: Import-Module .\WslPortProxy; Get-Help Install-WslPortProxy -Full.
 .PARAMETER Credential
     The task account's credential, for unattended installs of a boot task (else you are asked).
+.PARAMETER Password
+    The task account's password instead (the account is the settings' RunAs, or you).
 .PARAMETER Force
     Installs even when this computer's name is not the one the bundle was generated for.
 .PARAMETER Preflight
@@ -34,6 +36,7 @@
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Install')]
 param(
     [Parameter(ParameterSetName = 'Install')] [System.Management.Automation.PSCredential] $Credential,
+    [Parameter(ParameterSetName = 'Install')] [System.Security.SecureString] $Password,
     [Parameter(ParameterSetName = 'Install')] [switch] $Force,
     [Parameter(ParameterSetName = 'Preflight')] [switch] $Preflight
 )
@@ -52,8 +55,8 @@ try {
         }
     }
     else {
-        Install-WslPortProxy -Settings $settings -BundlePath $PSScriptRoot -Credential $Credential -Force:$Force `
-            -WhatIf:$WhatIfPreference -Verbose:($VerbosePreference -eq 'Continue')
+        Install-WslPortProxy -Settings $settings -BundlePath $PSScriptRoot -Credential $Credential -Password $Password `
+            -Force:$Force -WhatIf:$WhatIfPreference -Verbose:($VerbosePreference -eq 'Continue')
     }
 }
 catch {

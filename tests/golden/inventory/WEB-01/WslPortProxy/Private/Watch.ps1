@@ -254,7 +254,9 @@ function Invoke-Watch {
         row (one warning per wait, not a flood of 1003). A keep-alive that lived longer, or a new
         address, is a real restart: reconciled at once.
         While an admin's pause lasts (Update-WslPortProxy -Pause) it neither reconciles nor
-        keeps WSL up. One watcher per server: a second one returns at once.
+        keeps WSL up. One watcher per server: a second one returns at once. After every
+        reconcile, Update-MetricsFile rewrites the settings' MetricsFile (if any), with the WSL
+        restarts counted here.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]

@@ -15,10 +15,12 @@ function Install-WslPortProxy {
           2. registers the scheduled task \WslPortProxy\WslPortProxy as the settings' RunAs account
              (the owner of the WSL distribution), or as the installing admin when RunAs is empty;
              a boot task (Start = 'boot') needs that account's password: it is asked for unless
-             -Credential is given, handed to Task Scheduler and never stored in a file; a
-             running old watcher is stopped first, and waited for (up to 30 seconds);
+             -Credential or -Password is given, handed to Task Scheduler and never stored in a
+             file; a running old watcher is stopped first, and waited for (up to 30 seconds);
           3. starts the task (Update-WslPortProxy.ps1 -Watch, which keeps running) and waits
-             for its first reconcile.
+             for its first reconcile; when it succeeded, copies the bundle's manifest.json into
+             the install folder: what Publish-WslPortProxy and the Ansible playbook compare to
+             tell an installed bundle from a newer one.
         Running it again upgrades in place: an older installation (also the single-script
         layout of wsl-portproxy 0.1) is replaced, its state kept and its watcher restarted.
 
@@ -37,6 +39,9 @@ function Install-WslPortProxy {
         to the folder of the settings file.
     .PARAMETER Credential
         The task account's credential, for unattended installs of a boot task.
+    .PARAMETER Password
+        The task account's password, for unattended installs of a boot task when the account
+        is the settings' (Ansible and Publish-WslPortProxy pass it this way).
     .PARAMETER Force
         Installs even when this computer's name is not the settings' Server.
     .EXAMPLE
@@ -54,6 +59,7 @@ function Install-WslPortProxy {
         [Parameter(Mandatory, Position = 0)] [object] $Settings,
         [string] $BundlePath,
         [System.Management.Automation.PSCredential] $Credential,
+        [System.Security.SecureString] $Password,
         [switch] $Force
     )
     $ErrorActionPreference = 'Stop'
@@ -97,12 +103,17 @@ function Install-WslPortProxy {
             throw (New-Failure -ExitCode 8 -ErrorId 'ExecutionPolicyBlocks' -Message $message -Category SecurityError)
         }
         $account = Get-TaskAccount -RunAs $config.RunAs
+        $taskCredential = $Credential
+        if ($null -eq $Credential -and $null -ne $Password) {
+            $taskCredential = New-Object -TypeName System.Management.Automation.PSCredential `
+                -ArgumentList $account, $Password
+        }
         $directory = $config.InstallDirectory
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
         Register-EventSource
         $xml = Get-TaskXml -BundlePath $bundle -Account $account
         Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
-            -Credential $Credential
+            -Credential $taskCredential
         $firstRun = $null
         $result = Start-FirstRun -Directory $directory -TimeoutSeconds ($config.WaitForWslSeconds + 120)
         if ($null -ne $result) {
@@ -113,6 +124,7 @@ function Install-WslPortProxy {
                 throw (New-Failure -ExitCode 4 -ErrorId 'FirstRunFailed' -Message $message)
             }
             $firstRun = "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
+            Save-InstalledManifest -BundlePath $bundle -Directory $directory
         }
         return [pscustomobject]@{
             PSTypeName       = 'WslPortProxy.InstallResult'

@@ -1,0 +1,111 @@
+function Get-WslPortProxyStatus {
+    <#
+    .SYNOPSIS
+        Checks every forwarded port end to end: rule, firewall, listener, WSL side.
+    .DESCRIPTION
+        Returns one WslPortProxy.PortStatus object per forwarded listen address and port, and
+        nothing else (a summary is the caller's: count the objects whose Ok is $false). When an
+        admin has paused the watcher (Update-WslPortProxy -Pause), an information message says
+        until when. It
+        changes nothing, but asking WSL for its address starts the distribution if it is stopped.
+
+        Properties:
+          Listener        '0.0.0.0:80': where Windows listens
+          Target          '172.28.241.140:80': where it should forward (WSL's address now), or $null
+          Rule            'ok', 'missing' or 'stale (points at a.b.c.d/p)'
+          Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled',
+                          'inactive: ...' when the server's network profile is not one the rule covers,
+                          or 'inert: ...' when Group Policy ignores local rules on that profile
+          Listening       whether IP Helper (portproxy) listens on the listener: the registry alone
+                          proves nothing, as IP Helper silently fails to bind a port another
+                          process holds or one in an excluded port range
+          ListeningOwner  who listens there: 'svchost (PID n: services iphlpsvc, ...)' when it is
+                          IP Helper, another process ('System (PID 4: HTTP.sys, ...)'), or ''
+          WslAnswers      whether the WSL side accepts a TCP connection on the target port
+          Ok              all of the above are right
+          Problem         '' when Ok, else what is wrong, in words
+        With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
+        server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text) and the warnings,
+        versioned (SchemaVersion) so that it can be sent as JSON (Update-WslPortProxy.ps1 -Status
+        -Json; README.txt describes the document). Its JSON is ConvertTo-StatusJson's.
+    .PARAMETER Settings
+        The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
+    .PARAMETER Report
+        Return one WslPortProxy.StatusReport instead of the rows.
+    .EXAMPLE
+        Get-WslPortProxyStatus -Settings "$env:ProgramData\WslPortProxy\WslPortProxy.Settings.psd1" | Format-Table
+
+        Shows every forwarded port of this server.
+    .EXAMPLE
+        Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 | Where-Object -FilterScript { -not $_.Ok }
+
+        Lists only the ports that have a problem.
+    .EXAMPLE
+        (Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 -Report).Summary.Text
+
+        One line: how many ports are right.
+    #>
+    [CmdletBinding()]
+    [OutputType('WslPortProxy.PortStatus', 'WslPortProxy.StatusReport')]
+    param(
+        [Parameter(Mandatory, Position = 0)] [object] $Settings,
+        [switch] $Report
+    )
+    $ErrorActionPreference = 'Stop'
+    try {
+        $config = Import-Settings -Settings $Settings
+        $log = Open-RunLog -Directory (Join-Path -Path $config.InstallDirectory -ChildPath 'logs') -NoFile
+        $pausedUntil = Get-WatcherPause -Directory $config.InstallDirectory
+        if ($null -ne $pausedUntil) {
+            $local = $pausedUntil.ToLocalTime().ToString('yyyy-MM-dd HH:mm')
+            Write-Information -MessageData "The watcher is paused until $local (local time); -Resume ends the pause."
+
+        }
+        $address = $null
+        $warnings = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        try {
+            $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
+        }
+        catch {
+            $warnings.Add($_.Exception.Message)
+            Write-Warning -Message $_.Exception.Message
+        }
+        foreach ($check in @(Get-PortCheck -Settings $config -Address $address)) {
+            $problems = @($check.Problems)
+            $answers = $false
+            if ($null -ne $address) {
+                $answers = [bool] (Test-NetConnection -ComputerName $address -Port $check.Rule.ConnectPort `
+                        -InformationLevel Quiet -WarningAction SilentlyContinue)
+                if (-not $answers) {
+                    $problems += "WSL does not answer on $($check.Target)"
+                }
+            }
+            $row = [pscustomobject]@{
+                PSTypeName     = 'WslPortProxy.PortStatus'
+                Listener       = $check.Listener
+                Target         = $check.Target
+                Rule           = $check.RuleState
+                Firewall       = $check.Firewall
+                Listening      = $check.Listening
+                ListeningOwner = $check.ListeningOwner
+                WslAnswers     = $answers
+                Ok             = $problems.Count -eq 0
+                Problem        = $problems -join '; '
+            }
+            if ($Report) {
+                $rows.Add($row)
+            }
+            else {
+                $row
+            }
+        }
+        if ($Report) {
+            ConvertTo-StatusReport -Settings $config -Address $address -Row $rows.ToArray() -PausedUntil $pausedUntil `
+                -Warning @($warnings | ForEach-Object -Process { "$_" })
+        }
+    }
+    catch {
+        $PSCmdlet.ThrowTerminatingError($_)
+    }
+}
