@@ -41,7 +41,8 @@ $results = foreach ($count in $PortCounts) {
         $queries = @($calls | Where-Object { $_ -like 'cim *' })
         $byKind = ($queries | ForEach-Object { ($_ -split ' ')[1] } | Group-Object | Sort-Object Name | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', '
         $processes = @($calls | Where-Object { $_ -notlike 'cim *' -and $_ -notlike 'cmdlet *' }).Count
-        $runs = @(foreach ($run in 1..5) { (Measure-Command { & $module $write $settings }).TotalSeconds } | Sort-Object)
+        $runs = @(foreach ($run in 1..5) { (Measure-Command { & $module $write $settings }).TotalSeconds })
+        $runs = @($runs | Sort-Object)
         $file = Join-Path $folder 'wsl-portproxy.prom'
         Remove-Module -ModuleInfo $module
         [pscustomobject]@{

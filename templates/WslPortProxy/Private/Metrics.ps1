@@ -44,20 +44,27 @@ function ConvertTo-MetricText {
         allowed   = "Whether this tool's inbound firewall rule allows the port on the active network profile."
         listening = 'Whether IP Helper (portproxy) listens on the address and port.'
     }
+    # One label set per port, made once: this runs after every reconcile, for up to 1,000 ports.
+    $labels = foreach ($item in $Check) {
+        Format-MetricLabel -Label ([ordered]@{
+                server = $Settings.Server; listen_address = $item.Rule.ListenAddress
+                listen_port = $item.Rule.ListenPort; connect_port = $item.Rule.ConnectPort
+            })
+    }
+    $labels = @($labels)
     foreach ($name in $portMetrics.Keys) {
         $lines.Add("# HELP wslportproxy_port_$name $($portMetrics[$name])")
         $lines.Add("# TYPE wslportproxy_port_$name gauge")
-        foreach ($item in $Check) {
-            $value = switch ($name) {
-                'forwarded' { $item.RuleState -eq 'ok' }
-                'allowed' { $item.Firewall -eq 'ok' }
-                default { [bool] $item.Listening }
+        for ($index = 0; $index -lt $Check.Count; $index++) {
+            $item = $Check[$index]
+            $value = $item.Listening
+            if ($name -eq 'forwarded') {
+                $value = $item.RuleState -eq 'ok'
             }
-            $label = [ordered]@{
-                server = $Settings.Server; listen_address = $item.Rule.ListenAddress
-                listen_port = $item.Rule.ListenPort; connect_port = $item.Rule.ConnectPort
+            elseif ($name -eq 'allowed') {
+                $value = $item.Firewall -eq 'ok'
             }
-            $lines.Add("wslportproxy_port_$name$(Format-MetricLabel -Label $label) $([int] $value)")
+            $lines.Add("wslportproxy_port_$name$($labels[$index]) $([int] [bool] $value)")
         }
     }
     $epoch = [datetimeoffset]::new($Finished.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000

@@ -47,30 +47,41 @@ function Get-FirewallVerdict {
         [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $ActiveProfile,
         [AllowEmptyCollection()] [string[]] $InertProfile = @()
     )
-    $wanted = @($FirewallRule | Where-Object -FilterScript {
-            $range = $_.LocalPort.Split('-')
-            $_.LocalAddress -in @('Any', $Rule.ListenAddress) -and
-            $Rule.ListenPort -ge [int] $range[0] -and $Rule.ListenPort -le [int] $range[-1]
-        })
-    if ($wanted.Count -eq 0) {
+    # Plain loops, no pipelines: -Status and the metrics file run this for every forwarded port.
+    $wanted = $null
+    foreach ($candidate in $FirewallRule) {
+        $range = $candidate.LocalPort.Split('-')
+        if ($candidate.LocalAddress -in @('Any', $Rule.ListenAddress) -and
+            $Rule.ListenPort -ge [int] $range[0] -and $Rule.ListenPort -le [int] $range[-1]) {
+            $wanted = $candidate
+            break
+        }
+    }
+    if ($null -eq $wanted) {
         return 'no rule (allow_from is empty)'
     }
-    $found = $Existing[$wanted[0].Name]
+    $found = $Existing[$wanted.Name]
     if ($null -eq $found) {
-        return "missing ($($wanted[0].Name))"
+        return "missing ($($wanted.Name))"
     }
     $current = $found.Rule
     if ("$($current.Enabled)" -ne 'True') {
         return 'disabled'
     }
     $profiles = ConvertTo-ComparableText -Value $current.Profile
-    $covered = @($ActiveProfile | Where-Object -FilterScript {
-            $profiles -eq 'any' -or ($profiles -split ',') -contains $_.ToLowerInvariant()
+    $covered = @(foreach ($active in $ActiveProfile) {
+            if ($profiles -eq 'any' -or ($profiles -split ',') -contains $active.ToLowerInvariant()) {
+                $active
+            }
         })
     if ($covered.Count -eq 0) {
         return "inactive: the network is $($ActiveProfile -join ', '), the rule is for $($current.Profile)"
     }
-    $effective = @($covered | Where-Object -FilterScript { $InertProfile -notcontains $_ })
+    $effective = @(foreach ($active in $covered) {
+            if ($InertProfile -notcontains $active) {
+                $active
+            }
+        })
     if ($effective.Count -eq 0) {
         return "inert: Group Policy ignores local firewall rules on the $($covered -join ', ') profile " +
             '(Apply local firewall rules: No)'
@@ -99,7 +110,24 @@ function Get-PortCheck {
     $firewallRules = Get-FirewallRuleSet
     $inertProfiles = Get-InertFirewallProfile
     $listeners = Get-ListenerTable
+    # Each port's firewall rule spec by 'address/port', made once: searching the specs for every
+    # port would cost ports x rules (100 ports: a third of a second).
+    $specByPort = @{}
+    foreach ($spec in $Settings.FirewallRules) {
+        $range = $spec.LocalPort.Split('-')
+        for ($port = [int] $range[0]; $port -le [int] $range[-1]; $port++) {
+            $specByPort['{0}/{1}' -f $spec.LocalAddress, $port] = $spec
+        }
+    }
     foreach ($rule in $Settings.Rules) {
+        $spec = $specByPort['{0}/{1}' -f $rule.ListenAddress, $rule.ListenPort]
+        if ($null -eq $spec) {
+            $spec = $specByPort["Any/$($rule.ListenPort)"]
+        }
+        $specs = @()
+        if ($null -ne $spec) {
+            $specs = @($spec)
+        }
         $target = $null
         $problems = @()
         if ($Address) {
@@ -118,7 +146,7 @@ function Get-PortCheck {
         if ($ruleState -ne 'ok') {
             $problems += "portproxy rule $ruleState"
         }
-        $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $Settings.FirewallRules -Existing $firewallRules `
+        $firewall = Get-FirewallVerdict -Rule $rule -FirewallRule $specs -Existing $firewallRules `
             -ActiveProfile $activeProfiles -InertProfile $inertProfiles
         if ($firewall -notin @('ok', 'no rule (allow_from is empty)')) {
             $problems += "firewall $firewall"
