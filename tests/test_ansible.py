@@ -22,6 +22,7 @@ INVENTORY = """\
 servers:
   - {name: WEB-01, run_as: 'CORP\\svc-podman', ports: [80, "8443:443"]}
   - {name: APP-7, start: logon, install_dir: 'D:\\Tools\\Wsl Proxy (x)', ports: [3000]}
+  - {name: "NO", start: logon, ports: [8080]}
 """
 
 
@@ -49,10 +50,12 @@ def test_the_inventory_holds_one_host_per_server_in_group_wsl_portproxy(fleet: P
                    "%ProgramData%\\WslPortProxy", "wsl_portproxy_start": "boot"},
         "APP-7": {"wsl_portproxy_server": "APP-7", "wsl_portproxy_install_dir":
                   "D:\\Tools\\Wsl Proxy (x)", "wsl_portproxy_start": "logon"},
+        "NO": {"wsl_portproxy_server": "NO", "wsl_portproxy_install_dir":   # a bare NO is false
+               "%ProgramData%\\WslPortProxy", "wsl_portproxy_start": "logon"},
     }
     listed = run("ansible-inventory", "-i", "inventory.yml", "--graph", "wsl_portproxy", cwd=fleet)
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["@wsl_portproxy:", "|--APP-7", "|--WEB-01"]
+    assert listed.stdout.split() == ["@wsl_portproxy:", "|--APP-7", "|--NO", "|--WEB-01"]
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)

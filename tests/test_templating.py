@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from wsl_portproxy.templating import (
     human_duration,
@@ -13,6 +14,8 @@ from wsl_portproxy.templating import (
     ps_list,
     ps_str,
     task_duration,
+    yaml_comment,
+    yaml_str,
 )
 
 
@@ -67,3 +70,21 @@ def test_task_duration(seconds: int, text: str) -> None:
                           (5430, "1 hour 30 minutes 30 seconds")])
 def test_human_duration(seconds: int, text: str) -> None:
     assert human_duration(seconds) == text
+
+
+@pytest.mark.parametrize("value", ["NO", "on", "%ProgramData%\\Wsl Proxy (x)", "O'Brien", "#x: y"])
+def test_yaml_str_gives_back_the_text_as_yaml_reads_it(value: str) -> None:
+    assert yaml.safe_load(f"key: {yaml_str(value)}\n") == {"key": value}
+    assert yaml.safe_load(f"{yaml_str(value)}: 1\n") == {value: 1}
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\tb", "a\u2028b", "\x85"])
+def test_yaml_str_refuses_a_line_break_or_control_character(value: str) -> None:
+    with pytest.raises(ValueError, match="cannot appear in a YAML scalar"):
+        yaml_str(value)
+
+
+def test_yaml_str_refuses_what_is_not_text_and_yaml_comment_keeps_one_line() -> None:
+    with pytest.raises(TypeError):
+        yaml_str(80)
+    assert yaml_comment("a\r\nb") == "a  b"
