@@ -55,7 +55,7 @@ def test_server_selects_bundles_and_unknown_names_are_a_usage_error(
     assert main(["generate", str(inventory), "-o", str(out), "--server", "web-01"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["WEB-01", "_fleet"]
     hosts = (out / "_fleet" / "inventory.yml").read_text(encoding="utf-8")
-    assert "    WEB-01:\n" in hosts and "    DB-01:\n" in hosts   # the fleet: the whole inventory
+    assert "    'WEB-01':\n" in hosts and "    'DB-01':\n" in hosts   # the fleet: the whole inventory
     assert main(["generate", str(inventory), "-o", str(out), "--server", "MAIL"]) == 2
     assert capsys.readouterr().err == (
         f"error: {inventory}: --server: no server named 'MAIL' (the inventory has: WEB-01, DB-01)\n")
