@@ -26,8 +26,8 @@ function Get-WslPortProxyStatus {
           Problem         '' when Ok, else what is wrong, in words
         With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
         server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text) and the warnings,
-        versioned (SchemaVersion) so that it can be sent as JSON (Update-WslPortProxy.ps1 -Status
-        -Json; README.txt describes the document). Its JSON is ConvertTo-StatusJson's.
+        versioned (SchemaVersion) so that it can be sent as JSON: Update-WslPortProxy.ps1 -Status
+        -Json prints it with ConvertTo-Json -Depth 4 (README.txt lists its properties).
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
     .PARAMETER Report
