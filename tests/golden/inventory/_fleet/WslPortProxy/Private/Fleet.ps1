@@ -94,6 +94,32 @@ function Open-FleetSession {
     return [pscustomobject]@{ Sessions = $sessions; Failed = $failed }
 }
 
+function Invoke-PerInstallFolder {
+    <#
+    .SYNOPSIS
+        Runs a script block on the servers' sessions, one Invoke-Command per install folder (its argument).
+    .DESCRIPTION
+        Usually every server has the same install folder: then it is one call, ThrottleLimit
+        servers at a time. Returns the answers (each with PSComputerName); remote errors are
+        written as they come, so the caller's -ErrorAction and -ErrorVariable decide.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param(
+        [Parameter(Mandatory)] [object[]] $Server,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Session,
+        [Parameter(Mandatory)] [scriptblock] $ScriptBlock,
+        [Parameter(Mandatory)] [int] $ThrottleLimit
+    )
+    foreach ($group in @($Server | Group-Object -Property InstallDirectory)) {
+        $members = @($Session | Where-Object -FilterScript { $group.Group.Name -contains $_.ComputerName })
+        if ($members.Count -gt 0) {
+            Invoke-Command -Session $members -ScriptBlock $ScriptBlock -ArgumentList $group.Name `
+                -ThrottleLimit $ThrottleLimit
+        }
+    }
+}
+
 function Get-InstalledManifest {
     <#
     .SYNOPSIS
@@ -118,15 +144,9 @@ function Get-InstalledManifest {
         [pscustomobject]@{ Manifest = $text }
     }
     $installed = @{}
-    foreach ($group in @($Server | Group-Object -Property InstallDirectory)) {
-        $members = @($Session | Where-Object -FilterScript { $group.Group.Name -contains $_.ComputerName })
-        if ($members.Count -eq 0) {
-            continue
-        }
-        foreach ($answer in @(Invoke-Command -Session $members -ScriptBlock $read -ArgumentList $group.Name `
-                    -ThrottleLimit $ThrottleLimit)) {
-            $installed[$answer.PSComputerName] = "$($answer.Manifest)"
-        }
+    foreach ($answer in @(Invoke-PerInstallFolder -Server $Server -Session $Session -ScriptBlock $read `
+                -ThrottleLimit $ThrottleLimit)) {
+        $installed[$answer.PSComputerName] = "$($answer.Manifest)"
     }
     return $installed
 }
@@ -338,17 +358,9 @@ function Get-FleetStatus {
     $reports = @{}
     $remoteErrors = @()
     Write-Progress -Activity $Activity -Status "Asking $($Open.Sessions.Count) server(s)" -PercentComplete 30
-    foreach ($group in @($Server | Group-Object -Property InstallDirectory)) {
-        $members = @($Open.Sessions | Where-Object -FilterScript { $group.Group.Name -contains $_.ComputerName })
-        if ($members.Count -eq 0) {
-            continue
-        }
-        $errors = @()
-        foreach ($report in @(Invoke-Command -Session $members -ScriptBlock $ask -ArgumentList $group.Name `
-                    -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -ErrorVariable errors)) {
-            $reports[$report.PSComputerName] = $report
-        }
-        $remoteErrors += $errors
+    foreach ($report in @(Invoke-PerInstallFolder -Server $Server -Session $Open.Sessions -ScriptBlock $ask `
+                -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -ErrorVariable remoteErrors)) {
+        $reports[$report.PSComputerName] = $report
     }
     foreach ($member in $Server) {
         $report = $reports[$member.Name]
