@@ -817,6 +817,24 @@ function global:Test-NetConnection {
     return ($null -ne $wsl -and @($network.answering) -contains $Port)
 }
 
+function global:New-SimPublish {
+    <# One PortMapping of podman ps --format json (containers/common libnetwork/types/network.go). #>
+    param([int] $HostPort, [int] $ContainerPort = $HostPort, [string] $HostIp = '', [int] $Range = 1, [string] $Protocol = 'tcp')
+    @{ host_ip = $HostIp; container_port = $ContainerPort; host_port = $HostPort; range = $Range; protocol = $Protocol }
+}
+
+function global:Set-SimContainer {
+    <#
+        The running containers of a podman machine connection (NAME rootless, NAME-root rootful):
+        name -> its PortMappings (New-SimPublish). Replaces that connection's containers.
+    #>
+    param([Parameter(Mandatory)] [System.Collections.IDictionary] $Container, [string] $Connection = 'podman-machine-default')
+    $podman = Read-SimState 'podman.json'
+    if (-not $podman.ContainsKey('containers')) { $podman['containers'] = @{} }
+    $podman.containers[$Connection] = @(foreach ($name in $Container.Keys) { @{ Names = @($name); Ports = @($Container[$name]) } })
+    Write-SimState 'podman.json' $podman
+}
+
 function global:Restart-SimWsl {
     <# WSL restarts with a new address: keep-alive processes end, the distro answers with NewIp. #>
     param([string] $NewIp, [string] $Distro = 'podman-machine-default')

@@ -319,6 +319,7 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
         New-SimulatedWindows | Out-Null
         (Invoke-Update).ExitCode | Should -Be 0
         Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80, 443); blocked = @() }
+        Set-SimContainer @{ web = @((New-SimPublish -HostPort 80), (New-SimPublish -HostPort 443)) }   # no drift
     }
     AfterEach { Remove-SimulatedWindows }
 

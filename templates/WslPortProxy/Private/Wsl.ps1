@@ -197,10 +197,7 @@ function Start-PodmanMachine {
         [Parameter(Mandatory)] [pscustomobject] $Log,
         [int] $WaitSeconds = 10
     )
-    $programFiles = Get-EnvironmentFolder -Name 'ProgramFiles'
-    $candidate = Join-Path -Path (Join-Path -Path (Join-Path -Path $programFiles -ChildPath 'RedHat') `
-                -ChildPath 'Podman') -ChildPath 'podman.exe'
-    $podman = Find-Program -Name 'podman.exe' -Candidate @($candidate)
+    $podman = Find-PodmanProgram
     if ($null -eq $podman) {
         Write-Log -Log $Log -Level WARN -Message ("podman.exe was not found for $env:USERDOMAIN\$env:USERNAME; " +
             "not starting podman machine $Distro.")

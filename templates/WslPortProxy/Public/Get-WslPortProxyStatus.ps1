@@ -24,8 +24,15 @@ function Get-WslPortProxyStatus {
           WslAnswers      whether the WSL side accepts a TCP connection on the target port
           Ok              all of the above are right
           Problem         '' when Ok, else what is wrong, in words
+          Published       the containers that publish the target port inside WSL, as the container
+                          engine says (Find-WslPortProxyPort), or '' (none, or no engine)
+        Drift between what containers publish and what is forwarded is information, never a
+        problem: each published port that is not forwarded, each forwarded port nothing
+        publishes, and each port published on a loopback address only (portproxy cannot reach
+        it) is an information message (a WslPortProxy.Drift in the report).
         With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
-        server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text) and the warnings,
+        server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text), the warnings, the
+        container Engine that was read ($null for none) and the Drift (Port, Kind, Message),
         versioned (SchemaVersion) so that it can be sent as JSON: Update-WslPortProxy.ps1 -Status
         -Json prints it with ConvertTo-Json -Depth 4 (README.txt lists its properties).
     .PARAMETER Settings
@@ -71,6 +78,27 @@ function Get-WslPortProxyStatus {
             $warnings.Add($_.Exception.Message)
             Write-Warning -Message $_.Exception.Message
         }
+        $reading = $null
+        try {
+            $reading = Read-PublishedPort -Settings $config
+        }
+        catch {
+            $warnings.Add("Cannot read the published ports: $($_.Exception.Message)")
+            Write-Warning -Message $warnings[$warnings.Count - 1]
+        }
+        $publishers = @{}
+        $drift = @()
+        if ($null -ne $reading) {
+            foreach ($item in $reading.Ports) {   # sorted by port, then container
+                if (-not $publishers.ContainsKey($item.Port)) {
+                    $publishers[$item.Port] = New-Object -TypeName 'System.Collections.Generic.List[string]'
+                }
+                if (-not $publishers[$item.Port].Contains($item.Container)) {
+                    $publishers[$item.Port].Add($item.Container)
+                }
+            }
+            $drift = @(Get-PublishedDrift -Rule $config.Rules -Published $reading.Ports)
+        }
         foreach ($check in @(Get-PortCheck -Settings $config -Address $address)) {
             $problems = @($check.Problems)
             $answers = $false
@@ -90,6 +118,7 @@ function Get-WslPortProxyStatus {
                 Listening      = $check.Listening
                 ListeningOwner = $check.ListeningOwner
                 WslAnswers     = $answers
+                Published      = (@($publishers[$check.Rule.ConnectPort]) -join ', ')
                 Ok             = $problems.Count -eq 0
                 Problem        = $problems -join '; '
             }
@@ -101,8 +130,17 @@ function Get-WslPortProxyStatus {
             }
         }
         if ($Report) {
+            $engine = $null
+            if ($null -ne $reading) {
+                $engine = $reading.Engine
+            }
             ConvertTo-StatusReport -Settings $config -Address $address -Row $rows.ToArray() -PausedUntil $pausedUntil `
-                -Warning @($warnings | ForEach-Object -Process { "$_" })
+                -Warning @($warnings | ForEach-Object -Process { "$_" }) -Engine $engine -Drift $drift
+        }
+        else {   # after the rows: the drift, as information
+            foreach ($item in $drift) {
+                Write-Information -MessageData $item.Message
+            }
         }
     }
     catch {

@@ -89,13 +89,19 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         return keep_alive(sim, name, distros[name].get("generation", 0))
     if name not in distros:
         return distro_not_found(config)
-    distro = distros[name]
+    return distro_command(sim, config, distros[name], command)
+
+
+def distro_command(sim: Sim, config: dict[str, Any], distro: dict[str, Any], command: list[str]) -> int:
+    """The Linux commands the module runs in the distribution."""
     if command == ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]:
         return eth0(sim, config, distro)
     if command == ["sh", "-c", PROBE]:
         code = eth0(sim, config, distro)
         networking_mode(distro)
         return code
+    if command == ["sh", "-c", DOCKER_PROBE]:
+        return docker_ps(distro)
     print(f"fake distro: unsupported command {command}", file=sys.stderr)
     return 127
 
@@ -117,6 +123,31 @@ def distro_not_found(config: dict[str, Any]) -> int:
 # The module's one-call probe: eth0's address, then the networking mode (wslinfo exists from WSL
 # 2.0 on; its absence is not an error). The fake runs the two commands it knows.
 PROBE = "ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true"
+
+
+# The module's Docker Engine probe: only when the socket exists does it ask the docker CLI.
+DOCKER_PROBE = ("if [ -S /var/run/docker.sock ]; then docker ps --no-trunc --format '{{json .}}'; "
+                "else echo 'no docker socket'; fi")
+
+
+def docker_ps(distro: dict[str, Any]) -> int:
+    """``docker ps --format '{{json .}}'``: one JSON object per running container, whose Ports is
+    the text docker ps shows ("0.0.0.0:8080->80/tcp, :::8080->80/tcp"; docker/cli
+    cli/command/formatter/container.go DisplayablePorts). wsl.json's distro "docker": null or
+    absent = no socket; {"denied": true} = the account's WSL user is not in the docker group
+    (docker's own wording); {"containers": [{"Names": "web", "Ports": "..."}]}."""
+    docker = distro.get("docker")
+    if docker is None:
+        print("no docker socket")
+        return 0
+    if docker.get("denied"):
+        print("permission denied while trying to connect to the Docker daemon socket at "
+              "unix:///var/run/docker.sock", file=sys.stderr)
+        return 1
+    for container in docker.get("containers", []):
+        print(json.dumps({"Command": '"/docker-entrypoint.sh"', "Names": container["Names"],
+                          "Ports": container.get("Ports", ""), "State": "running"}))
+    return 0
 
 
 def eth0(sim: Sim, config: dict[str, Any], distro: dict[str, Any]) -> int:
@@ -268,19 +299,57 @@ def find_wsl() -> str:
     return "wsl"
 
 
-def podman(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per podman outcome)
+def podman_ps(sim: Sim, config: dict[str, Any], connection: str | None) -> int:
+    """``podman [--connection C] ps --format json``: the running containers of one connection as a
+    JSON array ("[]" when none); each has "Names" (a list) and "Ports", a list of PortMapping
+    (containers/common libnetwork/types/network.go: host_ip "" = all addresses, range = how many
+    ports from host_port on, 0 or 1 = one; protocol "tcp", "udp", "sctp" or a comma list).
+    ``podman machine init`` makes two connections, NAME (rootless) and NAME-root (rootful); the
+    default one is used without --connection. podman.json "containers": {connection: [...]}; a
+    container's "State" other than "running" is not listed. A machine that does not run cannot
+    be reached (exit 125, as any podman error: podman(1) "Exit Codes")."""
+    sim.log("podman ps " + (connection or "(default connection)"))
+    connection = connection or config.get("default_connection", "podman-machine-default")
+    machine = connection.removesuffix("-root")
+    if machine not in config["machines"]:
+        print(f'Error: failed to resolve active destination: "{connection}" service destination not found',
+              file=sys.stderr)
+        return 125
+    if config["machines"][machine] != "running":
+        print("Error: unable to connect to Podman socket: failed to connect: dial tcp 127.0.0.1:51234: "
+              "connectex: No connection could be made because the target machine actively refused it.",
+              file=sys.stderr)
+        return 125
+    listed = config.get("containers", {}).get(connection, [])
+    running = [c for c in listed if c.get("State", "running") == "running"]
+    print(json.dumps([{"Id": f"{i:064x}", "Names": c["Names"], "Ports": c.get("Ports"), "State": "running"}
+                      for i, c in enumerate(running)], indent=4))
+    return 0
+
+
+def podman(sim: Sim, args: list[str]) -> int:
     sim.log("podman " + " ".join(args))
     config = sim.read("podman.json", {"machines": {}})
+    connection = None
+    if args[:1] == ["--connection"] and len(args) > 1:
+        connection, args = args[1], args[2:]
+    if args == ["ps", "--format", "json"]:
+        return podman_ps(sim, config, connection)
     if args[:2] not in (["machine", "start"], ["machine", "inspect"]) or len(args) != 3:
         print(f"fake podman: unsupported {args}", file=sys.stderr)
         return 125
-    name = args[2]
+    return podman_machine(sim, config, args[1], args[2])
+
+
+def podman_machine(sim: Sim, config: dict[str, Any], verb: str, name: str) -> int:  # noqa: PLR0911
+    """``podman machine inspect NAME`` and ``podman machine start NAME``."""
     machines = config["machines"]
-    if args[1] == "inspect":
+    if verb == "inspect":
         if name not in machines:
             print(f"Error: {name}: VM does not exist", file=sys.stderr)
             return 125
-        print(json.dumps([{"Name": name, "State": machines[name], "Rootful": False}], indent=2))
+        rootful = name in config.get("rootful", [])  # podman machine set --rootful
+        print(json.dumps([{"Name": name, "State": machines[name], "Rootful": rootful}], indent=2))
         if machines[name] == "starting":  # a start in progress completes: the next inspect says running
             machines[name] = "running"
             sim.write("podman.json", config)

@@ -1,6 +1,6 @@
 <#
     The WslPortProxy module. It loads the files its manifest lists in FileList (nothing else in
-    its folder ever runs) and exports the five commands of Public\.
+    its folder ever runs) and exports the commands of Public\.
 
     The constants below are the only module-scope variables a function may read (always as
     $script:Name); every other input comes through parameters. tests/powershell/Gate.Tests.ps1

@@ -16,7 +16,8 @@
         'Test-WslPortProxy',
         'Install-WslPortProxy',
         'Uninstall-WslPortProxy',
-        'Publish-WslPortProxy'
+        'Publish-WslPortProxy',
+        'Find-WslPortProxyPort'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()
@@ -37,6 +38,7 @@
         'Private\Watch.ps1',
         'Private\Listener.ps1',
         'Private\Status.ps1',
+        'Private\Engine.ps1',
         'Private\Metrics.ps1',
         'Private\Fleet.ps1',
         'Private\Preflight.ps1',
@@ -47,7 +49,8 @@
         'Public\Test-WslPortProxy.ps1',
         'Public\Install-WslPortProxy.ps1',
         'Public\Uninstall-WslPortProxy.ps1',
-        'Public\Publish-WslPortProxy.ps1'
+        'Public\Publish-WslPortProxy.ps1',
+        'Public\Find-WslPortProxyPort.ps1'
     )
     PrivateData          = @{
         PSData = @{

@@ -183,7 +183,9 @@ function ConvertTo-StatusReport {
         [AllowNull()] [AllowEmptyString()] [string] $Address,
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Row,
         [AllowNull()] [Nullable[datetime]] $PausedUntil,
-        [AllowEmptyCollection()] [string[]] $Warning = @()
+        [AllowEmptyCollection()] [string[]] $Warning = @(),
+        [AllowNull()] [AllowEmptyString()] [string] $Engine,
+        [AllowEmptyCollection()] [object[]] $Drift = @()
     )
     $bad = @($Row | Where-Object -FilterScript { -not $_.Ok }).Count
     $text = "All $($Row.Count) port(s) are forwarded, allowed, listening and answered by WSL."
@@ -212,5 +214,7 @@ function ConvertTo-StatusReport {
         }
         Warnings       = [string[]] @($Warning)
         Ports          = [object[]] @($Row)
+        Engine         = $(if ($Engine) { $Engine } else { $null })
+        Drift          = [object[]] @($Drift | Select-Object -Property Port, Kind, Message)
     }
 }

@@ -1,0 +1,175 @@
+# Unit tests: what the container engine publishes, and drift (Private/Engine.ps1, Find-WslPortProxyPort).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+}
+
+Describe 'ConvertFrom-PodmanContainerList' {
+    It 'expands ranges, keeps TCP (also in a protocol list), drops UDP, and marks loopback bindings unreachable' {
+        InModuleScope WslPortProxy {
+            $json = @'
+[
+  {"Names": ["web"], "Ports": [{"host_ip": "", "container_port": 80, "host_port": 8080, "range": 0, "protocol": "tcp"},
+                               {"host_ip": "0.0.0.0", "container_port": 9000, "host_port": 9100, "range": 2, "protocol": "tcp,udp"}]},
+  {"Names": ["dns"], "Ports": [{"host_ip": "", "container_port": 53, "host_port": 53, "range": 1, "protocol": "udp"}]},
+  {"Names": ["db"], "Ports": [{"host_ip": "127.0.0.1", "container_port": 5432, "host_port": 5432, "range": 1, "protocol": ""}]},
+  {"Names": ["idle"], "Ports": null}
+]
+'@
+            $ports = @(ConvertFrom-PodmanContainerList -Json $json)
+            @($ports | ForEach-Object { '{0} {1}:{2}->{3} {4}' -f $_.Container, $_.HostIp, $_.Port, $_.ContainerPort, $_.Reachable }) | Should -Be @(
+                'web 0.0.0.0:8080->80 True', 'web 0.0.0.0:9100->9000 True', 'web 0.0.0.0:9101->9001 True', 'db 127.0.0.1:5432->5432 False')
+            $ports[0].PSObject.TypeNames[0] | Should -Be 'WslPortProxy.PublishedPort'
+            $ports[0].Engine | Should -Be 'podman'
+        }
+    }
+
+    It 'returns nothing for an empty list' {
+        InModuleScope WslPortProxy { @(ConvertFrom-PodmanContainerList -Json '[]') | Should -HaveCount 0 }
+    }
+}
+
+Describe 'ConvertFrom-DockerPortText' {
+    It 'reads <Text>' -ForEach @(
+        @{ Text = '0.0.0.0:8080->80/tcp, :::8080->80/tcp'; Expected = @('0.0.0.0:8080->80 True', ':::8080->80 True') }
+        @{ Text = '[::]:9100-9101->9100-9101/tcp'; Expected = @(':::9100->9100 True', ':::9101->9101 True') }
+        @{ Text = '127.0.0.1:9090->9090/tcp, [::1]:9091->9091/tcp'; Expected = @('127.0.0.1:9090->9090 False', '::1:9091->9091 False') }
+        @{ Text = '53/udp, 6379/tcp, 0.0.0.0:53->53/udp'; Expected = @() }
+        @{ Text = ''; Expected = @() }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Text = $Text; Expected = $Expected } {
+            param($Text, $Expected)
+            $ports = @(ConvertFrom-DockerPortText -Text $Text -Container 'c')
+            @($ports | ForEach-Object { '{0}:{1}->{2} {3}' -f $_.HostIp, $_.Port, $_.ContainerPort, $_.Reachable }) | Should -Be $Expected
+        }
+    }
+}
+
+Describe 'Read-PodmanPort' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'finds the JSON after podman''s warnings on stderr' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Podman -ParameterFilter { $ArgumentList[0] -eq 'machine' } { [pscustomobject]@{ ExitCode = 0; Output = @('[{"Name":"m","State":"running","Rootful":true}]') } }
+            Mock Invoke-Podman -ParameterFilter { $ArgumentList[0] -eq '--connection' } {
+                [pscustomobject]@{ ExitCode = 0; Output = @('time="2026-12-01T10:00:00Z" level=warning msg="The cgroupv2 manager is set to systemd"', '[', '{"Names": ["web"], "Ports": [{"host_ip": "", "container_port": 80, "host_port": 80, "range": 1, "protocol": "tcp"}]}', ']') }
+            }
+            $reading = Read-PodmanPort -Distro 'm'
+            $reading.Engine | Should -Be 'podman (connection m-root)'
+            @($reading.Ports) | Should -HaveCount 1
+            Should -Invoke Invoke-Podman -Times 1 -Exactly -ParameterFilter { "$ArgumentList" -eq '--connection m-root ps --format json' }
+        }
+    }
+
+    It 'fails with exit code 13 and podman''s words when ps fails' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Podman -ParameterFilter { $ArgumentList[0] -eq 'machine' } { [pscustomobject]@{ ExitCode = 0; Output = @('[{"Name":"m","State":"running","Rootful":false}]') } }
+            Mock Invoke-Podman -ParameterFilter { $ArgumentList[0] -eq '--connection' } { [pscustomobject]@{ ExitCode = 125; Output = @('Error: unable to connect to Podman socket') } }
+            $failure = { Read-PodmanPort -Distro 'm' } | Should -Throw -ErrorId 'WslPortProxy.EngineFailed' -PassThru
+            $failure.Exception.Message | Should -BeExactly 'podman --connection m ps failed (exit 125): Error: unable to connect to Podman socket'
+            $failure.Exception.Data['WslPortProxyExitCode'] | Should -Be 13
+        }
+    }
+
+    It 'fails with exit code 13 when the output is not JSON' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Podman -ParameterFilter { $ArgumentList[0] -eq 'machine' } { [pscustomobject]@{ ExitCode = 0; Output = @('[{"Name":"m","State":"running"}]') } }
+            Mock Invoke-Podman -ParameterFilter { $ArgumentList[0] -eq '--connection' } { [pscustomobject]@{ ExitCode = 0; Output = @('[oops') } }
+            { Read-PodmanPort -Distro 'm' } | Should -Throw -ErrorId 'WslPortProxy.EngineFailed' -ExpectedMessage 'podman --connection m ps printed no readable list: `[oops'
+        }
+    }
+
+    It 'says the state is unknown when podman machine inspect fails' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Podman { [pscustomobject]@{ ExitCode = 125; Output = @('Error: m: VM does not exist') } }
+            { Read-PodmanPort -Distro 'm' } | Should -Throw -ExpectedMessage 'podman machine m is not running (state: unknown): its published ports cannot be read.'
+        }
+    }
+}
+
+Describe 'Read-PublishedPort' {
+    It 'asks podman for a podman machine and Docker otherwise, and sorts by port' {
+        InModuleScope WslPortProxy {
+            $unsorted = @((New-PublishedPort -Engine 'docker' -Container 'b' -Port 90 -ContainerPort 90), (New-PublishedPort -Engine 'docker' -Container 'a' -Port 80 -ContainerPort 80))
+            Mock Read-PodmanPort { [pscustomobject]@{ Engine = 'podman'; Ports = @() } }
+            Mock Read-DockerPort { [pscustomobject]@{ Engine = 'docker'; Ports = $unsorted } }
+            Mock Find-WslProgram { 'wsl.exe' }
+            (Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $true; Distro = 'm' })).Engine | Should -Be 'podman'
+            $docker = Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $false; Distro = 'Ubuntu' })
+            @($docker.Ports | ForEach-Object { $_.Port }) | Should -Be @(80, 90)
+            Should -Invoke Read-DockerPort -Times 1 -Exactly -ParameterFilter { $Distro -eq 'Ubuntu' -and $WslPath -eq 'wsl.exe' }
+        }
+    }
+
+    It 'returns $null when the distribution has no Docker socket' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 0; Output = @('no docker socket') } }
+            Read-DockerPort -WslPath 'wsl.exe' -Distro 'Ubuntu' | Should -BeNullOrEmpty
+            Should -Invoke Invoke-Wsl -Times 1 -Exactly -ParameterFilter { $ArgumentList[-1] -like 'if `[ -S /var/run/docker.sock `]; then docker ps*' }
+        }
+    }
+}
+
+Describe 'Get-PublishedDrift' {
+    It 'reports published-not-forwarded, forwarded-not-published and loopback-only ports, and nothing for a match' {
+        InModuleScope WslPortProxy {
+            $rules = @([pscustomobject]@{ ConnectPort = 80; Key = '0.0.0.0/80' }, [pscustomobject]@{ ConnectPort = 443; Key = '0.0.0.0/8443' },
+                [pscustomobject]@{ ConnectPort = 5432; Key = '0.0.0.0/5432' })
+            $published = @(
+                (New-PublishedPort -Engine 'podman' -Container 'web' -Port 443 -ContainerPort 443)
+                (New-PublishedPort -Engine 'podman' -Container 'api' -Port 9000 -ContainerPort 9000)
+                (New-PublishedPort -Engine 'podman' -Container 'api2' -Port 9000 -ContainerPort 9000 -HostIp '127.0.0.1')
+                (New-PublishedPort -Engine 'podman' -Container 'db' -Port 5432 -ContainerPort 5432 -HostIp '127.0.0.1'))
+            $drift = @(Get-PublishedDrift -Rule $rules -Published $published)
+            @($drift | ForEach-Object { "$($_.Port) $($_.Kind)" }) | Should -Be @('5432 LoopbackOnly', '9000 NotForwarded', '80 NotPublished')
+            $drift[1].Message | Should -BeExactly "Port 9000 is published (api, api2) but not forwarded: add 9000 to this server's ports in the inventory (Update-WslPortProxy.ps1 -Discover prints the entries)."
+        }
+    }
+
+    It 'reports every forwarded port when nothing is published' {
+        InModuleScope WslPortProxy {
+            $rules = @([pscustomobject]@{ ConnectPort = 80; Key = '0.0.0.0/80' })
+            @(Get-PublishedDrift -Rule $rules -Published @()).Kind | Should -Be @('NotPublished')
+        }
+    }
+}
+
+Describe 'ConvertTo-PortInventory' {
+    It 'joins consecutive ports of the same containers into a range, but not across containers or forwarded ports' {
+        InModuleScope WslPortProxy {
+            $ports = @(foreach ($port in 8000, 8001, 8002, 8003) { New-PublishedPort -Engine 'podman' -Container 'a' -Port $port -ContainerPort $port })
+            $ports += New-PublishedPort -Engine 'podman' -Container 'b' -Port 8004 -ContainerPort 8004
+            $reading = [pscustomobject]@{ Engine = 'podman'; Ports = $ports }
+            $rules = @([pscustomobject]@{ ConnectPort = 8002 })
+            ConvertTo-PortInventory -Reading $reading -Distro 'm' -Rule $rules | Should -Be @(
+                '# What podman publishes in WSL distribution m now; paste under this server''s "ports:".'
+                '- "8000-8001"   # a'
+                '- 8002          # a, already forwarded'
+                '- 8003          # a'
+                '- 8004          # b')
+        }
+    }
+}
+
+Describe 'Find-WslPortProxyPort' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'returns the published ports with Forwarded set from the settings'' rules' {
+        InModuleScope WslPortProxy {
+            Mock Read-PublishedPort { [pscustomobject]@{ Engine = 'podman'; Ports = @((New-PublishedPort -Engine 'podman' -Container 'web' -Port 80 -ContainerPort 80), (New-PublishedPort -Engine 'podman' -Container 'web' -Port 81 -ContainerPort 81)) } }
+            $ports = @(Find-WslPortProxyPort -Settings (New-TestSettings))
+            @($ports | ForEach-Object { "$($_.Port) $($_.Forwarded)" }) | Should -Be @('80 True', '81 False')
+        }
+    }
+
+    It 'fails with exit code 13 when there is no engine, and 10 for invalid settings' {
+        InModuleScope WslPortProxy {
+            Mock Read-PublishedPort { $null }
+            { Find-WslPortProxyPort -Settings (New-TestSettings -Overrides @{ PodmanMachine = $false; Distro = 'Ubuntu' }) } |
+                Should -Throw -ErrorId 'WslPortProxy.EngineFailed,Find-WslPortProxyPort' -ExpectedMessage 'No container engine to ask in WSL distribution Ubuntu: *'
+            { Find-WslPortProxyPort -Settings @{} } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings,Find-WslPortProxyPort'
+        }
+    }
+}
