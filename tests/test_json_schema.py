@@ -31,6 +31,10 @@ VALID = [
     "wsl-portproxy.prom', ports: [80]}]",
     "servers: [{name: A, metrics_file: 'D:\\m.PROM', ports: [80]}]",
     "defaults: {metrics_file: 'D:\\m.prom'}\nservers: [{name: A, metrics_file: null, ports: [80]}]",
+    "servers: [{name: A, auto_ports: {from: podman, allow: [80, '443', '8000-8999']}}]",
+    "servers: [{name: A, distro: Ubuntu, auto_ports: {from: docker, allow: [8080]}, ports: [80]}]",
+    "defaults: {auto_ports: {from: podman, allow: [80]}}\n"
+    "servers: [{name: A, auto_ports: null, ports: [80]}]",
 ]
 STRUCTURALLY_WRONG = {
     "unknown-top-key": "servers: [{name: A, ports: [80]}]\ncolour: blue",
@@ -62,6 +66,14 @@ STRUCTURALLY_WRONG = {
     "metrics-relative": "servers: [{name: A, metrics_file: 'm.prom', ports: [80]}]",
     "metrics-number": "servers: [{name: A, metrics_file: 5, ports: [80]}]",
     "too-many-ports": "servers: [{name: A, ports: [" + ", ".join(map(str, range(1, 102))) + "]}]",
+    "auto-ports-text": "servers: [{name: A, auto_ports: podman}]",
+    "auto-ports-unknown-key": "servers: [{name: A, auto_ports: {from: podman, allow: [80], ports: 1}}]",
+    "auto-ports-no-allow": "servers: [{name: A, auto_ports: {from: podman}}]",
+    "auto-ports-empty-allow": "servers: [{name: A, auto_ports: {from: podman, allow: []}}]",
+    "auto-ports-bad-engine": "servers: [{name: A, auto_ports: {from: containerd, allow: [80]}}]",
+    "auto-ports-bad-port": "servers: [{name: A, auto_ports: {from: podman, allow: [http]}}]",
+    "auto-ports-too-many": ("servers: [{name: A, auto_ports: {from: podman, allow: ["
+                            + ", ".join(str(8000 + i) for i in range(21)) + "]}}]"),
     "too-many-allow-from": ("servers: [{name: A, firewall: {allow_from: ["
                             + ", ".join(f"10.0.0.{i}" for i in range(1, 22)) + "]}, ports: [80]}]"),
 }

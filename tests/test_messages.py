@@ -57,6 +57,38 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
     "yaml-too-many-values": ("inv.yaml", BOMB, "(top level): the document holds more than "
                              "400,000 values, counting every use of a YAML alias (10,000 servers "
                              "of 10 ports hold 170,000)"),
+    "auto-ports-invalid": ("inv.yaml", server("    auto_ports: podman\n"),
+                           "servers[0].auto_ports (line 3): 'podman' is not a mapping: write "
+                           "{from: podman, allow: [\"80\", \"8000-8999\"]}"),
+    "auto-ports-key": ("inv.yaml", server("    auto_ports: {from: podman, allow: [80], ports: [1]}\n"),
+                       "servers[0].auto_ports (line 3): 'ports' is not a key of auto_ports (from, "
+                       "allow)"),
+    "auto-from-invalid": ("inv.yaml", server("    auto_ports: {from: containerd, allow: [80]}\n"),
+                          "servers[0].auto_ports (line 3): from 'containerd' is not an engine: "
+                          "write podman or docker"),
+    "auto-allow-empty": ("inv.yaml", server("    auto_ports: {from: podman, allow: []}\n"),
+                         "servers[0].auto_ports (line 3): allow must be a non-empty list of ports "
+                         "and ranges: nothing outside it is ever forwarded"),
+    "auto-allow-too-many": ("inv.yaml", server("    auto_ports: {from: podman, allow: ["
+                                               + ", ".join(str(8000 + i) for i in range(21))
+                                               + "]}\n"),
+                            "servers[0].auto_ports (line 3): allow has 21 entries; at most 20 are "
+                            "allowed (use ranges such as \"8000-8999\")"),
+    "auto-allow-system-port": ("inv.yaml", server("    auto_ports: {from: podman, allow: "
+                                                  "['3000-3999']}\n"),
+                               "servers[0].auto_ports (line 3): allow '3000-3999' holds port "
+                               "3389, RDP (Remote Desktop), which Windows itself needs: a "
+                               "container publishing it must never be forwarded; leave that "
+                               "port out of the range"),
+    "auto-podman-needs-machine": ("inv.yaml", server("    distro: Ubuntu\n    auto_ports: {from: "
+                                                     "podman, allow: [80]}\n"),
+                                  "servers[0].auto_ports (line 4): auto_ports from podman needs "
+                                  "podman_machine: true (podman is asked through the machine's "
+                                  "connection)"),
+    "auto-docker-in-machine": ("inv.yaml", server("    auto_ports: {from: docker, allow: [80]}\n"),
+                               "servers[0].auto_ports (line 3): auto_ports from docker needs a "
+                               "distribution that is not a podman machine (podman_machine: "
+                               "false); for a podman machine write from: podman"),
     "too-deep": ("inv.yaml", "servers: " + "[" * 25 + "]" * 25 + "\n",
                  "(top level): values nested more than 20 levels deep; an inventory needs 6"),
     "yaml-double-quoted": ("inv.yaml", server('    install_dir: "D:\\tools\\new"\n'),

@@ -32,6 +32,10 @@ MAX_ALLOW_FROM = 20             # addresses in one allow_from list
 # Each forwarded port is a portproxy rule that IP Helper listens on and the watcher checks at
 # every re-check; "1-65535" would be 65,535 of them.
 MAX_FORWARDED_PORTS = 1000      # ports (rules) per server, ranges counted port by port
+# auto_ports: the engines whose published ports can be followed, and the allow-list's size.
+AUTO_ENGINES = ("podman", "docker")
+AUTO_KEYS = ("from", "allow")
+MAX_AUTO_ALLOW = 20             # entries of auto_ports.allow
 # The inventory file itself (10,000 servers of 10 ports each: 1.2 MB, 170,000 YAML values). The
 # values are counted while parsing, before anything is built, and again as aliases expand, so
 # neither a dense file nor an alias bomb can take more than about 150 MB.

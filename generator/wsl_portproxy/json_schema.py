@@ -105,7 +105,18 @@ def _settings() -> dict[str, Any]:
         }},
         "ports": {"type": "array", "minItems": 1, "maxItems": limits.MAX_PORT_ENTRIES,
                   "items": _port()},
+        "auto_ports": {"anyOf": [{"type": "null"}, _auto_ports()],
+                       "description": "forward what containers publish, inside the allow-list "
+                                      "(default null = off)"},
     }
+
+
+def _auto_ports() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": list(limits.AUTO_KEYS),
+            "properties": {
+                "from": {"enum": list(limits.AUTO_ENGINES)},
+                "allow": {"type": "array", "minItems": 1, "maxItems": limits.MAX_AUTO_ALLOW,
+                          "items": _port_value()}}}
 
 
 def inventory_schema() -> dict[str, Any]:

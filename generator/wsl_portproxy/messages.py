@@ -157,6 +157,23 @@ CATALOG: dict[str, Message] = {
     "mapping-needs-listen": _e("a port mapping needs 'listen'"),
     "port-overlap": _e("listen {address}:{port} is already forwarded by {other} "
                        "({other_address}:{other_ports})"),
+    # --- auto_ports -----------------------------------------------------------------------
+    "auto-ports-invalid": _e("{value} is not a mapping: write {{from: podman, allow: [\"80\", "
+                             "\"8000-8999\"]}}"),
+    "auto-ports-key": _e("{key} is not a key of auto_ports (from, allow)"),
+    "auto-from-invalid": _e("from {value} is not an engine: write podman or docker"),
+    "auto-allow-empty": _e("allow must be a non-empty list of ports and ranges: nothing outside "
+                           "it is ever forwarded"),
+    "auto-allow-too-many": _e("allow has {count} entries; at most {limit} are allowed "
+                              "(use ranges such as \"8000-8999\")"),
+    "auto-allow-system-port": _e("allow {value} holds port {port}, {service}, which Windows "
+                                 "itself needs: a container publishing it must never be "
+                                 "forwarded; leave that port out of the range"),
+    "auto-podman-needs-machine": _e("auto_ports from podman needs podman_machine: true (podman "
+                                    "is asked through the machine's connection)"),
+    "auto-docker-in-machine": _e("auto_ports from docker needs a distribution that is not a "
+                                 "podman machine (podman_machine: false); for a podman machine "
+                                 "write from: podman"),
     "system-port": _e("port {port} is {service}, which Windows itself needs on a server: a rule "
                       "would cut off remote administration or never bind; if you mean it, write "
                       "{{listen: {port}, allow_system_port: true}}"),

@@ -42,6 +42,22 @@ class PortMapping:
 
 
 @dataclass(frozen=True)
+class AutoPorts:
+    """``auto_ports``: forward what the engine publishes, if it lies in ``allow``."""
+
+    engine: str
+    allow: tuple[tuple[int, int], ...]
+    listen_address: str
+    allow_from: tuple[str, ...]
+    limit: int  # how many automatic rules fit beside the static ones
+
+    @property
+    def allow_text(self) -> str:
+        """``80, 443, 8000-8999``."""
+        return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in self.allow)
+
+
+@dataclass(frozen=True)
 class InstallDir:
     """``%ProgramData%\\WslPortProxy`` as a root (environment variable or drive) and parts."""
 
@@ -76,6 +92,7 @@ class Server:
     metrics_file: InstallDir | None
     firewall_profiles: tuple[str, ...]
     ports: tuple[PortMapping, ...]
+    auto_ports: AutoPorts | None = None
 
     @property
     def rule_count(self) -> int:

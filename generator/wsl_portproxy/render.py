@@ -20,7 +20,7 @@ from .templating import make_environment, templates_dir
 MODULE = "WslPortProxy"
 ENTRY_SCRIPTS = ("Update-WslPortProxy.ps1", "Install-WslPortProxy.ps1", "Uninstall-WslPortProxy.ps1")
 SETTINGS = "WslPortProxy.Settings.psd1"
-SETTINGS_SCHEMA_VERSION = 2
+SETTINGS_SCHEMA_VERSION = 3
 TASK = {"name": "WslPortProxy", "path": "\\WslPortProxy\\"}
 # Per-server file -> (template, encoding). Windows PowerShell 5.1 reads BOM-less text as ANSI;
 # schtasks /XML wants UTF-16 with a BOM. Every rendered file uses CRLF.

@@ -10,12 +10,13 @@ from typing import Any
 
 from . import constraints as limits
 from . import fields
+from .auto_ports import engine_problem, parse_auto_ports
 from .collect import Collector
 from .errors import PortProxyError, Problem
 from .fields import FieldError
 from .load import Document, Path_, format_path
 from .messages import show, text
-from .model import Inventory, PortMapping, Server
+from .model import AutoPorts, Inventory, PortMapping, Server
 from .ports import (
     PORT_KEYS,
     PortDefaults,
@@ -38,6 +39,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "recheck_every": fields.bounded_duration(*limits.RECHECK_EVERY, zero_ok=True),
     "install_dir": fields.install_dir,
     "metrics_file": fields.metrics_file,
+    "auto_ports": parse_auto_ports,
 }
 SETTING_KEYS = (*SETTINGS, "firewall", "ports")
 TEXT_KEYS = ("name", "distro", "run_as", "start", "listen_address", "install_dir",
@@ -54,6 +56,7 @@ BUILTIN: dict[str, Any] = {
     "keep_alive": True,
     "install_dir": fields.install_dir("%ProgramData%\\WslPortProxy"),
     "metrics_file": None,
+    "auto_ports": None,
     "allow_from": ("LocalSubnet",),
     "profiles": ("Domain", "Private"),
 }
@@ -165,7 +168,9 @@ def _server(c: Collector, raw: Any, path: Path_, base: dict[str, Any],
         c.add(path, text("keep-alive-needs-recheck"))
     from_defaults = "ports" not in entry and "ports" in defaults
     ports_path = ("defaults", "ports") if from_defaults else (*path, "ports")
-    ports = _ports(c, entry.get("ports", defaults.get("ports")), ports_path, settings)
+    optional = entry.get("auto_ports", defaults.get("auto_ports")) is not None
+    ports = _ports(c, entry.get("ports", defaults.get("ports")), ports_path, settings, optional)
+    auto = _auto_ports(c, settings, path, sum(m.listen_last - m.listen_first + 1 for m in ports))
     if len(c.problems) != before or name is None:
         return name, None
     return name, Server(
@@ -174,8 +179,21 @@ def _server(c: Collector, raw: Any, path: Path_, base: dict[str, Any],
         wait_for_wsl=settings["wait_for_wsl"], recheck_every=settings["recheck_every"],
         keep_alive=settings["keep_alive"], install_dir=settings["install_dir"],
         metrics_file=settings["metrics_file"], firewall_profiles=settings["profiles"],
-        ports=tuple(ports),
+        ports=tuple(ports), auto_ports=auto,
     )
+
+
+def _auto_ports(c: Collector, settings: dict[str, Any], path: Path_, static: int
+                ) -> AutoPorts | None:
+    """The server's auto_ports, with the listen address and allow_from of its static ports."""
+    spec = settings["auto_ports"]
+    if spec is None:
+        return None
+    problem = engine_problem(spec[0], settings["podman_machine"])
+    if problem:
+        c.add((*path, "auto_ports"), problem)
+    return AutoPorts(spec[0], spec[1], settings["listen_address"], settings["allow_from"],
+                     max(0, limits.MAX_FORWARDED_PORTS - static))
 
 
 def _name(c: Collector, entry: dict[str, Any], path: Path_) -> str | None:
@@ -192,9 +210,12 @@ def _name(c: Collector, entry: dict[str, Any], path: Path_) -> str | None:
         return None
 
 
-def _ports(c: Collector, raw: Any, path: Path_, settings: dict[str, Any]) -> list[PortMapping]:
+def _ports(c: Collector, raw: Any, path: Path_, settings: dict[str, Any],
+           optional: bool = False) -> list[PortMapping]:
+    """The static ports; ``optional`` (the server has auto_ports): they may be left out."""
     if raw is None:
-        c.add(path[:-1], text("missing-key", key="ports"))
+        if not optional:
+            c.add(path[:-1], text("missing-key", key="ports"))
         return []
     if not isinstance(raw, list) or not raw:
         c.add(path, text("ports-empty"))

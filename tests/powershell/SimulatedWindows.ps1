@@ -835,6 +835,19 @@ function global:Set-SimContainer {
     Write-SimState 'podman.json' $podman
 }
 
+function global:Send-SimContainerEvent {
+    <#
+        What the engine reports after a container changed (podman events' JSON: libpod/events/config.go
+        Event): appended to the connection's event log, which a running fake `podman events` streams.
+        Set-SimContainer first: the event follows the change, as in podman.
+    #>
+    param([Parameter(Mandatory)] [string] $Name, [string] $Status = 'start', [string] $Connection = 'podman-machine-default')
+    $event = [ordered]@{ ID = ('{0:x64}' -f $Name.GetHashCode()); Image = 'docker.io/library/nginx:latest'; Name = $Name
+        Status = $Status; Time = (Get-Date).ToUniversalTime().ToString('o'); Type = 'container' }
+    $line = (ConvertTo-Json -InputObject $event -Compress) + "`n"
+    [System.IO.File]::AppendAllText((Join-Path $global:WslppSim.State "events-$Connection.jsonl"), $line)
+}
+
 function global:Restart-SimWsl {
     <# WSL restarts with a new address: keep-alive processes end, the distro answers with NewIp. #>
     param([string] $NewIp, [string] $Distro = 'podman-machine-default')

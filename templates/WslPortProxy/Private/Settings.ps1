@@ -10,10 +10,12 @@ function Test-SettingType {
     [OutputType([bool])]
     param(
         [AllowNull()] [object] $Value,
-        [Parameter(Mandatory)] [ValidateSet('Int', 'Bool', 'Text', 'OptionalText', 'TextList', 'TableList')]
+        [Parameter(Mandatory)]
+        [ValidateSet('Int', 'Bool', 'Text', 'OptionalText', 'TextList', 'TableList', 'OptionalTable')]
         [string] $Type
     )
     switch ($Type) {
+        'OptionalTable' { return ($null -eq $Value -or $Value -is [hashtable]) }
         'Int' { return ($Value -is [int]) }
         'Bool' { return ($Value -is [bool]) }
         'Text' { return ($Value -is [string] -and $Value.Length -gt 0) }
@@ -94,6 +96,7 @@ function Get-SettingsProblem {
         SchemaVersion = 'Int'; Generator = 'Text'; Server = 'Text'; Distro = 'Text'; RunAs = 'OptionalText'
         Start = 'Text'; PodmanMachine = 'Bool'; WaitForWslSeconds = 'Int'; RecheckSeconds = 'Int'; KeepAlive = 'Bool'
         InstallDirectory = 'Text'; MetricsFile = 'OptionalText'; FirewallProfiles = 'TextList'; Ports = 'TableList'
+        AutoPorts = 'OptionalTable'
     }
     $problems = @(Get-TableProblem -Table $Data -Expected $types -Where 'settings')
     if ($problems.Count -gt 0) {
@@ -108,8 +111,11 @@ function Get-SettingsProblem {
     if ($null -ne $Data.MetricsFile -and $Data.MetricsFile -notlike '*.prom') {
         "settings: MetricsFile '$($Data.MetricsFile)' must end in .prom (windows_exporter reads only .prom files)"
     }
-    if (@($Data.Ports).Count -eq 0) {
-        'settings: Ports is empty'
+    if (@($Data.Ports).Count -eq 0 -and $null -eq $Data.AutoPorts) {
+        'settings: Ports is empty (and there are no AutoPorts)'
+    }
+    if ($null -ne $Data.AutoPorts) {
+        Get-AutoPortsProblem -Table $Data.AutoPorts -PodmanMachine $Data.PodmanMachine
     }
     $index = 0
     foreach ($entry in $Data.Ports) {
@@ -156,7 +162,7 @@ function ConvertTo-PortRule {
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [hashtable[]] $Port)
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [hashtable[]] $Port)
     foreach ($entry in $Port) {
         for ($listen = $entry.ListenPort; $listen -le $entry.LastListenPort; $listen++) {
             [pscustomobject]@{
@@ -177,7 +183,7 @@ function ConvertTo-FirewallRuleSpec {
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [hashtable[]] $Port)
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [hashtable[]] $Port)
     foreach ($entry in $Port) {
         if (@($entry.AllowFrom).Count -eq 0) {
             continue
@@ -252,6 +258,10 @@ function Import-Settings {
     if ($path) {
         $folder = Split-Path -Path $path -Parent
     }
+    $auto = $null
+    if ($null -ne $data.AutoPorts) {
+        $auto = ConvertTo-AutoPortsSetting -Table $data.AutoPorts
+    }
     $metrics = $null
     if ($null -ne $data.MetricsFile) {
         $metrics = Resolve-InstallDirectory -Path $data.MetricsFile -Key 'MetricsFile'
@@ -273,5 +283,6 @@ function Import-Settings {
         FirewallProfiles  = [string[]] @($data.FirewallProfiles)
         Rules             = @(ConvertTo-PortRule -Port $data.Ports)
         FirewallRules     = @(ConvertTo-FirewallRuleSpec -Port $data.Ports)
+        AutoPorts         = $auto
     }
 }

@@ -26,6 +26,10 @@ function Get-WslPortProxyStatus {
           Problem         '' when Ok, else what is wrong, in words
           Published       the containers that publish the target port inside WSL, as the container
                           engine says (Find-WslPortProxyPort), or '' (none, or no engine)
+          Source          'inventory' (a port of the inventory) or 'auto_ports' (published by a
+                          container and inside auto_ports.allow)
+        A port auto_ports admits but cannot forward (another process holds it, or a portproxy
+        rule this tool did not create is there) is a warning.
         Drift between what containers publish and what is forwarded is information, never a
         problem: each published port that is not forwarded, each forwarded port nothing
         publishes, and each port published on a loopback address only (portproxy cannot reach
@@ -86,6 +90,15 @@ function Get-WslPortProxyStatus {
             $warnings.Add("Cannot read the published ports: $($_.Exception.Message)")
             Write-Warning -Message $warnings[$warnings.Count - 1]
         }
+        $state = Read-State -Path (Join-Path -Path $config.InstallDirectory -ChildPath 'state.json') `
+            -Server $config.Server -Log $log
+        $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current (Get-PortProxyRule) -Log $log
+        foreach ($item in $plan.Skipped) {
+            $warnings.Add("auto_ports: not forwarding port $($item.Port) ($($item.Containers)): $($item.Reason).")
+            Write-Warning -Message $warnings[$warnings.Count - 1]
+        }
+        $effective = Merge-AutomaticRule -Settings $config -Rule $plan.Rules
+        $automatic = @($plan.Rules | ForEach-Object -Process { $_.Key })
         $publishers = @{}
         $drift = @()
         if ($null -ne $reading) {
@@ -97,9 +110,11 @@ function Get-WslPortProxyStatus {
                     $publishers[$item.Port].Add($item.Container)
                 }
             }
-            $drift = @(Get-PublishedDrift -Rule $config.Rules -Published $reading.Ports)
+            $skipped = @($plan.Skipped | ForEach-Object -Process { [int] $_.Port })
+            $drift = @(Get-PublishedDrift -Rule $effective.Rules -Published $reading.Ports `
+                    -AutoPorts $config.AutoPorts -Skipped $skipped)
         }
-        foreach ($check in @(Get-PortCheck -Settings $config -Address $address)) {
+        foreach ($check in @(Get-PortCheck -Settings $effective -Address $address)) {
             $problems = @($check.Problems)
             $answers = $false
             if ($null -ne $address) {
@@ -108,6 +123,10 @@ function Get-WslPortProxyStatus {
                 if (-not $answers) {
                     $problems += "WSL does not answer on $($check.Target)"
                 }
+            }
+            $source = 'inventory'
+            if ($automatic -contains $check.Rule.Key) {
+                $source = 'auto_ports'
             }
             $row = [pscustomobject]@{
                 PSTypeName     = 'WslPortProxy.PortStatus'
@@ -119,6 +138,7 @@ function Get-WslPortProxyStatus {
                 ListeningOwner = $check.ListeningOwner
                 WslAnswers     = $answers
                 Published      = (@($publishers[$check.Rule.ConnectPort]) -join ', ')
+                Source         = $source
                 Ok             = $problems.Count -eq 0
                 Problem        = $problems -join '; '
             }

@@ -320,11 +320,54 @@ def podman_ps(sim: Sim, config: dict[str, Any], connection: str | None) -> int:
               "connectex: No connection could be made because the target machine actively refused it.",
               file=sys.stderr)
         return 125
+    fault = config.get("ps_fault")  # {"message": "..."}: the engine fails (exit 125, podman(1))
+    if fault:
+        print(fault["message"], file=sys.stderr)
+        return 125
     listed = config.get("containers", {}).get(connection, [])
     running = [c for c in listed if c.get("State", "running") == "running"]
     print(json.dumps([{"Id": f"{i:064x}", "Names": c["Names"], "Ports": c.get("Ports"), "State": "running"}
                       for i, c in enumerate(running)], indent=4))
     return 0
+
+
+def podman_events(sim: Sim, config: dict[str, Any], connection: str | None) -> int:
+    """``podman [--connection C] events --format json --filter type=container``: streams one JSON
+    object per event (libpod/events/config.go Event: ID, Image, Name, Status, Time, Type; Status
+    "start", "stop", "died", "remove", ...) as it happens, until interrupted. Over a machine
+    connection the stream ends when the connection does: the machine stops or its VM (WSL)
+    restarts. The tests append events to events-<connection>.jsonl (only those written after the
+    stream started are sent); podman.json "events_fault" {"message"} fails at once, and
+    "events_die" {"message"} ends a running stream (both exit 125, as any podman error)."""
+    connection = connection or config.get("default_connection", "podman-machine-default")
+    machine = connection.removesuffix("-root")
+    if config["machines"].get(machine) != "running":
+        print("Error: unable to connect to Podman socket: failed to connect", file=sys.stderr)
+        return 125
+    if config.get("events_fault"):
+        print(config["events_fault"]["message"], file=sys.stderr)
+        return 125
+    generation = sim.read("wsl.json", {"distros": {}})["distros"].get(machine, {}).get("generation", 0)
+    path = sim.state / f"events-{connection}.jsonl"
+    offset = path.stat().st_size if path.exists() else 0
+    sim.log(f"podman events {connection}")  # from here on, every appended event is sent
+    while True:
+        time.sleep(0.05)
+        now = sim.read("podman.json", {"machines": {}})
+        distro = sim.read("wsl.json", {"distros": {}})["distros"].get(machine, {})
+        died = now.get("events_die")
+        if now["machines"].get(machine) != "running" or distro.get("generation", 0) != generation or died:
+            message = died["message"] if died else "Error: connection to the podman machine was lost"
+            print(message, file=sys.stderr)
+            return 125
+        if path.exists() and path.stat().st_size > offset:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            offset += len(complete)
+            sys.stdout.write(complete.decode("utf-8"))
+            sys.stdout.flush()
 
 
 def podman(sim: Sim, args: list[str]) -> int:
@@ -335,6 +378,8 @@ def podman(sim: Sim, args: list[str]) -> int:
         connection, args = args[1], args[2:]
     if args == ["ps", "--format", "json"]:
         return podman_ps(sim, config, connection)
+    if args == ["events", "--format", "json", "--filter", "type=container"]:
+        return podman_events(sim, config, connection)
     if args[:2] not in (["machine", "start"], ["machine", "inspect"]) or len(args) != 3:
         print(f"fake podman: unsupported {args}", file=sys.stderr)
         return 125

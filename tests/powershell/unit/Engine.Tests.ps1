@@ -127,6 +127,16 @@ Describe 'Get-PublishedDrift' {
         }
     }
 
+    It 'with auto_ports, says a port is outside the allow-list, and leaves out the ports auto_ports skipped' {
+        InModuleScope WslPortProxy {
+            $auto = [pscustomobject]@{ Allow = @([pscustomobject]@{ First = 80; Last = 80 }) }
+            $published = @((New-PublishedPort -Engine 'podman' -Container 'api' -Port 9000 -ContainerPort 9000), (New-PublishedPort -Engine 'podman' -Container 'web' -Port 80 -ContainerPort 80))
+            $drift = @(Get-PublishedDrift -Rule @() -Published $published -AutoPorts $auto -Skipped @(80))
+            $drift | Should -HaveCount 1
+            $drift[0].Message | Should -BeExactly "Port 9000 is published (api) but not forwarded: it is outside auto_ports.allow; add it there or to this server's ports in the inventory."
+        }
+    }
+
     It 'reports every forwarded port when nothing is published' {
         InModuleScope WslPortProxy {
             $rules = @([pscustomobject]@{ ConnectPort = 80; Key = '0.0.0.0/80' })

@@ -94,7 +94,7 @@ Describe 'Sync-PortProxyRule and Invoke-PortProxyChange' {
             $rules = @(ConvertTo-PortRule -Port @(@{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @() }))
             $changes = @(Sync-PortProxyRule -Rule $rules -Address '172.28.9.9' -Current @{} -Managed @{} -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile) -WhatIf)
             @($changes | ForEach-Object { "$($_.Action) $($_.Name) planned=$($_.Planned) written=$($_.Written)" }) | Should -Be @('Added 0.0.0.0/80 planned=True written=False')
-            (Merge-StateChange -State (New-State) -Change $changes).Text | Should -Be '||'   # a plan changes no state
+            (Merge-StateChange -State (New-State) -Change $changes).Text | Should -Be '|||'   # a plan changes no state
         }
         Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
     }

@@ -180,7 +180,7 @@ Describe 'Invoke-Watch' {
     It 'reconciles, starts a keep-alive, confirms the address, then waits the re-check interval' {
         InModuleScope WslPortProxy {
             $settings = Import-Settings -Settings (New-TestSettings)
-            Mock Invoke-LockedReconcile { [pscustomobject]@{ Address = '172.28.1.1'; Message = 'No change: every rule is already right.' } }
+            Mock Invoke-LockedReconcile { [pscustomobject]@{ Address = '172.28.1.1'; Message = 'No change: every rule is already right.'; Automatic = @() } }
             Mock Start-KeepAlive { $null }
             Mock Get-WslAddress { '172.28.1.1' }
             Mock Wait-WslChange { throw 'the task was stopped' }
@@ -197,7 +197,7 @@ Describe 'Invoke-Watch' {
         InModuleScope WslPortProxy {
             $settings = Import-Settings -Settings (New-TestSettings)
             $script:reconciles = 0
-            Mock Invoke-LockedReconcile { $script:reconciles++; [pscustomobject]@{ Address = "172.28.1.$script:reconciles"; Message = 'Applied.' } }
+            Mock Invoke-LockedReconcile { $script:reconciles++; [pscustomobject]@{ Address = "172.28.1.$script:reconciles"; Message = 'Applied.'; Automatic = @() } }
             Mock Start-KeepAlive { $null }
             Mock Get-WslAddress { '172.28.1.2' }
             Mock Wait-WslChange { throw 'stop' }
@@ -215,7 +215,7 @@ Describe 'Invoke-Watch' {
             $script:runs = 0
             Mock Invoke-LockedReconcile {
                 $script:runs++
-                if ($script:runs -eq 6) { return [pscustomobject]@{ Address = '172.28.1.1'; Message = 'Applied.' } }
+                if ($script:runs -eq 6) { return [pscustomobject]@{ Address = '172.28.1.1'; Message = 'Applied.'; Automatic = @() } }
                 throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address')
             }
             Mock Start-KeepAlive { $null }

@@ -24,7 +24,7 @@ Describe 'Import-Settings' {
 
     It 'Given a settings file, reads it as data and remembers its folder' {
         $path = Join-Path $TestDrive 'WslPortProxy.Settings.psd1'
-        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 2; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; InstallDirectory = 'D:\Tools\Wsl'; MetricsFile = 'D:\Metrics\wsl.prom'; FirewallProfiles = @('Any'); Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 3; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; InstallDirectory = 'D:\Tools\Wsl'; MetricsFile = 'D:\Metrics\wsl.prom'; FirewallProfiles = @('Any'); AutoPorts = `$null; Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
         InModuleScope WslPortProxy -Parameters @{ Path = $path } {
             param($Path)
             $settings = Import-Settings -Settings $Path
@@ -48,7 +48,7 @@ Describe 'Import-Settings' {
     It 'Given a file that is code, not data, refuses it without running it' {
         $path = Join-Path $TestDrive 'evil.psd1'
         $canary = Join-Path $TestDrive 'ran.txt'
-        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 2; Server = `$(Set-Content -LiteralPath '$canary' -Value x) }"
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 3; Server = `$(Set-Content -LiteralPath '$canary' -Value x) }"
         InModuleScope WslPortProxy -Parameters @{ Path = $path } {
             param($Path)
             { Import-Settings -Settings $Path } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings'
@@ -63,11 +63,12 @@ Describe 'Import-Settings' {
     }
 
     It 'Given <Case>, names every problem in one message' -ForEach @(
-        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 1 }; Message = "The settings cannot be used: SchemaVersion is '1', but this module reads SchemaVersion 2: install the module and the settings from the same bundle." }
+        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 1 }; Message = "The settings cannot be used: SchemaVersion is '1', but this module reads SchemaVersion 3: install the module and the settings from the same bundle." }
         @{ Case = 'a metrics file that is not .prom'; Change = @{ MetricsFile = 'D:\m\wsl.txt' }; Message = "The settings cannot be used: settings: MetricsFile 'D:\m\wsl.txt' must end in .prom (windows_exporter reads only .prom files)." }
         @{ Case = 'a missing key and an unknown one'; Change = @{ Distro = $null; Colour = 'blue' }; Message = "The settings cannot be used: settings: Distro is missing; settings: Colour is not a setting." }
         @{ Case = 'a wrong type'; Change = @{ KeepAlive = 'yes' }; Message = "The settings cannot be used: settings: KeepAlive must be of type Bool, not 'yes'." }
-        @{ Case = 'a bad Start, timings and no ports'; Change = @{ Start = 'reboot'; WaitForWslSeconds = 0; Ports = @() }; Message = "The settings cannot be used: settings: Start must be 'boot' or 'logon', not 'reboot'; settings: WaitForWslSeconds must be at least 1 and RecheckSeconds at least 0; settings: Ports is empty." }
+        @{ Case = 'a bad Start, timings and no ports'; Change = @{ Start = 'reboot'; WaitForWslSeconds = 0; Ports = @() }; Message = "The settings cannot be used: settings: Start must be 'boot' or 'logon', not 'reboot'; settings: WaitForWslSeconds must be at least 1 and RecheckSeconds at least 0; settings: Ports is empty (and there are no AutoPorts)." }
+        @{ Case = 'bad AutoPorts'; Change = @{ AutoPorts = @{ From = 'docker'; ListenAddress = '0.0.0.0'; AllowFrom = @(); Limit = 5; Allow = @(@{ First = 90; Last = 80 }, @{ First = 1 }) } }; Message = "The settings cannot be used: settings: AutoPorts.From must be 'podman' (PodmanMachine is True), not 'docker'; settings: AutoPorts.Allow[0]: 90-80 is not a range of ports 1-65535; settings: AutoPorts.Allow[1]: Last is missing." }
         @{ Case = 'bad port entries'; Change = @{ Ports = @(@{ ListenAddress = 'web'; ListenPort = 0; LastListenPort = 1; ConnectPort = 1; AllowFrom = @() }, @{ ListenPort = 1 }) }; Message = "The settings cannot be used: settings: Ports[0]: the ports 0-1 -> 1 are not 1-65535; settings: Ports[0]: ListenAddress 'web' is not an IPv4 address; settings: Ports[1]: ListenAddress is missing; settings: Ports[1]: LastListenPort is missing; settings: Ports[1]: ConnectPort is missing; settings: Ports[1]: AllowFrom is missing." }
     ) {
         $data = New-TestSettings -Overrides $Change

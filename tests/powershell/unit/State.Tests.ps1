@@ -12,7 +12,7 @@ Describe 'Read-State' {
             $state = Read-State -Path $Path -Server 'WEB-01' -Log $log
             $state.PortProxy.Count | Should -Be 0
             $state.Firewall | Should -HaveCount 0
-            $state.Text | Should -Be '||'
+            $state.Text | Should -Be '|||'
         }
     }
 
@@ -24,7 +24,7 @@ Describe 'Read-State' {
             $state = Read-State -Path $Path -Server 'WEB-01' -Log (Open-RunLog -Directory $TestDrive -NoFile)
             @($state.PortProxy.Keys) | Should -Be @('0.0.0.0/80')
             $state.Firewall | Should -Be @('WslPortProxy-TCP-0.0.0.0-80')
-            $state.Text | Should -Be '0.0.0.0/80=172.28.1.1/80|0.0.0.0/80=10.0.0.5/80|WslPortProxy-TCP-0.0.0.0-80'   # taken over only what is ours
+            $state.Text | Should -Be '0.0.0.0/80=172.28.1.1/80|0.0.0.0/80=10.0.0.5/80|WslPortProxy-TCP-0.0.0.0-80|'   # taken over only what is ours
         }
     }
 
@@ -37,7 +37,7 @@ Describe 'Read-State' {
         InModuleScope WslPortProxy -Parameters @{ Path = $path; Why = $Why } {
             param($Path, $Why)
             $state = Read-State -Path $Path -Server 'WEB-01' -Log (Open-RunLog -Directory $TestDrive -NoFile) -WarningVariable warnings -WarningAction SilentlyContinue
-            $state.Text | Should -Be '||'
+            $state.Text | Should -Be '|||'
             "$($warnings[0])" | Should -BeLike "Ignoring the state file ${Path}: $Why"
         }
     }
@@ -60,8 +60,8 @@ Describe 'Merge-StateChange' {
                 New-ChangeRecord -Kind Firewall -Action Created -Name 'F3'
             )
             $next = Merge-StateChange -State $state -Change $changes
-            $next.Text | Should -Be '0.0.0.0/1=b/1,0.0.0.0/4=b/4,0.0.0.0/5=b/5,0.0.0.0/6=b/6,0.0.0.0/7=b/7|0.0.0.0/6=h/6,0.0.0.0/7=b/7|F2,F3'
-            $state.Text | Should -Be '0.0.0.0/1=a/1,0.0.0.0/2=a/2,0.0.0.0/3=a/3,0.0.0.0/8=a/8|0.0.0.0/3=x/3,0.0.0.0/8=x/8|F1,F2'   # the input is not changed
+            $next.Text | Should -Be '0.0.0.0/1=b/1,0.0.0.0/4=b/4,0.0.0.0/5=b/5,0.0.0.0/6=b/6,0.0.0.0/7=b/7|0.0.0.0/6=h/6,0.0.0.0/7=b/7|F2,F3|'
+            $state.Text | Should -Be '0.0.0.0/1=a/1,0.0.0.0/2=a/2,0.0.0.0/3=a/3,0.0.0.0/8=a/8|0.0.0.0/3=x/3,0.0.0.0/8=x/8|F1,F2|'   # the input is not changed
             @($changes | Where-Object { $_.Written } | ForEach-Object { $_.Action }) | Should -Be @('Rewrote', 'Deleted', 'Added', 'TookOver', 'Restored', 'Removed', 'Created')
         }
     }

@@ -39,6 +39,8 @@
         'Private\Listener.ps1',
         'Private\Status.ps1',
         'Private\Engine.ps1',
+        'Private\Auto.ps1',
+        'Private\Events.ps1',
         'Private\Metrics.ps1',
         'Private\Fleet.ps1',
         'Private\Preflight.ps1',

@@ -9,7 +9,7 @@
 Set-StrictMode -Version Latest
 
 New-Variable -Scope Script -Option Constant -Name 'WslppExitCodeKey' -Value 'WslPortProxyExitCode'
-New-Variable -Scope Script -Option Constant -Name 'WslppSchemaVersion' -Value 2
+New-Variable -Scope Script -Option Constant -Name 'WslppSchemaVersion' -Value 3
 New-Variable -Scope Script -Option Constant -Name 'WslppStatusSchemaVersion' -Value 1   # -Status -Json's document
 New-Variable -Scope Script -Option Constant -Name 'WslppSettingsFile' -Value 'WslPortProxy.Settings.psd1'
 New-Variable -Scope Script -Option Constant -Name 'WslppModuleName' -Value 'WslPortProxy'
@@ -26,6 +26,7 @@ New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' -Value '
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30
+New-Variable -Scope Script -Option Constant -Name 'WslppEventRetrySeconds' -Value 2   # restarting podman events
 New-Variable -Scope Script -Option Constant -Name 'WslppStopWaitSeconds' -Value 30
 # A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
 New-Variable -Scope Script -Option Constant -Name 'WslppQuickExitSeconds' -Value 10

@@ -111,14 +111,15 @@ function ConvertFrom-DockerPortText {
     }
 }
 
-function Read-PodmanPort {
+function Get-PodmanConnection {
     <#
     .SYNOPSIS
-        The ports the podman machine's containers publish, through podman.exe and the machine's connection.
+        podman.exe and the connection of the machine's containers (Podman, Connection); exit 13 if none.
     .DESCRIPTION
         podman machine init makes two connections: NAME (rootless) and NAME-root (rootful);
-        podman machine inspect's Rootful says which one the containers run under. A machine that
-        is not running is not started: an error (exit 13) says so.
+        podman machine inspect's Rootful says which one the containers run under (older podman
+        versions have no Rootful: rootless). A machine that is not running is not started: an
+        error (exit 13, EngineFailed) says so, as does a missing podman.exe.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -141,7 +142,7 @@ function Read-PodmanPort {
             Write-Verbose -Message "Unreadable output of podman machine inspect: $($_.Exception.Message)"
         }
     }
-    $state = "$($machine['State'])".ToLowerInvariant()   # older podman versions have no Rootful: rootless
+    $state = "$($machine['State'])".ToLowerInvariant()
     if ($state -ne 'running') {
         if ($state -eq '') {
             $state = 'unknown'
@@ -153,6 +154,23 @@ function Read-PodmanPort {
     if ($machine['Rootful'] -eq $true) {
         $connection = "$Distro-root"
     }
+    return [pscustomobject]@{ Podman = $podman; Connection = $connection }
+}
+
+function Read-PodmanPort {
+    <#
+    .SYNOPSIS
+        The ports the podman machine's containers publish, through podman.exe and the machine's connection.
+    .DESCRIPTION
+        podman ps over the connection Get-PodmanConnection names; a machine that is not running,
+        or a podman that fails, is an error (exit 13).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [string] $Distro)
+    $target = Get-PodmanConnection -Distro $Distro
+    $podman = $target.Podman
+    $connection = $target.Connection
     $result = Invoke-Podman -Podman $podman -ArgumentList @('--connection', $connection, 'ps', '--format', 'json') `
         -LocalAppData $null
     # podman writes warnings to stderr: the JSON array is what follows the first line that opens one.
@@ -247,13 +265,17 @@ function Get-PublishedDrift {
     .DESCRIPTION
         Kind is NotForwarded (published and reachable, no rule forwards to it), NotPublished (a
         rule forwards to it, nothing publishes it) or LoopbackOnly (published on a loopback
-        address only: not reachable through eth0, so skipped). Information, not a problem.
+        address only: not reachable through eth0, so skipped). Information, not a problem. With
+        AutoPorts, a published port outside its allow-list says so; the ports auto_ports skipped
+        (Skipped: they have a warning of their own) are left out.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Published
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Published,
+        [AllowNull()] [pscustomobject] $AutoPorts,
+        [AllowEmptyCollection()] [int[]] $Skipped = @()
     )
     $forwarded = @{}
     foreach ($item in $Rule) {
@@ -275,9 +297,13 @@ function Get-PublishedDrift {
                 'eth0, so it cannot be forwarded; skipped.'
             [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'LoopbackOnly'; Message = $text }
         }
-        elseif (-not $forwarded.ContainsKey($port)) {
+        elseif (-not $forwarded.ContainsKey($port) -and $Skipped -notcontains $port) {
             $text = "Port $port is published ($names) but not forwarded: add $port to this server's ports in the " +
                 'inventory (Update-WslPortProxy.ps1 -Discover prints the entries).'
+            if ($null -ne $AutoPorts) {
+                $text = "Port $port is published ($names) but not forwarded: it is outside auto_ports.allow; add " +
+                    "it there or to this server's ports in the inventory."
+            }
             [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotForwarded'; Message = $text }
         }
     }

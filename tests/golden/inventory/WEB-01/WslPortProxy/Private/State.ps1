@@ -5,7 +5,8 @@ function New-State {
     <#
     .SYNOPSIS
         A state object: portproxy rule -> the target this tool wrote; taken-over portproxy rule ->
-        its target before this tool took it over; firewall rule names.
+        its target before this tool took it over; firewall rule names; the portproxy rules that
+        auto_ports made (Automatic).
     #>
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
         Justification = 'Builds an object in memory; changes nothing on the system.')]
@@ -14,9 +15,11 @@ function New-State {
     param(
         [hashtable] $PortProxy = @{},
         [hashtable] $TakenOver = @{},
-        [string[]] $Firewall = @()
+        [string[]] $Firewall = @(),
+        [string[]] $Automatic = @()
     )
     $names = @($Firewall | Sort-Object -Unique)
+    $auto = @($Automatic | Where-Object -FilterScript { $PortProxy.ContainsKey($_) } | Sort-Object -Unique)
     $rules = @($PortProxy.Keys | Sort-Object | ForEach-Object -Process { '{0}={1}' -f $_, $PortProxy[$_] })
     $taken = @($TakenOver.Keys | Sort-Object | ForEach-Object -Process { '{0}={1}' -f $_, $TakenOver[$_] })
     return [pscustomobject]@{
@@ -24,7 +27,8 @@ function New-State {
         PortProxy  = $PortProxy
         TakenOver  = $TakenOver
         Firewall   = [string[]] $names
-        Text       = ($rules -join ',') + '|' + ($taken -join ',') + '|' + ($names -join ',')
+        Automatic  = [string[]] $auto
+        Text       = ($rules -join ',') + '|' + ($taken -join ',') + '|' + ($names -join ',') + '|' + ($auto -join ',')
     }
 }
 
@@ -50,6 +54,7 @@ function Read-State {
     $portProxy = @{}
     $takenOver = @{}
     $firewall = @()
+    $automatic = @()
     try {
         $saved = Get-Content -LiteralPath $Path -Raw -Encoding UTF8 -ErrorAction Stop | ConvertFrom-Json
         if ($saved.server -ne $Server) {
@@ -69,12 +74,16 @@ function Read-State {
             }
         }
         $firewall = @($saved.firewall | Where-Object -FilterScript { "$_" -like "$($script:WslppRulePrefix)-*" })
+        $auto = $saved.PSObject.Properties['automatic']   # since auto_ports; absent in older files
+        if ($null -ne $auto) {
+            $automatic = @($auto.Value | ForEach-Object -Process { "$_" })
+        }
     }
     catch {
         Write-Log -Log $Log -Level WARN -Message "Ignoring the state file ${Path}: $($_.Exception.Message)"
         return New-State
     }
-    return New-State -PortProxy $portProxy -TakenOver $takenOver -Firewall $firewall
+    return New-State -PortProxy $portProxy -TakenOver $takenOver -Firewall $firewall -Automatic $automatic
 }
 
 function Merge-StateChange {
@@ -85,13 +94,15 @@ function Merge-StateChange {
         A rule added, rewritten or found right (Kept) is ours with its target; one taken over or
         adopted is ours too, and its old target (Previous) is remembered; one deleted, restored,
         or released because it is no longer ours, is forgotten. Planned records (-WhatIf) change
-        nothing.
+        nothing. Automatic names the rules auto_ports wanted in this run: those that are ours
+        afterwards are recorded as automatic.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [pscustomobject] $State,
-        [AllowEmptyCollection()] [object[]] $Change = @()
+        [AllowEmptyCollection()] [object[]] $Change = @(),
+        [AllowEmptyCollection()] [string[]] $Automatic = @()
     )
     $portProxy = $State.PortProxy.Clone()
     $takenOver = $State.TakenOver.Clone()
@@ -116,7 +127,8 @@ function Merge-StateChange {
             [void] $firewall.Remove($item.Name)
         }
     }
-    return New-State -PortProxy $portProxy -TakenOver $takenOver -Firewall ([string[]] @($firewall))
+    return New-State -PortProxy $portProxy -TakenOver $takenOver -Firewall ([string[]] @($firewall)) `
+        -Automatic $Automatic
 }
 
 function Save-State {
@@ -152,6 +164,7 @@ function Save-State {
     }
     $document = [pscustomobject]@{
         schema = 1; server = $Server; portProxy = $rules; takenOver = $taken; firewall = $State.Firewall
+        automatic = $State.Automatic
     }
     $temporary = "$Path.tmp"
     Set-Content -LiteralPath $temporary -Value ($document | ConvertTo-Json) -Encoding UTF8

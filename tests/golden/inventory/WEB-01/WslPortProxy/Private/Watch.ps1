@@ -132,19 +132,37 @@ function Stop-KeepAlive {
 function Wait-WslChange {
     <#
     .SYNOPSIS
-        Waits until the keep-alive ends (WSL stopped or restarted) or Seconds pass (0: only the keep-alive).
+        Waits until the keep-alive ends (WSL stopped or restarted), a container changes (the
+        engine's event stream), the stream ends, or Seconds pass (0: no timer).
     .DESCRIPTION
-        Checks four times a second, so a stopped task ends promptly. Returns the reason it woke.
+        Waits on all of them at once, a quarter of a second at a time, so a stopped task ends
+        promptly: on the event stream's pending line when there is one (its wait handle), else
+        on the keep-alive process; the others are looked at after each wait. Returns the reason
+        it woke: 'WSL stopped ...', 'containers changed (...)', 'the container event stream
+        ended: ...' or 'periodic re-check'.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param(
         [AllowNull()] [System.Diagnostics.Process] $KeepAlive,
-        [Parameter(Mandatory)] [int] $Seconds
+        [Parameter(Mandatory)] [int] $Seconds,
+        [AllowNull()] [pscustomobject] $EventStream
     )
     $deadline = (Get-Date).AddSeconds($Seconds)
     while ($true) {
-        if ($null -ne $KeepAlive) {
+        if ($null -ne $EventStream) {
+            $received = Receive-EngineEvent -Stream $EventStream -Milliseconds 250
+            if ($null -ne $KeepAlive -and $KeepAlive.HasExited) {
+                return 'WSL stopped or restarted (the keep-alive process ended)'
+            }
+            if ($null -ne $received -and $received.Ended) {
+                return "the container event stream ended: $($received.Message)"
+            }
+            if ($null -ne $received -and $received.Events.Count -gt 0) {
+                return "containers changed ($($received.Events -join ', '))"
+            }
+        }
+        elseif ($null -ne $KeepAlive) {
             if ($KeepAlive.WaitForExit(250)) {
                 return 'WSL stopped or restarted (the keep-alive process ended)'
             }
@@ -256,7 +274,11 @@ function Invoke-Watch {
         While an admin's pause lasts (Update-WslPortProxy -Pause) it neither reconciles nor
         keeps WSL up. One watcher per server: a second one returns at once. After every
         reconcile, Update-MetricsFile rewrites the settings' MetricsFile (if any), with the WSL
-        restarts counted here.
+        restarts counted here. With auto_ports from podman it follows the container events
+        (podman events) and reconciles as soon as a container starts, stops, dies or is removed;
+        when the stream ends it reconciles (events may have been missed), falls back to the
+        periodic re-check and starts the stream again after $script:WslppEventRetrySeconds s,
+        doubling per failure up to RecheckSeconds (a stream that lived a minute starts afresh).
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -271,6 +293,7 @@ function Invoke-Watch {
     }
     $directory = $Settings.InstallDirectory
     $keepAlive = $null
+    $stream = $null   # the container event stream (auto_ports from podman)
     $ceiling = $Settings.RecheckSeconds
     if ($ceiling -le 0) {
         $ceiling = 3600
@@ -286,6 +309,9 @@ function Invoke-Watch {
         $earlyExits = 0
         $restarts = 0
         $keepAliveSince = Get-Date
+        $follow = $null -ne $Settings.AutoPorts -and $Settings.AutoPorts.From -eq 'podman'
+        $streamFailures = 0
+        $streamRetryAt = Get-Date
         while ($true) {
             $until = Get-WatcherPause -Directory $directory
             if ($null -ne $until) {
@@ -294,6 +320,16 @@ function Invoke-Watch {
                 Wait-WatcherPause -Directory $directory -Until $until
                 $reason = 'the pause ended'
                 continue
+            }
+            if ($follow -and $null -eq $stream -and (Get-Date) -ge $streamRetryAt) {
+                # Before the reconcile: a change between the two is then seen twice, never missed. A
+                # machine the reconcile is about to start cannot be followed yet: tried again after it.
+                try {
+                    $stream = Start-EngineEventStream -Settings $Settings -Log $Log
+                }
+                catch {
+                    Write-Log -Log $Log -Message "Not following the container events yet: $($_.Exception.Message)"
+                }
             }
             Write-Log -Log $Log -Message "Reconciling: $reason."
             $succeeded = $true
@@ -315,10 +351,13 @@ function Invoke-Watch {
                 Save-RunResult -Directory $directory -ExitCode $failure.ExitCode -Message $failure.Message
             }
             $known = $null   # after a failure, WSL's address is not known
+            $automatic = @()
             if ($succeeded) {
                 $known = $address
+                $automatic = @($result.Automatic)
             }
-            Update-MetricsFile -Settings $Settings -Address $known -Success $succeeded -Log $Log `
+            $effective = Merge-AutomaticRule -Settings $Settings -Rule $automatic
+            Update-MetricsFile -Settings $effective -Address $known -Success $succeeded -Log $Log `
                 -DurationSeconds $clock.Elapsed.TotalSeconds -Restarts $restarts
             if ($Settings.KeepAlive -and $succeeded -and ($null -eq $keepAlive -or $keepAlive.HasExited)) {
                 $keepAlive = Start-KeepAlive -WslPath $wsl -Distro $Settings.Distro -Directory $directory -Log $Log
@@ -336,12 +375,45 @@ function Invoke-Watch {
                     continue
                 }
             }
+            if ($follow -and $succeeded -and $null -eq $stream -and (Get-Date) -ge $streamRetryAt) {
+                try {
+                    $stream = Start-EngineEventStream -Settings $Settings -Log $Log
+                    $reason = 'the container event stream started'   # what changed before it is not missed
+                    continue
+                }
+                catch {
+                    $streamFailures++
+                    $backoff = Get-BackoffSeconds -Attempt $streamFailures -Base $script:WslppEventRetrySeconds `
+                        -Maximum $ceiling
+                    $streamRetryAt = (Get-Date).AddSeconds($backoff)
+                    Write-Log -Log $Log -Level WARN -Message ("Cannot follow the container events " +
+                        "($($_.Exception.Message)); trying again in $backoff s, until then the periodic re-check.")
+                }
+            }
             $wait = $Settings.RecheckSeconds
             if (-not $succeeded) {
                 $wait = Get-BackoffSeconds -Attempt $failures -Base $script:WslppRetrySeconds -Maximum $ceiling
                 Write-Log -Log $Log -Message "Trying again in $wait s (failure $failures in a row)."
             }
-            $reason = Wait-WslChange -KeepAlive $keepAlive -Seconds $wait
+            if ($follow -and $null -eq $stream) {   # wake up to start the event stream again
+                $retry = [Math]::Max(1, [int] [Math]::Ceiling(($streamRetryAt - (Get-Date)).TotalSeconds))
+                if ($wait -le 0 -or $retry -lt $wait) {
+                    $wait = $retry
+                }
+            }
+            $reason = Wait-WslChange -KeepAlive $keepAlive -Seconds $wait -EventStream $stream
+            if ($reason -like 'the container event stream ended*') {
+                if (((Get-Date) - $stream.Started).TotalSeconds -ge 60) {
+                    $streamFailures = 0
+                }
+                $streamFailures++
+                $backoff = Get-BackoffSeconds -Attempt $streamFailures -Base $script:WslppEventRetrySeconds `
+                    -Maximum $ceiling
+                $streamRetryAt = (Get-Date).AddSeconds($backoff)
+                Write-Log -Log $Log -Level WARN -Message ("$reason. Following the events again in $backoff s; until " +
+                    'then the periodic re-check.')
+                $stream = $null
+            }
             if ($reason -notlike 'WSL stopped*') {
                 continue
             }
@@ -367,6 +439,7 @@ function Invoke-Watch {
         }
     }
     finally {
+        Stop-EngineEventStream -Stream $stream
         Stop-KeepAlive -Process $keepAlive -Directory $directory -Log $Log
         Exit-Lock -Mutex $watchLock
         Write-Log -Log $Log -Message 'Watcher stopped.'

@@ -9,7 +9,9 @@ function Invoke-Reconcile {
         makes sure IP Helper runs, adds and rewrites portproxy rules in place, creates or
         corrects the firewall rules, and only then deletes the rules it created earlier that
         are no longer wanted. With Remove it only deletes (and needs no WSL). Whatever happens,
-        state.json ends up recording exactly the rules that are this tool's.
+        state.json ends up recording exactly the rules that are this tool's. With auto_ports, the
+        ports containers publish inside the allow-list are forwarded too (Get-AutomaticRule), and
+        recorded as automatic; one no longer published is deleted like any rule no longer wanted.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([pscustomobject])]
@@ -24,6 +26,8 @@ function Invoke-Reconcile {
     $changes = New-Object -TypeName 'System.Collections.Generic.List[object]'
     $address = $null
     $notListening = @()
+    $plan = $null
+    $rules = @($Settings.Rules)
     try {
         $wanted = @()
         $wantedFirewall = @()
@@ -41,16 +45,21 @@ function Invoke-Reconcile {
         # One read serves both steps: adds and sets touch only wanted rules, deletions only stale ones.
         $current = Get-PortProxyRule
         if (-not $Remove) {
-            Sync-PortProxyRule -Rule $Settings.Rules -Address $address -Current $current -Managed $state.PortProxy `
+            $plan = Get-AutomaticRule -Settings $Settings -Automatic $state.Automatic -Current $current -Log $Log
+            Write-AutoPortSkip -Skipped $plan.Skipped -Log $Log
+            $effective = Merge-AutomaticRule -Settings $Settings -Rule $plan.Rules
+            $rules = @($effective.Rules)
+            $firewallSpecs = @($effective.FirewallRules)
+            Sync-PortProxyRule -Rule $rules -Address $address -Current $current -Managed $state.PortProxy `
                 -Directory $directory -Log $Log | ForEach-Object -Process { $changes.Add($_) }
             $firewall = @{}
-            if ($Settings.FirewallRules.Count -gt 0) {
+            if ($firewallSpecs.Count -gt 0) {
                 $firewall = Get-FirewallRuleSet
             }
-            Sync-FirewallRule -Rule $Settings.FirewallRules -FirewallProfile $Settings.FirewallProfiles `
+            Sync-FirewallRule -Rule $firewallSpecs -FirewallProfile $Settings.FirewallProfiles `
                 -Existing $firewall -Log $Log | ForEach-Object -Process { $changes.Add($_) }
-            $wanted = @($Settings.Rules | ForEach-Object -Process { $_.Key })
-            $wantedFirewall = @($Settings.FirewallRules | ForEach-Object -Process { $_.Name })
+            $wanted = @($rules | ForEach-Object -Process { $_.Key })
+            $wantedFirewall = @($firewallSpecs | ForEach-Object -Process { $_.Name })
         }
         Remove-StalePortProxyRule -Wanted $wanted -Current $current -Managed $state.PortProxy `
             -TakenOver $state.TakenOver -Directory $directory -Log $Log | ForEach-Object -Process { $changes.Add($_) }
@@ -62,11 +71,15 @@ function Invoke-Reconcile {
             if ($wrote -gt 0) {
                 $settle = 1000
             }
-            $notListening = @(Test-PortProxyListener -Rule $Settings.Rules -Log $Log -SettleMilliseconds $settle)
+            $notListening = @(Test-PortProxyListener -Rule $rules -Log $Log -SettleMilliseconds $settle)
         }
     }
     finally {
-        $next = Merge-StateChange -State $state -Change $changes.ToArray()
+        $automatic = $state.Automatic   # a run that failed before auto_ports was read keeps what it knew
+        if ($null -ne $plan) {
+            $automatic = @($plan.Rules | ForEach-Object -Process { $_.Key })
+        }
+        $next = Merge-StateChange -State $state -Change $changes.ToArray() -Automatic $automatic
         Save-State -Path $statePath -Server $Settings.Server -State $next -Previous $state
     }
     $removed = @($changes | Where-Object -FilterScript { $_.Written -and $_.Action -in @('Deleted', 'Removed') }).Count
@@ -75,7 +88,7 @@ function Invoke-Reconcile {
     $planned = @($changes | Where-Object -FilterScript { $_.Planned })
     $listening = ''
     if ($notListening.Count -gt 0) {
-        $listening = "; $($notListening.Count) of $($Settings.Rules.Count) forwarded port(s) not listening: " +
+        $listening = "; $($notListening.Count) of $($rules.Count) forwarded port(s) not listening: " +
             ($notListening -join '; ')
     }
     if ($planned.Count -gt 0) {
@@ -106,6 +119,8 @@ function Invoke-Reconcile {
         Restored     = $restored
         Changes      = $changes.ToArray()
         NotListening = [string[]] $notListening
+        Automatic    = [string[]] @($next.Automatic)
+        Skipped      = [object[]] @(if ($null -ne $plan) { $plan.Skipped })
         Message      = $message
     }
 }

@@ -1,0 +1,377 @@
+# What the container engine says it publishes (Podman through podman.exe, or Docker Engine in the
+# distribution), and how that compares with what the settings forward. Read-only.
+
+function Find-PodmanProgram {
+    <#
+    .SYNOPSIS
+        podman.exe of the Podman installer (%ProgramFiles%\RedHat\Podman), else from PATH, else $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $programFiles = Get-EnvironmentFolder -Name 'ProgramFiles'
+    $candidate = Join-Path -Path (Join-Path -Path (Join-Path -Path $programFiles -ChildPath 'RedHat') `
+                -ChildPath 'Podman') -ChildPath 'podman.exe'
+    return Find-Program -Name 'podman.exe' -Candidate @($candidate)
+}
+
+function New-PublishedPort {
+    <#
+    .SYNOPSIS
+        One published TCP port (WslPortProxy.PublishedPort): a host port inside WSL and who publishes it.
+    .DESCRIPTION
+        Reachable is $false when the engine binds it to a loopback address only: portproxy connects
+        to WSL's eth0 address, which never reaches 127.0.0.1 or ::1 inside WSL.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $Engine,
+        [Parameter(Mandatory)] [string] $Container,
+        [AllowEmptyString()] [string] $HostIp = '',
+        [Parameter(Mandatory)] [int] $Port,
+        [Parameter(Mandatory)] [int] $ContainerPort
+    )
+    $address = $HostIp.Trim('[', ']')
+    if ($address -eq '') {
+        $address = '0.0.0.0'
+    }
+    return [pscustomobject]@{
+        PSTypeName    = 'WslPortProxy.PublishedPort'
+        Engine        = $Engine
+        Container     = $Container
+        HostIp        = $address
+        Port          = $Port
+        ContainerPort = $ContainerPort
+        Reachable     = $address -notmatch '^(127\.\d+\.\d+\.\d+|::1|localhost)$'
+    }
+}
+
+function ConvertFrom-PodmanContainerList {
+    <#
+    .SYNOPSIS
+        The TCP ports of `podman ps --format json`'s containers, one object per port (ranges expanded).
+    .DESCRIPTION
+        Each container has Names (a list) and Ports, a list of PortMapping (containers/common,
+        libnetwork/types/network.go): host_ip ('' = all addresses), host_port, container_port,
+        range (how many ports; 0 or 1 = one) and protocol ('tcp', 'udp', 'sctp' or a comma list).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Json)
+    $parsed = ConvertFrom-Json -InputObject $Json
+    foreach ($container in @($parsed | Where-Object -FilterScript { $null -ne $_ })) {
+        $name = "$(@($container.Names)[0])"
+        foreach ($mapping in @($container.Ports | Where-Object -FilterScript { $null -ne $_ })) {
+            $protocols = "$($mapping.protocol)".ToLowerInvariant().Split(',')
+            if ("$($mapping.protocol)" -ne '' -and $protocols -notcontains 'tcp') {
+                continue
+            }
+            $count = [Math]::Max(1, [int] $mapping.range)
+            for ($offset = 0; $offset -lt $count; $offset++) {
+                New-PublishedPort -Engine 'podman' -Container $name -HostIp "$($mapping.host_ip)" `
+                    -Port ([int] $mapping.host_port + $offset) -ContainerPort ([int] $mapping.container_port + $offset)
+            }
+        }
+    }
+}
+
+function ConvertFrom-DockerPortText {
+    <#
+    .SYNOPSIS
+        The TCP ports in docker ps's Ports text ('0.0.0.0:8080->80/tcp, :::8080->80/tcp'), ranges expanded.
+    .DESCRIPTION
+        The text is docker/cli's DisplayablePorts (cli/command/formatter/container.go): published
+        ports as ip:host->container/proto, host and container possibly ranges ('a-b'); a port
+        that is exposed but not published ('80/tcp') has no '->' and is not a published port.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyString()] [string] $Text,
+        [Parameter(Mandatory)] [string] $Container
+    )
+    $pattern = '^(?<ip>.*):(?<host>\d+)(-(?<hostEnd>\d+))?->(?<inner>\d+)(-\d+)?/(?<protocol>\w+)$'
+    foreach ($item in $Text.Split(',')) {
+        $match = [regex]::Match($item.Trim(), $pattern)
+        if (-not $match.Success -or $match.Groups['protocol'].Value -ne 'tcp') {
+            continue
+        }
+        $first = [int] $match.Groups['host'].Value
+        $last = $first
+        if ($match.Groups['hostEnd'].Success) {
+            $last = [int] $match.Groups['hostEnd'].Value
+        }
+        for ($port = $first; $port -le $last; $port++) {
+            New-PublishedPort -Engine 'docker' -Container $Container -HostIp $match.Groups['ip'].Value -Port $port `
+                -ContainerPort ([int] $match.Groups['inner'].Value + $port - $first)
+        }
+    }
+}
+
+function Get-PodmanConnection {
+    <#
+    .SYNOPSIS
+        podman.exe and the connection of the machine's containers (Podman, Connection); exit 13 if none.
+    .DESCRIPTION
+        podman machine init makes two connections: NAME (rootless) and NAME-root (rootful);
+        podman machine inspect's Rootful says which one the containers run under (older podman
+        versions have no Rootful: rootless). A machine that is not running is not started: an
+        error (exit 13, EngineFailed) says so, as does a missing podman.exe.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [string] $Distro)
+    $podman = Find-PodmanProgram
+    if ($null -eq $podman) {
+        $message = "podman.exe was not found for $env:USERDOMAIN\$env:USERNAME."
+        throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ObjectNotFound)
+    }
+    $inspect = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $null
+    $machine = @{}
+    if ($inspect.ExitCode -eq 0) {
+        try {
+            $first = @(ConvertFrom-Json -InputObject ($inspect.Output -join "`n")) | Select-Object -First 1
+            foreach ($property in @($first.PSObject.Properties)) {
+                $machine[$property.Name] = $property.Value
+            }
+        }
+        catch {
+            Write-Verbose -Message "Unreadable output of podman machine inspect: $($_.Exception.Message)"
+        }
+    }
+    $state = "$($machine['State'])".ToLowerInvariant()
+    if ($state -ne 'running') {
+        if ($state -eq '') {
+            $state = 'unknown'
+        }
+        $message = "podman machine $Distro is not running (state: $state): its published ports cannot be read."
+        throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ResourceUnavailable)
+    }
+    $connection = $Distro
+    if ($machine['Rootful'] -eq $true) {
+        $connection = "$Distro-root"
+    }
+    return [pscustomobject]@{ Podman = $podman; Connection = $connection }
+}
+
+function Read-PodmanPort {
+    <#
+    .SYNOPSIS
+        The ports the podman machine's containers publish, through podman.exe and the machine's connection.
+    .DESCRIPTION
+        podman ps over the connection Get-PodmanConnection names; a machine that is not running,
+        or a podman that fails, is an error (exit 13).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [string] $Distro)
+    $target = Get-PodmanConnection -Distro $Distro
+    $podman = $target.Podman
+    $connection = $target.Connection
+    $result = Invoke-Podman -Podman $podman -ArgumentList @('--connection', $connection, 'ps', '--format', 'json') `
+        -LocalAppData $null
+    # podman writes warnings to stderr: the JSON array is what follows the first line that opens one.
+    $lines = @($result.Output)
+    $start = -1
+    for ($index = $lines.Count - 1; $index -ge 0; $index--) {
+        if ("$($lines[$index])".TrimStart().StartsWith('[')) {
+            $start = $index
+        }
+    }
+    $ports = $null
+    if ($result.ExitCode -eq 0 -and $start -ge 0) {
+        try {
+            $ports = @(ConvertFrom-PodmanContainerList -Json ($lines[$start..($lines.Count - 1)] -join "`n"))
+        }
+        catch {
+            Write-Verbose -Message "Unreadable output of podman ps: $($_.Exception.Message)"
+        }
+    }
+    if ($null -eq $ports) {
+        $message = "podman --connection $connection ps failed (exit $($result.ExitCode)): $(($lines -join ' ').Trim())"
+        if ($result.ExitCode -eq 0) {
+            $message = "podman --connection $connection ps printed no readable list: $(($lines -join ' ').Trim())"
+        }
+        throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category InvalidResult)
+    }
+    return [pscustomobject]@{ Engine = "podman (connection $connection)"; Ports = [object[]] $ports }
+}
+
+function Read-DockerPort {
+    <#
+    .SYNOPSIS
+        The ports Docker Engine's containers publish in the distribution; $null when it has no Docker socket.
+    .DESCRIPTION
+        One wsl.exe call: docker ps runs only when /var/run/docker.sock exists. The account's
+        default user in the distribution must be allowed to use it (the docker group).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [string] $Distro
+    )
+    $probe = "if [ -S /var/run/docker.sock ]; then docker ps --no-trunc --format '{{json .}}'; " +
+        "else echo 'no docker socket'; fi"
+    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--distribution', $Distro, '--exec', 'sh', '-c', $probe)
+    $text = ($result.Output -join ' ').Trim()
+    if ($result.ExitCode -ne 0) {
+        $message = "docker ps in $Distro failed (exit $($result.ExitCode)): $text"
+        throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ConnectionError)
+    }
+    if ($text -eq 'no docker socket') {
+        return $null
+    }
+    $ports = foreach ($line in @($result.Output | Where-Object -FilterScript { "$_".TrimStart().StartsWith('{') })) {
+        $container = ConvertFrom-Json -InputObject $line
+        ConvertFrom-DockerPortText -Text "$($container.Ports)" -Container "$(@($container.Names -split ',')[0])"
+    }
+    return [pscustomobject]@{ Engine = 'docker'; Ports = [object[]] @($ports) }
+}
+
+function Read-PublishedPort {
+    <#
+    .SYNOPSIS
+        What the container engine publishes: podman for a podman machine, else Docker Engine; $null for none.
+    .DESCRIPTION
+        Returns Engine (which engine, and how it was asked) and Ports (WslPortProxy.PublishedPort,
+        sorted by port). The engine is asked, not the sockets: what it publishes is what it means
+        to serve. A podman machine also offers a Docker-compatible socket for the same containers,
+        so Docker is asked only in a distribution that is not a podman machine. Throws exit 13
+        (EngineFailed) when the engine is there but cannot be read.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [pscustomobject] $Settings)
+    if ($Settings.PodmanMachine) {
+        $reading = Read-PodmanPort -Distro $Settings.Distro
+    }
+    else {
+        $reading = Read-DockerPort -WslPath (Find-WslProgram) -Distro $Settings.Distro
+    }
+    if ($null -ne $reading) {
+        $reading.Ports = [object[]] @($reading.Ports | Sort-Object -Property Port, Container, HostIp)
+    }
+    return $reading
+}
+
+function Get-PublishedDrift {
+    <#
+    .SYNOPSIS
+        How the published ports and the forwarded ones differ: one WslPortProxy.Drift per port.
+    .DESCRIPTION
+        Kind is NotForwarded (published and reachable, no rule forwards to it), NotPublished (a
+        rule forwards to it, nothing publishes it) or LoopbackOnly (published on a loopback
+        address only: not reachable through eth0, so skipped). Information, not a problem. With
+        AutoPorts, a published port outside its allow-list says so; the ports auto_ports skipped
+        (Skipped: they have a warning of their own) are left out.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Published,
+        [AllowNull()] [pscustomobject] $AutoPorts,
+        [AllowEmptyCollection()] [int[]] $Skipped = @()
+    )
+    $forwarded = @{}
+    foreach ($item in $Rule) {
+        $forwarded[$item.ConnectPort] = $item
+    }
+    $byPort = @{}   # not [ordered]: an int key would be taken as a position
+    foreach ($item in $Published) {
+        if (-not $byPort.ContainsKey($item.Port)) {
+            $byPort[$item.Port] = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        }
+        $byPort[$item.Port].Add($item)
+    }
+    foreach ($port in @($byPort.Keys | Sort-Object)) {
+        $items = $byPort[$port]
+        $names = (@($items | ForEach-Object -Process { $_.Container } | Sort-Object -Unique) -join ', ')
+        $reachable = @($items | Where-Object -FilterScript { $_.Reachable }).Count -gt 0
+        if (-not $reachable) {
+            $text = "Port $port ($names) is published on $($items[0].HostIp) only: not reachable through " +
+                'eth0, so it cannot be forwarded; skipped.'
+            [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'LoopbackOnly'; Message = $text }
+        }
+        elseif (-not $forwarded.ContainsKey($port) -and $Skipped -notcontains $port) {
+            $text = "Port $port is published ($names) but not forwarded: add $port to this server's ports in the " +
+                'inventory (Update-WslPortProxy.ps1 -Discover prints the entries).'
+            if ($null -ne $AutoPorts) {
+                $text = "Port $port is published ($names) but not forwarded: it is outside auto_ports.allow; add " +
+                    "it there or to this server's ports in the inventory."
+            }
+            [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotForwarded'; Message = $text }
+        }
+    }
+    foreach ($port in @($forwarded.Keys | Sort-Object)) {
+        $items = $byPort[$port]
+        if ($null -eq $items) {
+            $text = "Port $port is forwarded ($($forwarded[$port].Key)) but no container publishes it."
+            [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotPublished'; Message = $text }
+        }
+    }
+}
+
+function ConvertTo-PortInventory {
+    <#
+    .SYNOPSIS
+        Inventory entries (YAML lines, to paste under a server's ports:) for the ports published now.
+    .DESCRIPTION
+        One entry per reachable published port, consecutive ports of the same containers as one
+        range ("9000-9002"), each with the containers as a comment and "already forwarded" when a
+        rule forwards to it; ports published on loopback only are listed as comments.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Reading,
+        [Parameter(Mandatory)] [string] $Distro,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule
+    )
+    $forwarded = @{}
+    foreach ($item in $Rule) {
+        $forwarded[$item.ConnectPort] = $true
+    }
+    $runs = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    $skipped = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    foreach ($group in @($Reading.Ports | Group-Object -Property Port | Sort-Object -Property { [int] $_.Name })) {
+        $port = [int] $group.Name
+        $names = @($group.Group | ForEach-Object -Process { $_.Container } | Sort-Object -Unique) -join ', '
+        if (@($group.Group | Where-Object -FilterScript { $_.Reachable }).Count -eq 0) {
+            $skipped.Add("$port ($names, on $(@($group.Group)[0].HostIp) only)")
+            continue
+        }
+        $note = $names
+        if ($forwarded.ContainsKey($port)) {
+            $note += ', already forwarded'
+        }
+        $last = $null
+        if ($runs.Count -gt 0) {
+            $last = $runs[$runs.Count - 1]
+        }
+        if ($null -ne $last -and $last.Last -eq $port - 1 -and $last.Note -eq $note) {
+            $last.Last = $port
+        }
+        else {
+            $runs.Add([pscustomobject]@{ First = $port; Last = $port; Note = $note })
+        }
+    }
+    "# What $($Reading.Engine) publishes in WSL distribution $Distro now; paste under this server's ""ports:""."
+    foreach ($run in $runs) {
+        $entry = "$($run.First)"
+        if ($run.Last -ne $run.First) {
+            $entry = '"{0}-{1}"' -f $run.First, $run.Last
+        }
+        '- {0} # {1}' -f $entry.PadRight(13), $run.Note
+    }
+    if ($runs.Count -eq 0) {
+        '# No container publishes a TCP port that can be reached through eth0.'
+    }
+    foreach ($item in $skipped) {
+        "# Not reachable through eth0, so not listed: $item"
+    }
+}

@@ -1,0 +1,179 @@
+# What must hold before anything is installed: the Windows build, the WSL package, each port's
+# availability, and an execution policy that lets the task's scripts run.
+
+function New-PreflightResult {
+    <#
+    .SYNOPSIS
+        One row of Test-WslPortProxy: what was checked, whether it is fine, and what to do if not.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $Item,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [string[]] $Problem
+    )
+    $problems = @($Problem | Where-Object -FilterScript { $_ })
+    return [pscustomobject]@{
+        PSTypeName = 'WslPortProxy.PreflightResult'
+        Item       = $Item
+        Ok         = $problems.Count -eq 0
+        Problem    = $problems -join ' '
+    }
+}
+
+function Get-WindowsBuildProblem {
+    <#
+    .SYNOPSIS
+        Why this Windows cannot run WSL 2 (build below 19041), or '' when it can.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $key = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    $build = 0
+    $value = Get-ItemProperty -LiteralPath $key -Name 'CurrentBuildNumber' -ErrorAction SilentlyContinue
+    if ($null -eq $value -or -not [int]::TryParse("$($value.CurrentBuildNumber)", [ref] $build)) {
+        return "The Windows build number cannot be read ($key, CurrentBuildNumber)."
+    }
+    if ($build -lt 19041) {
+        return "Windows build $build cannot run WSL 2, which needs build 19041 or later (Windows Server 2022 is " +
+            '20348): under WSL 1 eth0 is this server''s own network card, so a rule would forward into the server ' +
+            'itself. Use Windows Server 2022 or later.'
+    }
+    return ''
+}
+
+function Get-WslPackageProblem {
+    <#
+    .SYNOPSIS
+        Why the WSL package (WSL 2.0 or later, %ProgramFiles%\WSL\wsl.exe) is missing, or ''.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $path = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL') `
+        -ChildPath 'wsl.exe'
+    if (Test-Path -LiteralPath $path -PathType Leaf) {
+        return ''
+    }
+    return "The WSL package is not installed ($path is missing): the inbox or Store wsl.exe cannot be used by a " +
+        'task before anyone logs on (microsoft/WSL#9231). Install WSL 2.0 or later: wsl.exe --update, or the .msi ' +
+        'from https://github.com/microsoft/WSL/releases.'
+}
+
+function Get-ExcludedPortRange {
+    <#
+    .SYNOPSIS
+        The TCP port ranges Windows reserves (Hyper-V, WinNAT, administered exclusions), as 'start-end'.
+    .DESCRIPTION
+        Parses netsh int ipv4 show excludedportrange protocol=tcp by its numbers only: the headers
+        are in the system language.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $arguments = @('int', 'ipv4', 'show', 'excludedportrange', 'protocol=tcp')
+    $result = Invoke-NativeCommand -FilePath (Get-SystemProgram -Name 'netsh.exe') -ArgumentList $arguments
+    if ($result.ExitCode -ne 0) {
+        $message = "netsh $($arguments -join ' ') failed (exit $($result.ExitCode)): $($result.Output -join ' ')"
+        throw (New-Failure -ExitCode 1 -ErrorId 'NetshFailed' -Message $message)
+    }
+    foreach ($line in $result.Output) {
+        if ("$line" -match '^\s*(\d{1,5})\s+(\d{1,5})(\s+\*)?\s*$') {
+            '{0}-{1}' -f $Matches[1], $Matches[2]
+        }
+    }
+}
+
+function Get-PortPreflight {
+    <#
+    .SYNOPSIS
+        One row per forwarded address and port: excluded range, another listener, an address not ours.
+    .DESCRIPTION
+        A listener that is IP Helper's (our portproxy, from an earlier install) is fine. Three
+        queries whatever the number of ports (listeners, services, this server's addresses) and
+        one netsh call.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule)
+    $ranges = @(Get-ExcludedPortRange)
+    $table = Get-ListenerTable
+    $own = @(Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object -Process {
+            "$($_.IPAddress)"
+        })
+    foreach ($item in $Rule) {
+        $endpoint = '{0}:{1}' -f $item.ListenAddress, $item.ListenPort
+        $problems = @()
+        foreach ($range in $ranges) {
+            $first, $last = $range.Split('-')
+            if ($item.ListenPort -ge [int] $first -and $item.ListenPort -le [int] $last) {
+                $problems += "Port $($item.ListenPort) lies in the excluded port range $range (netsh int ipv4 show " +
+                    'excludedportrange protocol=tcp): Windows reserves it and IP Helper cannot listen there; forward ' +
+                    'another port.'
+            }
+        }
+        $verdict = Get-ListenerVerdict -Rule $item -Table $table
+        if (-not $verdict.Listening -and $verdict.Owner) {
+            $problems += "$endpoint is held by $($verdict.Owner): stop it there, or forward another port."
+        }
+        if ($item.ListenAddress -ne '0.0.0.0' -and $own -notcontains $item.ListenAddress) {
+            $problems += "$($item.ListenAddress) is not an address of this server (Get-NetIPAddress): portproxy " +
+                'cannot listen on it; use one of its addresses or 0.0.0.0.'
+        }
+        New-PreflightResult -Item $endpoint -Problem $problems
+    }
+}
+
+function Get-PreflightResult {
+    <#
+    .SYNOPSIS
+        Every preflight row: the Windows build, the WSL package, then one per forwarded port.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule)
+    New-PreflightResult -Item 'Windows build' -Problem @(Get-WindowsBuildProblem)
+    New-PreflightResult -Item 'WSL package' -Problem @(Get-WslPackageProblem)
+    Get-PortPreflight -Rule $Rule
+}
+
+function Get-ExecutionPolicyProblem {
+    <#
+    .SYNOPSIS
+        Why Group Policy's execution policy would stop the task's scripts, or nothing.
+    .DESCRIPTION
+        A policy from Group Policy (MachinePolicy, UserPolicy) outranks the task's
+        -ExecutionPolicy Bypass. Restricted runs no script; AllSigned runs only validly signed
+        ones, so every script file of the module and the entry scripts must be signed (a
+        RemoteSigned policy runs local, unblocked scripts: fine).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $BundlePath)
+    foreach ($scope in @('MachinePolicy', 'UserPolicy')) {
+        $policy = "$(Get-ExecutionPolicy -Scope $scope)"
+        if ($policy -eq 'Restricted') {
+            "Group Policy ($scope) sets the execution policy Restricted, which -ExecutionPolicy Bypass cannot " +
+                'override: no script can run, so the task could not start. Ask for RemoteSigned, or AllSigned with a ' +
+                'signed release (README: Signing and execution policy).'
+        }
+        elseif ($policy -eq 'AllSigned') {
+            $scripts = @(Get-BundleFile -BundlePath $BundlePath | Where-Object -FilterScript {
+                    $_ -match '\.ps(m?1|d1)$' -and $_ -ne $script:WslppSettingsFile
+                })
+            $unsigned = @($scripts | Where-Object -FilterScript {
+                    $path = Get-BundleItemPath -BundlePath $BundlePath -Name $_
+                    "$((Get-AuthenticodeSignature -FilePath $path).Status)" -ne 'Valid'
+                })
+            if ($unsigned.Count -gt 0) {
+                "Group Policy ($scope) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot " +
+                    "override, and $($unsigned.Count) of $($scripts.Count) script files of this bundle are not " +
+                    "validly signed (first: $($unsigned[0])): the task would end with 0x1 before writing a log. " +
+                    'Install a signed release (README: Signing and execution policy).'
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+function Get-WslPortProxyStatus {
+    <#
+    .SYNOPSIS
+        Checks every forwarded port end to end: rule, firewall, listener, WSL side.
+    .DESCRIPTION
+        Returns one WslPortProxy.PortStatus object per forwarded listen address and port, and
+        nothing else (a summary is the caller's: count the objects whose Ok is $false). When an
+        admin has paused the watcher (Update-WslPortProxy -Pause), an information message says
+        until when. It
+        changes nothing, but asking WSL for its address starts the distribution if it is stopped.
+
+        Properties:
+          Listener        '0.0.0.0:80': where Windows listens
+          Target          '172.28.241.140:80': where it should forward (WSL's address now), or $null
+          Rule            'ok', 'missing' or 'stale (points at a.b.c.d/p)'
+          Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled',
+                          'inactive: ...' when the server's network profile is not one the rule covers,
+                          or 'inert: ...' when Group Policy ignores local rules on that profile
+          Listening       whether IP Helper (portproxy) listens on the listener: the registry alone
+                          proves nothing, as IP Helper silently fails to bind a port another
+                          process holds or one in an excluded port range
+          ListeningOwner  who listens there: 'svchost (PID n: services iphlpsvc, ...)' when it is
+                          IP Helper, another process ('System (PID 4: HTTP.sys, ...)'), or ''
+          WslAnswers      whether the WSL side accepts a TCP connection on the target port
+          Ok              all of the above are right
+          Problem         '' when Ok, else what is wrong, in words
+          Published       the containers that publish the target port inside WSL, as the container
+                          engine says (Find-WslPortProxyPort), or '' (none, or no engine)
+          Source          'inventory' (a port of the inventory) or 'auto_ports' (published by a
+                          container and inside auto_ports.allow)
+        A port auto_ports admits but cannot forward (another process holds it, or a portproxy
+        rule this tool did not create is there) is a warning.
+        Drift between what containers publish and what is forwarded is information, never a
+        problem: each published port that is not forwarded, each forwarded port nothing
+        publishes, and each port published on a loopback address only (portproxy cannot reach
+        it) is an information message (a WslPortProxy.Drift in the report).
+        With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
+        server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text), the warnings, the
+        container Engine that was read ($null for none) and the Drift (Port, Kind, Message),
+        versioned (SchemaVersion) so that it can be sent as JSON: Update-WslPortProxy.ps1 -Status
+        -Json prints it with ConvertTo-Json -Depth 4 (README.txt lists its properties).
+    .PARAMETER Settings
+        The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
+    .PARAMETER Report
+        Return one WslPortProxy.StatusReport instead of the rows.
+    .EXAMPLE
+        Get-WslPortProxyStatus -Settings "$env:ProgramData\WslPortProxy\WslPortProxy.Settings.psd1" | Format-Table
+
+        Shows every forwarded port of this server.
+    .EXAMPLE
+        Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 | Where-Object -FilterScript { -not $_.Ok }
+
+        Lists only the ports that have a problem.
+    .EXAMPLE
+        (Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 -Report).Summary.Text
+
+        One line: how many ports are right.
+    #>
+    [CmdletBinding()]
+    [OutputType('WslPortProxy.PortStatus', 'WslPortProxy.StatusReport')]
+    param(
+        [Parameter(Mandatory, Position = 0)] [object] $Settings,
+        [switch] $Report
+    )
+    $ErrorActionPreference = 'Stop'
+    try {
+        $config = Import-Settings -Settings $Settings
+        $log = Open-RunLog -Directory (Join-Path -Path $config.InstallDirectory -ChildPath 'logs') -NoFile
+        $pausedUntil = Get-WatcherPause -Directory $config.InstallDirectory
+        if ($null -ne $pausedUntil) {
+            $local = $pausedUntil.ToLocalTime().ToString('yyyy-MM-dd HH:mm')
+            Write-Information -MessageData "The watcher is paused until $local (local time); -Resume ends the pause."
+
+        }
+        $address = $null
+        $warnings = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        try {
+            $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
+        }
+        catch {
+            $warnings.Add($_.Exception.Message)
+            Write-Warning -Message $_.Exception.Message
+        }
+        $reading = $null
+        try {
+            $reading = Read-PublishedPort -Settings $config
+        }
+        catch {
+            $warnings.Add("Cannot read the published ports: $($_.Exception.Message)")
+            Write-Warning -Message $warnings[$warnings.Count - 1]
+        }
+        $state = Read-State -Path (Join-Path -Path $config.InstallDirectory -ChildPath 'state.json') `
+            -Server $config.Server -Log $log
+        $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current (Get-PortProxyRule) -Log $log
+        foreach ($item in $plan.Skipped) {
+            $warnings.Add("auto_ports: not forwarding port $($item.Port) ($($item.Containers)): $($item.Reason).")
+            Write-Warning -Message $warnings[$warnings.Count - 1]
+        }
+        $effective = Merge-AutomaticRule -Settings $config -Rule $plan.Rules
+        $automatic = @($plan.Rules | ForEach-Object -Process { $_.Key })
+        $publishers = @{}
+        $drift = @()
+        if ($null -ne $reading) {
+            foreach ($item in $reading.Ports) {   # sorted by port, then container
+                if (-not $publishers.ContainsKey($item.Port)) {
+                    $publishers[$item.Port] = New-Object -TypeName 'System.Collections.Generic.List[string]'
+                }
+                if (-not $publishers[$item.Port].Contains($item.Container)) {
+                    $publishers[$item.Port].Add($item.Container)
+                }
+            }
+            $skipped = @($plan.Skipped | ForEach-Object -Process { [int] $_.Port })
+            $drift = @(Get-PublishedDrift -Rule $effective.Rules -Published $reading.Ports `
+                    -AutoPorts $config.AutoPorts -Skipped $skipped)
+        }
+        foreach ($check in @(Get-PortCheck -Settings $effective -Address $address)) {
+            $problems = @($check.Problems)
+            $answers = $false
+            if ($null -ne $address) {
+                $answers = [bool] (Test-NetConnection -ComputerName $address -Port $check.Rule.ConnectPort `
+                        -InformationLevel Quiet -WarningAction SilentlyContinue)
+                if (-not $answers) {
+                    $problems += "WSL does not answer on $($check.Target)"
+                }
+            }
+            $source = 'inventory'
+            if ($automatic -contains $check.Rule.Key) {
+                $source = 'auto_ports'
+            }
+            $row = [pscustomobject]@{
+                PSTypeName     = 'WslPortProxy.PortStatus'
+                Listener       = $check.Listener
+                Target         = $check.Target
+                Rule           = $check.RuleState
+                Firewall       = $check.Firewall
+                Listening      = $check.Listening
+                ListeningOwner = $check.ListeningOwner
+                WslAnswers     = $answers
+                Published      = (@($publishers[$check.Rule.ConnectPort]) -join ', ')
+                Source         = $source
+                Ok             = $problems.Count -eq 0
+                Problem        = $problems -join '; '
+            }
+            if ($Report) {
+                $rows.Add($row)
+            }
+            else {
+                $row
+            }
+        }
+        if ($Report) {
+            $engine = $null
+            if ($null -ne $reading) {
+                $engine = $reading.Engine
+            }
+            ConvertTo-StatusReport -Settings $config -Address $address -Row $rows.ToArray() -PausedUntil $pausedUntil `
+                -Warning @($warnings | ForEach-Object -Process { "$_" }) -Engine $engine -Drift $drift
+        }
+        else {   # after the rows: the drift, as information
+            foreach ($item in $drift) {
+                Write-Information -MessageData $item.Message
+            }
+        }
+    }
+    catch {
+        $PSCmdlet.ThrowTerminatingError($_)
+    }
+}

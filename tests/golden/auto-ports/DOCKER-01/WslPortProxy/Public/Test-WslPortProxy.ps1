@@ -1,0 +1,42 @@
+function Test-WslPortProxy {
+    <#
+    .SYNOPSIS
+        Checks, before anything is installed, that this server can forward the settings' ports.
+    .DESCRIPTION
+        Returns one WslPortProxy.PreflightResult (Item, Ok, Problem) per check, and changes
+        nothing:
+          'Windows build'  WSL 2 needs build 19041 or later (read from the registry's
+                           CurrentBuildNumber); Windows Server 2019 (17763) has only WSL 1
+          'WSL package'    %ProgramFiles%\WSL\wsl.exe (WSL 2.0 or later): the inbox or Store
+                           wsl.exe cannot be used by a task before anyone logs on
+          '<address:port>' one row per forwarded address and port: the port lies in an excluded
+                           port range (netsh int ipv4 show excludedportrange), another process
+                           already listens there (IP Helper's own listener is fine), or the
+                           listen address is not one of this server's
+        Problem is '' when Ok, else one sentence per problem saying what is wrong and what to do.
+        The installer runs it first and installs nothing when a row is not Ok. What only the
+        task's account can see (the distribution registered for it, WSL's networking mode) is
+        checked by the task's first run, whose result the installer reports.
+    .PARAMETER Settings
+        The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
+    .EXAMPLE
+        Test-WslPortProxy -Settings .\WslPortProxy.Settings.psd1 | Where-Object -FilterScript { -not $_.Ok }
+
+        Lists what stands in the way of installing this bundle here.
+    .EXAMPLE
+        .\Install-WslPortProxy.ps1 -Preflight
+
+        The same from the bundle folder, without installing; exit code 7 when a check fails.
+    #>
+    [CmdletBinding()]
+    [OutputType('WslPortProxy.PreflightResult')]
+    param([Parameter(Mandatory, Position = 0)] [object] $Settings)
+    $ErrorActionPreference = 'Stop'
+    try {
+        $config = Import-Settings -Settings $Settings
+        Get-PreflightResult -Rule $config.Rules
+    }
+    catch {
+        $PSCmdlet.ThrowTerminatingError($_)
+    }
+}

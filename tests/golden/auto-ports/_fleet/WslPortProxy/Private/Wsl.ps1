@@ -1,0 +1,324 @@
+# wsl.exe, the podman machine and the WSL address.
+
+function Find-WslProgram {
+    <#
+    .SYNOPSIS
+        wsl.exe, preferring the WSL package's: the WindowsApps alias fails before logon.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $package = Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL'
+    $candidates = @((Join-Path -Path $package -ChildPath 'wsl.exe'), (Get-System32Path -Name 'wsl.exe'))
+    $path = Find-Program -Name 'wsl.exe' -Candidate $candidates
+    if ($null -eq $path) {
+        $message = "wsl.exe was not found (looked in $($candidates -join ', ') and on PATH). " +
+            'Install WSL 2.0 or later for all users.'
+        throw (New-Failure -ExitCode 3 -ErrorId 'WslNotFound' -Message $message -Category ObjectNotFound)
+    }
+    return $path
+}
+
+function Invoke-Wsl {
+    <#
+    .SYNOPSIS
+        Runs wsl.exe with its own messages in UTF-8 (WSL_UTF8=1) and reads its output as UTF-8.
+    .DESCRIPTION
+        PowerShell decodes a program's output with [Console]::OutputEncoding, the console's code
+        page (437, 850, 1252, ... on a real server): it is set to UTF-8 for the call and put back
+        afterwards. Without a console (setting it fails) the call runs as it is.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [string[]] $ArgumentList
+    )
+    $savedVariable = $env:WSL_UTF8
+    $savedEncoding = [Console]::OutputEncoding
+    $env:WSL_UTF8 = '1'
+    try {
+        try {
+            [Console]::OutputEncoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+        }
+        catch {
+            Write-Verbose -Message "Cannot set the console output encoding: $($_.Exception.Message)"
+        }
+        return Invoke-NativeCommand -FilePath $WslPath -ArgumentList $ArgumentList
+    }
+    finally {
+        $env:WSL_UTF8 = $savedVariable
+        try {
+            [Console]::OutputEncoding = $savedEncoding
+        }
+        catch {
+            Write-Verbose -Message "Cannot restore the console output encoding: $($_.Exception.Message)"
+        }
+    }
+}
+
+function Get-WslDistributionName {
+    <#
+    .SYNOPSIS
+        The distributions registered for this account, from wsl.exe --list --quiet ($null if it fails).
+    .DESCRIPTION
+        Names, not message text, decide whether a distribution is missing: wsl.exe's messages are
+        in the system language, and only the WSL package adds an error code.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([Parameter(Mandatory)] [string] $WslPath)
+    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--list', '--quiet')
+    if ($result.ExitCode -ne 0) {
+        return $null
+    }
+    $names = [string[]] @($result.Output | ForEach-Object -Process { "$_".Trim() } | Where-Object -FilterScript { $_ })
+    return , $names
+}
+
+function Get-PodmanMachineState {
+    <#
+    .SYNOPSIS
+        The machine's state from `podman machine inspect` ('running', 'stopped', ...), or why not.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Podman,
+        [Parameter(Mandatory)] [string] $Distro,
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData
+    )
+    $result = Invoke-Podman -Podman $Podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $LocalAppData
+    if ($result.ExitCode -ne 0) {
+        return "unknown (podman machine inspect exit $($result.ExitCode): $(($result.Output -join ' ').Trim()))"
+    }
+    try {
+        foreach ($machine in (($result.Output -join "`n") | ConvertFrom-Json)) {
+            return "$($machine.State)".ToLowerInvariant()
+        }
+    }
+    catch {
+        return "unknown (unreadable output of podman machine inspect: $($_.Exception.Message))"
+    }
+    return 'unknown (podman machine inspect listed no machine)'
+}
+
+function Invoke-Podman {
+    <#
+    .SYNOPSIS
+        Runs podman.exe, with LOCALAPPDATA pointing at LocalAppData when given (restored afterwards).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $Podman,
+        [Parameter(Mandatory)] [string[]] $ArgumentList,
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData
+    )
+    $saved = $env:LOCALAPPDATA
+    try {
+        if ($LocalAppData) {
+            $env:LOCALAPPDATA = $LocalAppData
+        }
+        return Invoke-NativeCommand -FilePath $Podman -ArgumentList $ArgumentList
+    }
+    finally {
+        $env:LOCALAPPDATA = $saved
+    }
+}
+
+function Get-PodmanWslFolder {
+    <#
+    .SYNOPSIS
+        A LOCALAPPDATA for podman in which Microsoft\WindowsApps\wsl.exe is the WSL package's wsl.exe.
+    .DESCRIPTION
+        podman machine picks wsl.exe itself (containers/podman, pkg/machine/wsl/wutil FindWSL):
+        %LOCALAPPDATA%\Microsoft\WindowsApps\wsl.exe if it exists, else System32\wsl.exe; it never
+        looks at %ProgramFiles%\WSL, and PATH only when neither exists. Before anyone logs on
+        (session 0) only the WSL package's wsl.exe works (microsoft/WSL#9231,
+        containers/podman#22513). So podman runs with LOCALAPPDATA set to
+        <install folder>\podman-wsl, where Microsoft\WindowsApps\wsl.exe is a symbolic link to
+        %ProgramFiles%\WSL\wsl.exe (made here, in the folder only administrators can write).
+        Returns that folder, or $null (with a warning) when the package or the link is missing.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $package = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL') `
+        -ChildPath 'wsl.exe'
+    if (-not (Test-Path -LiteralPath $package -PathType Leaf)) {
+        Write-Log -Log $Log -Level WARN -Message "The WSL package ($package) is missing: podman picks its own wsl.exe."
+        return $null
+    }
+    $root = Join-Path -Path $Directory -ChildPath 'podman-wsl'
+    $apps = Join-Path -Path (Join-Path -Path $root -ChildPath 'Microsoft') -ChildPath 'WindowsApps'
+    $link = Join-Path -Path $apps -ChildPath 'wsl.exe'
+    $existing = Get-Item -LiteralPath $link -Force -ErrorAction SilentlyContinue
+    if ($null -ne $existing -and "$(@($existing.Target)[0])" -eq $package) {
+        return $root
+    }
+    if (-not $PSCmdlet.ShouldProcess($link, "Create a symbolic link to $package")) {
+        return $root
+    }
+    try {
+        if ($null -ne $existing) {
+            Remove-Item -LiteralPath $link -Force
+        }
+        New-Item -Path $apps -ItemType Directory -Force | Out-Null
+        New-Item -Path $link -ItemType SymbolicLink -Value $package -ErrorAction Stop | Out-Null
+    }
+    catch {
+        Write-Log -Log $Log -Level WARN -Message ("Cannot create $link ($($_.Exception.Message)): podman picks its " +
+            'own wsl.exe, which fails before logon.')
+        return $null
+    }
+    Write-Log -Log $Log -Message "podman will use $package through $link (LOCALAPPDATA=$root)."
+    return $root
+}
+
+function Start-PodmanMachine {
+    <#
+    .SYNOPSIS
+        Starts the podman machine of the distribution unless it runs; confirms it runs (else exit 12).
+    .DESCRIPTION
+        Already running (podman exit 125, "already running or starting") is fine. podman runs
+        with the LOCALAPPDATA of Get-PodmanWslFolder, so that it uses the WSL package's wsl.exe.
+        After a start, podman machine inspect must say running within WaitSeconds. podman.exe
+        missing for the account is a warning (the distribution may be another WSL one).
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [string] $Distro,
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [int] $WaitSeconds = 10
+    )
+    $podman = Find-PodmanProgram
+    if ($null -eq $podman) {
+        Write-Log -Log $Log -Level WARN -Message ("podman.exe was not found for $env:USERDOMAIN\$env:USERNAME; " +
+            "not starting podman machine $Distro.")
+        return
+    }
+    $folder = Get-PodmanWslFolder -Directory $Directory -Log $Log
+    $state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder
+    if ($state -eq 'running' -or -not $PSCmdlet.ShouldProcess("podman machine $Distro", "Start (state: $state)")) {
+        return
+    }
+    Write-Log -Log $Log -Message "Starting podman machine $Distro (state: $state) with $podman."
+    $result = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'start', $Distro) -LocalAppData $folder
+    $text = ($result.Output -join ' ').Trim()
+    if ($result.ExitCode -ne 0 -and -not ($result.ExitCode -eq 125 -and $text -match 'already running')) {
+        $message = "podman machine start $Distro failed (exit $($result.ExitCode)): $text"
+        throw (New-Failure -ExitCode 12 -ErrorId 'PodmanStartFailed' -Message $message)
+    }
+    $deadline = (Get-Date).AddSeconds($WaitSeconds)
+    while (($state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder) -ne 'running') {
+        if ((Get-Date) -ge $deadline) {
+            $message = "podman machine start $Distro reported success, but podman machine inspect says $state."
+            throw (New-Failure -ExitCode 12 -ErrorId 'PodmanStartFailed' -Message $message)
+        }
+        Start-Sleep -Milliseconds 500
+    }
+    Write-Log -Log $Log -Message "podman machine $Distro is running (podman machine inspect)."
+}
+
+function Get-WslAddress {
+    <#
+    .SYNOPSIS
+        Waits up to TimeoutSeconds (0: one attempt) for an IPv4 address on eth0 in the distribution.
+    .DESCRIPTION
+        One wsl.exe call asks for eth0's address and for the networking mode (wslinfo, WSL 2.0 and
+        later). Any mode but nat fails at once (exit 11): in mirrored or virtioproxy mode eth0 does
+        not lead into a separate VM, so a rule would forward into this server itself or nowhere.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [string] $Distro,
+        [Parameter(Mandatory)] [int] $TimeoutSeconds,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+    $probe = 'ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true'
+    $arguments = @('--distribution', $Distro, '--exec', 'sh', '-c', $probe)
+    $attempt = 0
+    while ($true) {
+        $attempt++
+        $result = Invoke-Wsl -WslPath $WslPath -ArgumentList $arguments
+        $text = ($result.Output -join ' ').Trim()
+        if ($result.ExitCode -ne 0) {
+            Assert-WslDistribution -WslPath $WslPath -Distro $Distro -Said $text
+        }
+        $mode = @($result.Output | Where-Object -FilterScript { "$_".Trim() -in @('mirrored', 'virtioproxy', 'none') })
+        if ($result.ExitCode -eq 0 -and $mode.Count -gt 0) {
+            $message = "WSL uses $("$($mode[0])".Trim()) networking (wslinfo --networking-mode): a portproxy rule " +
+                'would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section ' +
+                "of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no " +
+                'mirrored mode; Server 2025 falls back to none). No rule was changed.'
+            throw (New-Failure -ExitCode 11 -ErrorId 'NotNatNetworking' -Message $message -Category NotImplemented)
+        }
+        if ($result.ExitCode -eq 0 -and $text -match '\binet\s+(\d{1,3}(?:\.\d{1,3}){3})/\d{1,2}\b') {
+            Write-Log -Log $Log -Message "WSL address (eth0): $($Matches[1]) after $attempt attempt(s)."
+            return $Matches[1]
+        }
+        if ((Get-Date) -ge $deadline) {
+            break
+        }
+        Write-Log -Log $Log -Message ("Attempt ${attempt}: no IPv4 address on eth0 yet " +
+            "(wsl.exe exit $($result.ExitCode)): $text")
+        Start-Sleep -Milliseconds 500
+    }
+    $message = "WSL distribution '$Distro' had no IPv4 address on eth0 within $TimeoutSeconds seconds " +
+        "($attempt attempts; last output: $text). No rule was changed."
+    throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message $message -Category ResourceUnavailable)
+}
+
+function Assert-WslDistribution {
+    <#
+    .SYNOPSIS
+        Fails with exit code 3 when wsl.exe --list --quiet does not name the distribution.
+    #>
+    [CmdletBinding()]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [Parameter(Mandatory)] [string] $Distro,
+        [AllowEmptyString()] [string] $Said = ''
+    )
+    $names = Get-WslDistributionName -WslPath $WslPath
+    if ($null -eq $names -or $names -contains $Distro) {
+        return
+    }
+    $listed = 'none'
+    if ($names.Count -gt 0) {
+        $listed = $names -join ', '
+    }
+    $message = "WSL distribution '$Distro' is not registered for $env:USERDOMAIN\$env:USERNAME (wsl.exe: $Said; " +
+        "wsl.exe --list --quiet lists: $listed). The task must run as the account that owns the distribution."
+    throw (New-Failure -ExitCode 3 -ErrorId 'DistroNotFound' -Message $message -Category ObjectNotFound)
+}
+
+function Assert-ForeignAddress {
+    <#
+    .SYNOPSIS
+        Fails (exit 11) when WSL's address is one of this server's own: WSL 1 (eth0 is the host's
+        NIC) or mirrored networking, where a rule would forward the port into this server itself.
+    #>
+    [CmdletBinding()]
+    [OutputType([void])]
+    param([Parameter(Mandatory)] [string] $Address)
+    $own = @(Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object -Process {
+            "$($_.IPAddress)"
+        })
+    if ($own -contains $Address) {
+        $message = "WSL's address $Address is one of this server's own addresses (WSL 1, or mirrored networking): " +
+            'a portproxy rule to it would forward the port into this server itself. Use WSL 2 with NAT ' +
+            'networking. No rule was changed.'
+        throw (New-Failure -ExitCode 11 -ErrorId 'LocalAddress' -Message $message -Category InvalidResult)
+    }
+}

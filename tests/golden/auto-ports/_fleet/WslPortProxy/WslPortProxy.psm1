@@ -1,0 +1,44 @@
+<#
+    The WslPortProxy module. It loads the files its manifest lists in FileList (nothing else in
+    its folder ever runs) and exports the commands of Public\.
+
+    The constants below are the only module-scope variables a function may read (always as
+    $script:Name); every other input comes through parameters. tests/powershell/Gate.Tests.ps1
+    enforces that list.
+#>
+Set-StrictMode -Version Latest
+
+New-Variable -Scope Script -Option Constant -Name 'WslppExitCodeKey' -Value 'WslPortProxyExitCode'
+New-Variable -Scope Script -Option Constant -Name 'WslppSchemaVersion' -Value 3
+New-Variable -Scope Script -Option Constant -Name 'WslppStatusSchemaVersion' -Value 1   # -Status -Json's document
+New-Variable -Scope Script -Option Constant -Name 'WslppSettingsFile' -Value 'WslPortProxy.Settings.psd1'
+New-Variable -Scope Script -Option Constant -Name 'WslppModuleName' -Value 'WslPortProxy'
+New-Variable -Scope Script -Option Constant -Name 'WslppEventSource' -Value 'WslPortProxy'
+New-Variable -Scope Script -Option Constant -Name 'WslppEventIds' -Value ([pscustomobject]@{
+        Applied = 1000; NoChange = 1001; Watching = 1002; WslRestarted = 1003; Warning = 2000; Failure = 3000
+    })
+New-Variable -Scope Script -Option Constant -Name 'WslppFirewallGroup' -Value 'WSL Port Proxy'
+New-Variable -Scope Script -Option Constant -Name 'WslppRulePrefix' -Value 'WslPortProxy'
+New-Variable -Scope Script -Option Constant -Name 'WslppPortProxyKey' `
+    -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
+# A v4tov4 rule's registry value name, and the target it holds: 'a.b.c.d/port'.
+New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' -Value '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$'
+New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPortProxy'
+New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
+New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30
+New-Variable -Scope Script -Option Constant -Name 'WslppEventRetrySeconds' -Value 2   # restarting podman events
+New-Variable -Scope Script -Option Constant -Name 'WslppStopWaitSeconds' -Value 30
+# A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
+New-Variable -Scope Script -Option Constant -Name 'WslppQuickExitSeconds' -Value 10
+New-Variable -Scope Script -Option Constant -Name 'WslppLogKeep' -Value 4
+
+$manifest = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.psd1')
+foreach ($relative in $manifest.FileList) {
+    if ($relative -notlike '*.ps1') {
+        continue
+    }
+    $folder, $name = $relative.Split('\')
+    . (Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath $folder) -ChildPath $name)
+}
+Export-ModuleMember -Function $manifest.FunctionsToExport
+Remove-Variable -Name 'manifest', 'relative', 'folder', 'name'

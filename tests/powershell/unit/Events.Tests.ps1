@@ -1,0 +1,166 @@
+# Unit tests: the container event stream (Private/Events.ps1).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Unit.ps1')
+
+    function global:New-TestStream {
+        <# A stream over fixed text; the process stand-in has ended with ExitCode. #>
+        param([string] $Text, [string] $Errors = '', [int] $ExitCode = 125)
+        $reader = New-Object System.IO.StringReader $Text
+        $process = [pscustomobject]@{ HasExited = $true; ExitCode = $ExitCode }
+        $process | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value { param($Milliseconds) $true }
+        [pscustomobject]@{
+            Process = $process; Reader = $reader; Pending = $reader.ReadLineAsync()
+            Errors = [System.Threading.Tasks.Task]::FromResult($Errors); Started = Get-Date; Command = 'podman events'
+        }
+    }
+}
+
+Describe 'ConvertTo-CommandLine' {
+    It 'quotes <Case>' -ForEach @(
+        @{ Case = 'nothing plain'; Arguments = @('events', '--format', 'json'); Line = 'events --format json' }
+        @{ Case = 'spaces'; Arguments = @('--format', '{{json .}}'); Line = '--format "{{json .}}"' }
+        @{ Case = 'quotes and trailing backslashes'; Arguments = @('a "b"', 'C:\x y\'); Line = '"a \"b\"" "C:\x y\\"' }
+        @{ Case = 'an empty argument'; Arguments = @('a', ''); Line = 'a ""' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Arguments = $Arguments; Line = $Line } {
+            param($Arguments, $Line)
+            ConvertTo-CommandLine -ArgumentList $Arguments | Should -BeExactly $Line
+        }
+    }
+}
+
+Describe 'Receive-EngineEvent' {
+    It 'takes the events that arrive together, keeps start, stop, died and remove, and skips the rest' {
+        $text = @(
+            '{"ID":"1","Name":"web","Status":"create","Type":"container"}'
+            '{"ID":"1","Name":"web","Status":"start","Type":"container"}'
+            'not json'
+            '{"ID":"2","Name":"db","Status":"died","Type":"container"}'
+            '{"id":"3","Action":"die","Name":"old","Type":"container"}'
+        ) -join "`n"
+        $stream = New-TestStream -Text ($text + "`n")
+        InModuleScope WslPortProxy -Parameters @{ Stream = $stream } {
+            param($Stream)
+            $received = Receive-EngineEvent -Stream $Stream -Milliseconds 100
+            $received.Ended | Should -BeFalse
+            $received.Events | Should -Be @('start web', 'died db', 'die old')
+            (Receive-EngineEvent -Stream $Stream -Milliseconds 100).Ended | Should -BeTrue   # then the end
+        }
+    }
+
+    It 'says how the stream ended: the command, its exit code and what it said' {
+        $stream = New-TestStream -Text '' -Errors "Error: connection lost`n"
+        InModuleScope WslPortProxy -Parameters @{ Stream = $stream } {
+            param($Stream)
+            $received = Receive-EngineEvent -Stream $Stream -Milliseconds 100
+            $received.Ended | Should -BeTrue
+            $received.Message | Should -BeExactly 'podman events ended (exit 125): Error: connection lost'
+        }
+    }
+
+    It 'returns nothing while no line has come' {
+        InModuleScope WslPortProxy {
+            $source = New-Object 'System.Threading.Tasks.TaskCompletionSource[string]'
+            $stream = [pscustomobject]@{ Pending = $source.Task }
+            Receive-EngineEvent -Stream $stream -Milliseconds 50 | Should -BeNullOrEmpty
+        }
+    }
+}
+
+Describe 'Start-EngineEventStream and Stop-EngineEventStream' {
+    It 'follows nothing without auto_ports from podman, and changes nothing under -WhatIf' {
+        InModuleScope WslPortProxy {
+            Mock Get-PodmanConnection { [pscustomobject]@{ Podman = 'podman.exe'; Connection = 'm' } }
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            Start-EngineEventStream -Settings ([pscustomobject]@{ AutoPorts = $null }) -Log $log | Should -BeNullOrEmpty
+            $docker = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'docker' }; Distro = 'Ubuntu' }
+            Start-EngineEventStream -Settings $docker -Log $log | Should -BeNullOrEmpty
+            $podman = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'podman' }; Distro = 'm' }
+            Start-EngineEventStream -Settings $podman -Log $log -WhatIf | Should -BeNullOrEmpty
+            Should -Invoke Get-PodmanConnection -Times 1 -Exactly
+            Stop-EngineEventStream -Stream $null
+        }
+    }
+}
+
+Describe 'Start-EngineEventStream with a real process' {
+    It 'starts the program with the events arguments, reads its output without blocking, and says how it ended' {
+        $program = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName   # exits at once on these arguments
+        InModuleScope WslPortProxy -Parameters @{ Program = $program } {
+            param($Program)
+            Mock Get-PodmanConnection { [pscustomobject]@{ Podman = $Program; Connection = 'm-root' } }
+            Mock Write-Log { }
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $settings = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'podman' }; Distro = 'm' }
+            $stream = Start-EngineEventStream -Settings $settings -Log $log
+            $stream.Command | Should -BeExactly 'podman --connection m-root events --format json --filter type=container'
+            Should -Invoke Write-Log -Times 1 -Exactly -ParameterFilter { $Message -like 'Following the container events (podman --connection m-root events *, process *).' }
+            $received = $null
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            while (($null -eq $received -or -not $received.Ended) -and $clock.Elapsed.TotalSeconds -lt 20) {
+                $received = Receive-EngineEvent -Stream $stream -Milliseconds 250
+            }
+            $received.Ended | Should -BeTrue
+            $received.Message | Should -BeLike 'podman --connection m-root events --format json --filter type=container ended (exit *)*'
+            Stop-EngineEventStream -Stream $stream   # already ended: nothing to stop
+        }
+    }
+}
+
+Describe 'Wait-WslChange with an event stream' {
+    It 'wakes for <Case>' -ForEach @(
+        @{ Case = 'a container event'; Text = "{`"Name`":`"web`",`"Status`":`"start`"}`n"; Ended = $false; Reason = 'containers changed (start web)' }
+        @{ Case = 'the end of the stream'; Text = ''; Ended = $false; Reason = 'the container event stream ended: podman events ended (exit 125)' }
+        @{ Case = 'the keep-alive that ended'; Text = ''; Ended = $true; Reason = 'WSL stopped or restarted (the keep-alive process ended)' }
+    ) {
+        $stream = New-TestStream -Text $Text
+        $keepAlive = $null
+        if ($Ended) {   # a process that has ended, as a keep-alive does when WSL stops
+            $keepAlive = [System.Diagnostics.Process]::Start([System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName, '--no-such-option')
+            $keepAlive.WaitForExit()
+        }
+        InModuleScope WslPortProxy -Parameters @{ Stream = $stream; KeepAlive = $keepAlive; Reason = $Reason } {
+            param($Stream, $KeepAlive, $Reason)
+            Wait-WslChange -KeepAlive $KeepAlive -Seconds 5 -EventStream $Stream | Should -BeExactly $Reason
+        }
+    }
+
+    It 'wakes for its timer when the stream says nothing' {
+        InModuleScope WslPortProxy {
+            $source = New-Object 'System.Threading.Tasks.TaskCompletionSource[string]'
+            $stream = [pscustomobject]@{ Pending = $source.Task }
+            Wait-WslChange -KeepAlive $null -Seconds 1 -EventStream $stream | Should -BeExactly 'periodic re-check'
+        }
+    }
+}
+
+Describe 'Read-DockerPort' {
+    It 'reads docker ps''s JSON lines, one container per line' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 0; Output = @('{"Names":"shop,shop-alias","Ports":"0.0.0.0:8080->80/tcp"}', '{"Names":"idle","Ports":""}') } }
+            $reading = Read-DockerPort -WslPath 'wsl.exe' -Distro 'Ubuntu'
+            $reading.Engine | Should -Be 'docker'
+            @($reading.Ports | ForEach-Object { "$($_.Container) $($_.Port)->$($_.ContainerPort)" }) | Should -Be @('shop 8080->80')
+        }
+    }
+
+    It 'fails with exit code 13 and docker''s words when docker ps fails' {
+        InModuleScope WslPortProxy {
+            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 1; Output = @('Cannot connect to the Docker daemon') } }
+            { Read-DockerPort -WslPath 'wsl.exe' -Distro 'Ubuntu' } | Should -Throw -ErrorId 'WslPortProxy.EngineFailed' -ExpectedMessage 'docker ps in Ubuntu failed (exit 1): Cannot connect to the Docker daemon'
+        }
+    }
+}
+
+Describe 'ConvertTo-PortInventory without reachable ports' {
+    It 'says nothing is published and lists the loopback-only ports as comments' {
+        InModuleScope WslPortProxy {
+            $reading = [pscustomobject]@{ Engine = 'docker'; Ports = @(New-PublishedPort -Engine 'docker' -Container 'db' -Port 5432 -ContainerPort 5432 -HostIp '127.0.0.1') }
+            ConvertTo-PortInventory -Reading $reading -Distro 'Ubuntu' -Rule @() | Should -Be @(
+                '# What docker publishes in WSL distribution Ubuntu now; paste under this server''s "ports:".'
+                '# No container publishes a TCP port that can be reached through eth0.'
+                '# Not reachable through eth0, so not listed: 5432 (db, on 127.0.0.1 only)')
+        }
+    }
+}
