@@ -57,8 +57,15 @@ def one_server(ports: str, extra: str = "") -> str:
          "servers[0].ports[0] (10.0.0.1:5432)"),
         ("[{lisen: 80}]", "servers[0].ports[0] (line 3): a port mapping needs 'listen'"),
         ("[{listen: 80, listen_address: '::1'}]",
-         "servers[0].ports[0].listen_address (line 3): '::1' is not an IPv4 address: portproxy "
-         "v4tov4 listens on IPv4 only, e.g. 0.0.0.0 or 192.168.0.12"),
+         "servers[0].ports[0].listen_address (line 3): '::1' is the loopback address: LAN clients "
+         "cannot reach it; use 0.0.0.0, :: or one of this server's unicast addresses"),
+        ("[80, {listen: 80, listen_address: '::'}, {listen: 80, listen_address: '2001:db8::12'}]",
+         "servers[0].ports[2] (line 3): listen [2001:db8::12]:80 is already forwarded by "
+         "servers[0].ports[1] ([::]:80)"),
+        ("[{listen: 80, listen_address: '::', allow_from: [192.168.0.0/24, LocalSubnet]}]",
+         "servers[0].ports[0] (line 3): allow_from '192.168.0.0/24' is IPv4 and can never match on "
+         "the IPv6 listener [::]:80: IPv4 clients come in on an IPv4 listener (listen_address: "
+         "0.0.0.0)"),
         ("[{listen: 80, allow_from: [everyone]}]",
          "servers[0].ports[0].allow_from (line 3): 'everyone' is not an address, CIDR network "
          "(10.0.0.0/8), range (10.0.0.1-10.0.0.9) or firewall keyword (Any, DHCP, DNS, "
@@ -97,8 +104,11 @@ def test_unknown_key_without_a_close_match_lists_the_known_ones(write_inventory:
          "Windows account name: write DOMAIN\\user, .\\user or user@domain.tld (no \" / [ ] : ; | "
          "= , + * ? < > and no control characters)"),
         ("    listen_address: 0.0.0.0.0\n", "servers[0].listen_address (line 3): '0.0.0.0.0' is not "
-         "an IPv4 address: portproxy v4tov4 listens on IPv4 only, e.g. 0.0.0.0 or 192.168.0.12"),
-        ("    listen_address: '::'\n", None),
+         "an IP address: write 0.0.0.0 (every IPv4 address), :: (every IPv6 address) or one of "
+         "this server's, e.g. 192.168.0.12"),
+        ("    listen_address: 'fe80::1%12'\n", "servers[0].listen_address (line 3): 'fe80::1%12' is "
+         "an address with a zone index (a portproxy rule cannot hold one): LAN clients cannot "
+         "reach it; use 0.0.0.0, :: or one of this server's unicast addresses"),
         ("    start: reboot\n", "servers[0].start (line 3): 'reboot' must be 'boot' (before anyone "
          "logs on) or 'logon'"),
         ("    wait_for_wsl: forever\n", "servers[0].wait_for_wsl (line 3): 'forever' is not a "
@@ -245,19 +255,28 @@ def test_a_group_is_not_an_account_a_task_can_run_as(write_inventory: Write, gro
     ("239.1.2.3", "a multicast address"), ("255.255.255.255", "the broadcast address"),
     ("0.1.2.3", "in 0.0.0.0/8 ('this network'), which no host has"),
     ("240.0.0.1", "a reserved address (240.0.0.0/4)"),
+    ("::1", "the loopback address"), ("ff02::1", "a multicast address"),
+    ("fe80::12", "a link-local address (it needs a zone index, which a portproxy rule cannot "
+                 "hold)"),
+    ("::ffff:10.0.0.1", "an IPv4-mapped address (write 10.0.0.1: an IPv4 listener)"),
 ])
 def test_a_listen_address_lan_clients_cannot_reach_is_refused(write_inventory: Write, address: str,
                                                               kind: str) -> None:
-    path = write_inventory(one_server(f"[{{listen: 80, listen_address: {address}}}]"))
+    path = write_inventory(one_server(f"[{{listen: 80, listen_address: '{address}'}}]"))
     assert errors_of(path) == [
         f"servers[0].ports[0].listen_address (line 3): '{address}' is {kind}: LAN clients cannot "
-        "reach it; use 0.0.0.0 or one of this server's unicast addresses"]
+        "reach it; use 0.0.0.0, :: or one of this server's unicast addresses"]
 
 
-@pytest.mark.parametrize("address", ["0.0.0.0", "192.168.0.12", "10.1.2.3", "169.254.1.1"])
-def test_every_address_and_unicast_addresses_are_accepted(write_inventory: Write, address: str) -> None:
-    path = write_inventory(one_server("[80]", f"    listen_address: {address}\n"))
-    assert load_inventory(path).servers[0].ports[0].listen_address == address
+@pytest.mark.parametrize(("address", "normalized"), [
+    ("0.0.0.0", "0.0.0.0"), ("192.168.0.12", "192.168.0.12"), ("10.1.2.3", "10.1.2.3"),
+    ("169.254.1.1", "169.254.1.1"), ("::", "::"), ("2001:DB8:0:0::12", "2001:db8::12"),
+    ("fd00::1", "fd00::1"),
+])
+def test_every_address_and_unicast_addresses_are_accepted(write_inventory: Write, address: str,
+                                                          normalized: str) -> None:
+    path = write_inventory(one_server("[80]", f"    listen_address: '{address}'\n"))
+    assert load_inventory(path).servers[0].ports[0].listen_address == normalized
 
 
 @pytest.mark.parametrize("port", [135, 137, 138, 139, 445, 3389, 5985, 5986, 47001])
@@ -269,3 +288,13 @@ def test_each_system_port_is_refused_alone_and_in_a_range_unless_allowed(write_i
     allowed = write_inventory(one_server(f"[{{listen: {port}, allow_system_port: true}}]"))
     assert load_inventory(allowed).servers[0].ports[0].listen_first == port
     assert errors_of(write_inventory(one_server(f"[{{listen: {port}, allow_system_port: false}}]")))
+
+
+def test_auto_ports_get_the_firewall_checks_of_a_static_port(write_inventory: Write) -> None:
+    path = write_inventory("servers:\n  - name: WEB-01\n    listen_address: '::'\n"
+                           "    firewall: {allow_from: [10.0.0.0/8]}\n"
+                           "    auto_ports: {from: podman, allow: ['8000-8999']}\n")
+    assert errors_of(path) == [
+        "servers[0].auto_ports (line 5): allow_from '10.0.0.0/8' is IPv4 and can never match on the "
+        "IPv6 listener [::]:8000-8999: IPv4 clients come in on an IPv4 listener (listen_address: "
+        "0.0.0.0)"]

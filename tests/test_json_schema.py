@@ -32,6 +32,8 @@ VALID = [
     "servers: [{name: A, metrics_file: 'D:\\m.PROM', ports: [80]}]",
     "defaults: {metrics_file: 'D:\\m.prom'}\nservers: [{name: A, metrics_file: null, ports: [80]}]",
     "servers: [{name: A, auto_ports: {from: podman, allow: [80, '443', '8000-8999']}}]",
+    "servers: [{name: A, ports: [80, {listen: 80, listen_address: '::'}, "
+    "{listen: 81, listen_address: '2001:db8::10', allow_from: ['2001:db8::/32']}]}]",
     "servers: [{name: A, distro: Ubuntu, auto_ports: {from: docker, allow: [8080]}, ports: [80]}]",
     "defaults: {auto_ports: {from: podman, allow: [80]}}\n"
     "servers: [{name: A, auto_ports: null, ports: [80]}]",
@@ -57,7 +59,8 @@ STRUCTURALLY_WRONG = {
     "allow-from-text": "servers: [{name: A, firewall: {allow_from: LocalSubnet}, ports: [80]}]",
     "bad-duration": "servers: [{name: A, wait_for_wsl: forever, ports: [80]}]",
     "bad-bool": "servers: [{name: A, podman_machine: maybe, ports: [80]}]",
-    "ipv6-listen": "servers: [{name: A, listen_address: '::1', ports: [80]}]",
+    "listen-zone-index": "servers: [{name: A, listen_address: 'fe80::1%12', ports: [80]}]",
+    "listen-word": "servers: [{name: A, listen_address: web, ports: [80]}]",
     "bad-distro": "servers: [{name: A, distro: 'my distro', ports: [80]}]",
     "relative-install-dir": "servers: [{name: A, install_dir: 'Tools\\\\x', ports: [80]}]",
     "metrics-not-prom": "servers: [{name: A, metrics_file: 'D:\\\\m\\\\x.txt', ports: [80]}]",

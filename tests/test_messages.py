@@ -146,12 +146,12 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
                       "'reboot' must be 'boot' (before anyone logs on) or 'logon'"),
     "not-boolean": ("inv.yaml", server("    keep_alive: maybe\n"), "servers[0].keep_alive "
                     "(line 3): must be true or false, got 'maybe'"),
-    "not-ipv4": ("inv.yaml", server("    listen_address: '::'\n"), "servers[0].listen_address "
-                 "(line 3): '::' is not an IPv4 address: portproxy v4tov4 listens on IPv4 only, "
-                 "e.g. 0.0.0.0 or 192.168.0.12"),
+    "not-ip-address": ("inv.yaml", server("    listen_address: lan\n"), "servers[0].listen_address "
+                       "(line 3): 'lan' is not an IP address: write 0.0.0.0 (every IPv4 address), "
+                       ":: (every IPv6 address) or one of this server's, e.g. 192.168.0.12"),
     "listen-unreachable": ("inv.yaml", server("    listen_address: 224.0.0.1\n"),
                            "servers[0].listen_address (line 3): '224.0.0.1' is a multicast "
-                           "address: LAN clients cannot reach it; use 0.0.0.0 or one of this "
+                           "address: LAN clients cannot reach it; use 0.0.0.0, :: or one of this "
                            "server's unicast addresses"),
     "duration-invalid": ("inv.yaml", server("    wait_for_wsl: forever\n"), "servers[0]."
                          "wait_for_wsl (line 3): 'forever' is not a duration: write e.g. 90s, 5m, "
@@ -207,7 +207,13 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
                              "ignored"),
     "allow-from-ipv6": ("inv.yaml", port("{listen: 82, allow_from: ['2001:db8::/32']}"),
                         "servers[0].ports[0] (line 3): allow_from '2001:db8::/32' is IPv6 and can "
-                        "never match on the IPv4 listener 0.0.0.0:82"),
+                        "never match on the IPv4 listener 0.0.0.0:82: IPv6 clients come in on an "
+                        "IPv6 listener (listen_address: '::')"),
+    "allow-from-ipv4": ("inv.yaml", port("{listen: 82, listen_address: '::', allow_from: "
+                                         "[10.0.0.0/8]}"),
+                        "servers[0].ports[0] (line 3): allow_from '10.0.0.0/8' is IPv4 and can "
+                        "never match on the IPv6 listener [::]:82: IPv4 clients come in on an "
+                        "IPv4 listener (listen_address: 0.0.0.0)"),
     "open-to-any-network": ("inv.yaml", server("    firewall: {allow_from: [Any], profiles: "
                                                "[Domain, Public]}\n"),
                             "servers[0].ports[0] (line 4): 0.0.0.0:80 is open to any address on "

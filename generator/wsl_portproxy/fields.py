@@ -110,11 +110,17 @@ START = Schema(And(Or(str, error="start-invalid"), Use(str.lower), lambda s: s i
                    error="start-invalid"))
 BOOLEAN = Schema(Or(bool, error="not-boolean"))
 
-# --- IPv4 listen address ----------------------------------------------------------------------
+# --- listen address (IPv4: v4tov4 rules; IPv6: v6tov4 rules) ----------------------------------
 
 
-def _unreachable(address: ipaddress.IPv4Address) -> str | None:
-    """Why LAN clients can never reach ``address``, if so (0.0.0.0 itself means every address)."""
+def _unreachable(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why LAN clients can never reach ``address``, if so (0.0.0.0 and :: mean every address)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return _unreachable_v6(address)
+    return _unreachable_v4(address)
+
+
+def _unreachable_v4(address: ipaddress.IPv4Address) -> str | None:
     if address.is_loopback:
         return "a loopback address (and WSL's own localhost relay uses it)"
     if address.is_multicast:
@@ -128,17 +134,45 @@ def _unreachable(address: ipaddress.IPv4Address) -> str | None:
     return None
 
 
+def _unreachable_v6(address: ipaddress.IPv6Address) -> str | None:
+    if address.scope_id:
+        return "an address with a zone index (a portproxy rule cannot hold one)"
+    if address.ipv4_mapped is not None:
+        return f"an IPv4-mapped address (write {address.ipv4_mapped}: an IPv4 listener)"
+    if address.is_loopback:
+        return "the loopback address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_link_local:
+        return "a link-local address (it needs a zone index, which a portproxy rule cannot hold)"
+    return None
+
+
 def listen_address(value: Any) -> str:
     if not isinstance(value, str):
         raise FieldError(text("not-text", value=show(value)))
     try:
-        address = ipaddress.IPv4Address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
-        raise FieldError(text("not-ipv4", value=show(value))) from None
+        raise FieldError(text("not-ip-address", value=show(value))) from None
     kind = _unreachable(address)
     if kind:
         raise FieldError(text("listen-unreachable", value=show(value), kind=kind))
-    return str(address)
+    return address.compressed
+
+
+def is_ipv6(address: str) -> bool:
+    """A listen address or allow_from entry written in IPv6 (keywords are neither)."""
+    return ":" in address
+
+
+def is_ipv4(address: str) -> bool:
+    return "." in address and ":" not in address
+
+
+def endpoint(address: str, ports: str) -> str:
+    """``0.0.0.0:80``, ``[::]:80``."""
+    return f"[{address}]:{ports}" if is_ipv6(address) else f"{address}:{ports}"
 
 
 # --- durations --------------------------------------------------------------------------------

@@ -16,8 +16,11 @@ _DURATION = rf"^\s*{limits.DURATION}\s*$"
 _TCP = r"(/[Tt][Cc][Pp])?"
 _PORT_TEXT = rf"^\s*{limits.PORT_RANGE}(:{limits.PORT_RANGE})?{_TCP}\s*$"
 _RANGE_TEXT = rf"^\s*{limits.PORT_RANGE}{_TCP}\s*$"
-# JSON Schema cannot call ipaddress: this is the dotted-quad form IPv4Address accepts.
+# JSON Schema cannot call ipaddress: this is the dotted-quad form IPv4Address accepts, and the
+# characters of an IPv6 address (at least one colon; no zone index); ipaddress judges the rest.
 _IPV4 = r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
+_LISTEN = {"type": "string", "anyOf": [{"pattern": _IPV4},
+                                       {"pattern": r"^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$"}]}
 _PORT_NUMBER = {"type": "integer", "minimum": limits.PORT_MIN, "maximum": limits.PORT_MAX}
 _ALLOW_FROM = {"type": "array", "maxItems": limits.MAX_ALLOW_FROM,
                "items": {"type": "string", "minLength": 1}}
@@ -59,7 +62,7 @@ def _port() -> dict[str, Any]:
         "type": "object", "additionalProperties": False, "required": ["listen"],
         "properties": {
             "listen": _port_value(), "connect": _port_value(),
-            "listen_address": {"type": "string", "pattern": _IPV4},
+            "listen_address": _LISTEN,
             "allow_from": _ALLOW_FROM,
             "allow_system_port": {"type": "boolean", "description": "forward a port Windows "
                                   "itself needs (RDP, SMB, WinRM, ...) anyway"},
@@ -80,8 +83,9 @@ def _settings() -> dict[str, Any]:
                                   "installer)"},
         "start": {"type": "string", "pattern": _any_case(*limits.START_WORDS),
                   "description": "boot (before anyone logs on) or logon (default boot)"},
-        "listen_address": {"type": "string", "pattern": _IPV4,
-                           "description": "IPv4 address Windows listens on (default 0.0.0.0)"},
+        "listen_address": {**_LISTEN,
+                           "description": "address Windows listens on: 0.0.0.0 (every IPv4), :: "
+                                          "(every IPv6) or one of the server's (default 0.0.0.0)"},
         "podman_machine": {"type": "boolean",
                            "description": "start the podman machine first (default: true for "
                                           "podman-machine-* distros)"},

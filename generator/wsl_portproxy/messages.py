@@ -104,10 +104,10 @@ CATALOG: dict[str, Message] = {
                       "characters)"),
     "start-invalid": _e("{value} must be 'boot' (before anyone logs on) or 'logon'"),
     "not-boolean": _e("must be true or false, got {value}"),
-    "not-ipv4": _e("{value} is not an IPv4 address: portproxy v4tov4 listens on IPv4 only, e.g. "
-                   "0.0.0.0 or 192.168.0.12"),
-    "listen-unreachable": _e("{value} is {kind}: LAN clients cannot reach it; use 0.0.0.0 or one "
-                             "of this server's unicast addresses"),
+    "not-ip-address": _e("{value} is not an IP address: write 0.0.0.0 (every IPv4 address), :: "
+                         "(every IPv6 address) or one of this server's, e.g. 192.168.0.12"),
+    "listen-unreachable": _e("{value} is {kind}: LAN clients cannot reach it; use 0.0.0.0, :: or "
+                             "one of this server's unicast addresses"),
     "duration-invalid": _e("{value} is not a duration: write e.g. 90s, 5m, 1h30m or a number of "
                            "seconds"),
     "duration-range": _e("{value} must be between {low} and {high}{extra}"),
@@ -136,8 +136,12 @@ CATALOG: dict[str, Message] = {
                          "(10.0.0.1-10.0.0.9) or firewall keyword ({keywords})"),
     "allow-from-any-mixed": _e("'Any' already allows every address: list it alone, or drop it"),
     "allow-from-duplicate": _w("{value} is listed twice (as {first}); the duplicate is ignored"),
-    "allow-from-ipv6": _w("allow_from {value} is IPv6 and can never match on the IPv4 listener "
-                          "{listener}"),
+    "allow-from-ipv6": _e("allow_from {value} is IPv6 and can never match on the IPv4 listener "
+                          "{listener}: IPv6 clients come in on an IPv6 listener (listen_address: "
+                          "'::')"),
+    "allow-from-ipv4": _e("allow_from {value} is IPv4 and can never match on the IPv6 listener "
+                          "{listener}: IPv4 clients come in on an IPv4 listener (listen_address: "
+                          "0.0.0.0)"),
     "open-to-any-network": _w("{listener} is open to any address on the Public profile: anyone "
                               "on any network this server joins can connect"),
     # --- ports ----------------------------------------------------------------------------
@@ -155,8 +159,7 @@ CATALOG: dict[str, Message] = {
     "range-reversed": _e("range {value} is reversed: write {last}-{first}"),
     "range-lengths-differ": _e("{value}: listen and connect ranges differ in length"),
     "mapping-needs-listen": _e("a port mapping needs 'listen'"),
-    "port-overlap": _e("listen {address}:{port} is already forwarded by {other} "
-                       "({other_address}:{other_ports})"),
+    "port-overlap": _e("listen {listener} is already forwarded by {other} ({other_listener})"),
     # --- auto_ports -----------------------------------------------------------------------
     "auto-ports-invalid": _e("{value} is not a mapping: write {{from: podman, allow: [\"80\", "
                              "\"8000-8999\"]}}"),

@@ -14,6 +14,7 @@ from .auto_ports import engine_problem, parse_auto_ports
 from .collect import Collector
 from .errors import PortProxyError, Problem
 from .fields import FieldError
+from .listeners import check_overlap, listener_checks
 from .load import Document, Path_, format_path
 from .messages import show, text
 from .model import AutoPorts, Inventory, PortMapping, Server
@@ -192,6 +193,9 @@ def _auto_ports(c: Collector, settings: dict[str, Any], path: Path_, static: int
     problem = engine_problem(spec[0], settings["podman_machine"])
     if problem:
         c.add((*path, "auto_ports"), problem)
+    first, last = spec[1][0]  # the firewall checks of a static port, once for the allow-list
+    listener_checks(c, PortMapping(settings["listen_address"], first, last, first,
+                                      settings["allow_from"]), (*path, "auto_ports"), settings["profiles"])
     return AutoPorts(spec[0], spec[1], settings["listen_address"], settings["allow_from"],
                      max(0, limits.MAX_FORWARDED_PORTS - static))
 
@@ -229,8 +233,8 @@ def _ports(c: Collector, raw: Any, path: Path_, settings: dict[str, Any],
         item_path = (*path, index)
         mapping = _port(c, value, item_path, defaults)
         if mapping is not None:
-            _check_overlap(c, mapping, mappings, item_path)
-            _listener_warnings(c, mapping, item_path, settings["profiles"])
+            check_overlap(c, mapping, mappings, item_path)
+            listener_checks(c, mapping, item_path, settings["profiles"])
             mappings.append((index, mapping))
     count = sum(m.listen_last - m.listen_first + 1 for _, m in mappings)
     if count > limits.MAX_FORWARDED_PORTS:
@@ -263,29 +267,3 @@ def _port(c: Collector, value: Any, path: Path_, defaults: PortDefaults) -> Port
     if problem:
         c.add(path, problem)  # still counted below, so that "1-65535" also hears of the limit
     return mapping
-
-
-def _listener_warnings(c: Collector, mapping: PortMapping, path: Path_,
-                       profiles: tuple[str, ...]) -> None:
-    """Firewall addresses that can never match, or that open the port to every network."""
-    listener = f"{mapping.listen_address}:{mapping.listen_ports}"
-    for address in mapping.allow_from:
-        if ":" in address:
-            c.warn(path, text("allow-from-ipv6", value=show(address), listener=listener))
-    if "Any" in mapping.allow_from and {"Public", "Any"} & set(profiles):
-        c.warn(path, text("open-to-any-network", listener=listener))
-
-
-def _check_overlap(c: Collector, new: PortMapping,
-                   existing: list[tuple[int, PortMapping]], path: Path_) -> None:
-    for other_index, other in existing:
-        same_address = "0.0.0.0" in (new.listen_address, other.listen_address) or (
-            new.listen_address == other.listen_address)
-        if same_address and new.listen_first <= other.listen_last and (
-                other.listen_first <= new.listen_last):
-            port = max(new.listen_first, other.listen_first)
-            c.add(path, text("port-overlap", address=new.listen_address, port=port,
-                             other=f"{format_path(path[:-1])}[{other_index}]",
-                             other_address=other.listen_address,
-                             other_ports=other.listen_ports))
-            return

@@ -243,7 +243,7 @@ servers:
 '@
             $result = Invoke-BundleScript -Dist $dist -Name 'Install-WslPortProxy.ps1'
             $result.ExitCode | Should -Be 7
-            $result.Errors[0] | Should -BeLike '*192.168.0.99:80: 192.168.0.99 is not an address of this server (Get-NetIPAddress): portproxy cannot listen on it; use one of its addresses or 0.0.0.0.'
+            $result.Errors[0] | Should -BeLike '*192.168.0.99:80: 192.168.0.99 is not an address of this server (Get-NetIPAddress): portproxy cannot listen on it; use one of its addresses, 0.0.0.0 or ::.'
         }
 
         It '-Preflight only checks: one row per check, exit 7 for a problem, 0 when all pass, nothing installed, no elevation needed' {

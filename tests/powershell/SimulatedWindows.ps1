@@ -16,6 +16,7 @@ Set-StrictMode -Version Latest
 
 $global:WslppSim = $null
 $global:WslppPortProxyKeyPath = 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
+$global:WslppPortProxyV6KeyPath = 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v6tov4\tcp'
 $global:WslppCurrentVersionKeyPath = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
 
 $global:WslppSimOnWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
@@ -154,6 +155,14 @@ function global:Remove-SimulatedWindows {
 # ---- scene and inspection helpers ------------------------------------------------------------
 
 function global:Get-SimPortProxy { Read-SimState 'portproxy.json' $null }
+function global:Get-SimPortProxyV6 { Read-SimState 'portproxy-v6.json' $null }
+function global:Set-SimPortProxyV6 { param([hashtable] $Rules) Write-SimState 'portproxy-v6.json' $Rules }
+function global:Split-SimEndpoint {
+    <# '0.0.0.0:80' or '[::]:80' -> address, port. #>
+    param([string] $Endpoint)
+    if ($Endpoint -notmatch '^\[?(?<address>.*?)\]?:(?<port>\d+)$') { throw "not an endpoint: $Endpoint" }
+    return $Matches['address'], [int] $Matches['port']
+}
 function global:Set-SimSession0 {
     <# The task runs before anyone logs on, in session 0: only the WSL package's wsl.exe works there (fakewin.py). #>
     Write-SimState 'session.json' @{ session0 = $true }
@@ -241,10 +250,11 @@ function global:Get-ItemProperty {
         $windows = Read-SimState 'windows.json' @{ build = '20348' }
         return [pscustomobject]@{ CurrentBuildNumber = "$($windows.build)"; PSChildName = 'CurrentVersion' }
     }
-    if ($target -ne $global:WslppPortProxyKeyPath) {
+    if ($target -notin @($global:WslppPortProxyKeyPath, $global:WslppPortProxyV6KeyPath)) {
         return Microsoft.PowerShell.Management\Get-ItemProperty @PSBoundParameters
     }
     $rules = Get-SimPortProxy
+    if ($target -eq $global:WslppPortProxyV6KeyPath) { $rules = Get-SimPortProxyV6 }
     if ($null -eq $rules) {
         Write-Error -Message "Cannot find path '$target' because it does not exist." -Category ObjectNotFound
         return
@@ -733,18 +743,22 @@ function global:Get-NetTCPConnection {
     $blocked = @()
     if ($network.ContainsKey('blocked')) { $blocked = @($network.blocked) }
     foreach ($listener in $others) {
-        $address, $port = $listener.endpoint -split ':'
+        $address, $port = Split-SimEndpoint $listener.endpoint
         [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen'; OwningProcess = [int] $listener.pid }
     }
-    $rules = Get-SimPortProxy
+    $rules = @{}
+    foreach ($table in @((Get-SimPortProxy), (Get-SimPortProxyV6))) { if ($null -ne $table) { foreach ($key in $table.Keys) { $rules[$key] = $table[$key] } } }
     $helper = (Read-SimState 'services.json' @{}).iphlpsvc
-    if ($null -eq $rules -or $helper.Status -ne 'Running') { return }
+    if ($rules.Count -eq 0 -or $helper.Status -ne 'Running') { return }
     foreach ($key in $rules.Keys | Sort-Object) {
-        $address, $port = $key -split '/'
+        $slash = $key.LastIndexOf('/')
+        $address, $port = $key.Substring(0, $slash), $key.Substring($slash + 1)
+        $wildcard = if ($address.Contains(':')) { '::' } else { '0.0.0.0' }   # a socket binds in one family
         $taken = $false
         foreach ($other in $others) {
-            $otherAddress, $otherPort = $other.endpoint -split ':'
-            if ($otherPort -eq $port -and ($otherAddress -eq $address -or '0.0.0.0' -in $otherAddress, $address)) { $taken = $true }
+            $otherAddress, $otherPort = Split-SimEndpoint $other.endpoint
+            $sameFamily = $otherAddress.Contains(':') -eq $address.Contains(':')
+            if ($sameFamily -and "$otherPort" -eq $port -and ($otherAddress -eq $address -or $wildcard -in $otherAddress, $address)) { $taken = $true }
         }
         if ($taken -or $blocked -contains $key -or (Test-SimExcludedPort -Port ([int] $port) -Network $network)) { continue }
         [pscustomobject]@{ LocalAddress = $address; LocalPort = [int] $port; State = 'Listen'; OwningProcess = [int] $helper.ProcessId }
@@ -800,13 +814,16 @@ function global:Get-NetFirewallProfile {
 }
 
 function global:Get-NetIPAddress {
-    <# This server's own IPv4 addresses (Microsoft Docs, Get-NetIPAddress; a CIM query): network.json's host_addresses. #>
+    <# This server's own addresses, IPv4 and IPv6, or one -AddressFamily (Microsoft Docs, Get-NetIPAddress; a CIM query): network.json's host_addresses. #>
     [CmdletBinding()] param([string] $AddressFamily)
     Add-SimQuery "Get-NetIPAddress -AddressFamily $AddressFamily"
     $network = Read-SimState 'network.json' @{}
-    $addresses = @('127.0.0.1', '192.168.0.12')
+    $addresses = @('127.0.0.1', '192.168.0.12', '::1', '2001:db8::12')
     if ($network.ContainsKey('host_addresses')) { $addresses = @($network.host_addresses) }
-    foreach ($address in $addresses) { [pscustomobject]@{ IPAddress = $address; AddressFamily = 'IPv4' } }
+    foreach ($address in $addresses) {
+        $family = if ($address.Contains(':')) { 'IPv6' } else { 'IPv4' }
+        if (-not $AddressFamily -or $AddressFamily -eq $family) { [pscustomobject]@{ IPAddress = $address; AddressFamily = $family } }
+    }
 }
 
 function global:Test-NetConnection {

@@ -25,9 +25,9 @@ function Get-AutoPortsProblem {
     if ($Table.From -ne $engine) {
         "settings: AutoPorts.From must be '$engine' (PodmanMachine is $PodmanMachine), not '$($Table.From)'"
     }
-    $address = $Table.ListenAddress -match '^\d{1,3}(\.\d{1,3}){3}$'
+    $address = Test-ListenAddress -Address $Table.ListenAddress
     if (-not $address -or $Table.Limit -lt 0 -or @($Table.Allow).Count -eq 0) {
-        'settings: AutoPorts needs an IPv4 ListenAddress, a Limit of at least 0 and a non-empty Allow'
+        'settings: AutoPorts needs an IPv4 or IPv6 ListenAddress, a Limit of at least 0 and a non-empty Allow'
     }
     $index = 0
     foreach ($entry in $Table.Allow) {

@@ -11,6 +11,7 @@ depend on it (exit codes, the locale-independent parts of messages).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -19,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 PORTPROXY = "portproxy.json"  # the registry key ...\PortProxy\v4tov4\tcp; absent = no key
+# netsh interface portproxy's forms (Microsoft Docs, "Netsh interface portproxy commands"): v4tov4
+# listens on an IPv4 address, v6tov4 on an IPv6 one, both connect to an IPv4 address; each form
+# has its own registry key (...\PortProxy\v6tov4\tcp: portproxy-v6.json).
+PORTPROXY_FILES = {"v4tov4": PORTPROXY, "v6tov4": "portproxy-v6.json"}
 
 
 class Sim:
@@ -244,7 +249,7 @@ def netsh_excluded(sim: Sim) -> int:
     return 0
 
 
-def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per netsh outcome)
+def netsh_command(sim: Sim, args: list[str]) -> int:
     words = [a.lower() for a in args]
     if words[:1] in (["int"], ["interface"]) and words[1:] == ["ipv4", "show", "excludedportrange",
                                                              "protocol=tcp"]:
@@ -252,10 +257,12 @@ def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one retur
     if [a.lower() for a in args[:2]] != ["interface", "portproxy"] or len(args) < 4:
         print("The following command was not found: " + " ".join(args))
         return 1
-    verb, kind, params = args[2].lower(), args[3].lower(), _netsh_args(args[4:])
-    if kind != "v4tov4" or verb not in ("add", "set", "delete"):
-        print(f"fake netsh: unsupported {verb} {kind}")
-        return 1
+    return netsh_portproxy(sim, args[2].lower(), args[3].lower(), _netsh_args(args[4:]))
+
+
+def netsh_fault(sim: Sim) -> int | None:
+    """The faults a test set in netsh-faults.json for this write (counted from 1): an exit code, or
+    None to go on (restarting WSL first, if asked)."""
     faults = sim.read("netsh-faults.json", {"fail_write_numbers": [], "writes": 0})
     faults["writes"] += 1
     sim.write("netsh-faults.json", faults)
@@ -267,8 +274,34 @@ def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one retur
     restart = faults.get("restart_wsl_on_write")
     if restart and faults["writes"] == restart["write"]:
         restart_wsl(sim, restart["distro"], restart["ip"])
-    key = f"{params.get('listenaddress', '0.0.0.0')}/{params['listenport']}"
-    rules = sim.read(PORTPROXY, {})
+    return None
+
+
+def _rule_name(address: str, port: str) -> str:
+    """A rule's registry value name: 'address/port', an IPv6 address in its canonical form."""
+    if ":" in address:
+        address = ipaddress.IPv6Address(address).compressed
+    return f"{address}/{port}"
+
+
+def netsh_portproxy(sim: Sim, verb: str, kind: str, params: dict[str, str]) -> int:
+    """``netsh interface portproxy add|set|delete v4tov4|v6tov4 ...``, with the faults a test sets."""
+    if kind not in PORTPROXY_FILES or verb not in ("add", "set", "delete"):
+        print(f"fake netsh: unsupported {verb} {kind}")
+        return 1
+    listen_v6 = ":" in params.get("listenaddress", "")
+    if listen_v6 != (kind == "v6tov4") or ":" in params.get("connectaddress", ""):
+        # the form names the families: listen IPv4 (v4tov4) or IPv6 (v6tov4), connect IPv4
+        print("The parameter is incorrect.")
+        return 1
+    fault = netsh_fault(sim)
+    if fault is not None:
+        return fault
+    rules = sim.read(PORTPROXY_FILES[kind], {})
+    key = _rule_name(params.get("listenaddress", "0.0.0.0"), params["listenport"])
+    for name in list(rules):  # netsh parses addresses: '2001:DB8::12' is '2001:db8::12' (unverified)
+        if name != key and _rule_name(*name.rsplit("/", 1)) == key:
+            rules[key] = rules.pop(name)
     if verb in ("set", "delete") and key not in rules:
         print("The system cannot find the file specified.")
         return 1
@@ -279,7 +312,7 @@ def netsh_command(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one retur
             print("The parameter is incorrect.")
             return 1
         rules[key] = f"{params['connectaddress']}/{params.get('connectport', params['listenport'])}"
-    sim.write(PORTPROXY, rules)
+    sim.write(PORTPROXY_FILES[kind], rules)
     return 0
 
 

@@ -47,6 +47,20 @@ Describe 'Get-PortProxyRule' {
         }
     }
 
+    It 'reads the v6tov4 rules too, each IPv6 address in its RFC 5952 form' {
+        Set-SimPortProxy @{ '0.0.0.0/80' = '172.28.1.1/80' }
+        Set-SimPortProxyV6 @{ '::/80' = '172.28.1.1/80'; '2001:DB8:0:0::12/8443' = '172.28.1.1/443' }
+        InModuleScope WslPortProxy {
+            $rules = Get-PortProxyRule
+            $keys = [string[]] @($rules.Keys)
+            [Array]::Sort($keys, [StringComparer]::Ordinal)
+            $keys | Should -Be @('0.0.0.0/80', '2001:db8::12/8443', '::/80')
+            $rules['2001:db8::12/8443'] | Should -Be '172.28.1.1/443'
+            Get-PortProxyKind -ListenAddress '::' | Should -Be 'v6tov4'
+            Get-PortProxyKind -ListenAddress '0.0.0.0' | Should -Be 'v4tov4'
+        }
+    }
+
     It 'Given no key at all (a machine that never had a rule), returns no rules' {
         InModuleScope WslPortProxy { (Get-PortProxyRule).Count | Should -Be 0 }
     }

@@ -69,13 +69,41 @@ Describe 'Import-Settings' {
         @{ Case = 'a wrong type'; Change = @{ KeepAlive = 'yes' }; Message = "The settings cannot be used: settings: KeepAlive must be of type Bool, not 'yes'." }
         @{ Case = 'a bad Start, timings and no ports'; Change = @{ Start = 'reboot'; WaitForWslSeconds = 0; Ports = @() }; Message = "The settings cannot be used: settings: Start must be 'boot' or 'logon', not 'reboot'; settings: WaitForWslSeconds must be at least 1 and RecheckSeconds at least 0; settings: Ports is empty (and there are no AutoPorts)." }
         @{ Case = 'bad AutoPorts'; Change = @{ AutoPorts = @{ From = 'docker'; ListenAddress = '0.0.0.0'; AllowFrom = @(); Limit = 5; Allow = @(@{ First = 90; Last = 80 }, @{ First = 1 }) } }; Message = "The settings cannot be used: settings: AutoPorts.From must be 'podman' (PodmanMachine is True), not 'docker'; settings: AutoPorts.Allow[0]: 90-80 is not a range of ports 1-65535; settings: AutoPorts.Allow[1]: Last is missing." }
-        @{ Case = 'bad port entries'; Change = @{ Ports = @(@{ ListenAddress = 'web'; ListenPort = 0; LastListenPort = 1; ConnectPort = 1; AllowFrom = @() }, @{ ListenPort = 1 }) }; Message = "The settings cannot be used: settings: Ports[0]: the ports 0-1 -> 1 are not 1-65535; settings: Ports[0]: ListenAddress 'web' is not an IPv4 address; settings: Ports[1]: ListenAddress is missing; settings: Ports[1]: LastListenPort is missing; settings: Ports[1]: ConnectPort is missing; settings: Ports[1]: AllowFrom is missing." }
+        @{ Case = 'bad port entries'; Change = @{ Ports = @(@{ ListenAddress = 'web'; ListenPort = 0; LastListenPort = 1; ConnectPort = 1; AllowFrom = @() }, @{ ListenPort = 1 }) }; Message = "The settings cannot be used: settings: Ports[0]: the ports 0-1 -> 1 are not 1-65535; settings: Ports[0]: ListenAddress 'web' is not an IPv4 or IPv6 address; settings: Ports[1]: ListenAddress is missing; settings: Ports[1]: LastListenPort is missing; settings: Ports[1]: ConnectPort is missing; settings: Ports[1]: AllowFrom is missing." }
     ) {
         $data = New-TestSettings -Overrides $Change
         foreach ($key in @($Change.Keys)) { if ($null -eq $Change[$key]) { $data.Remove($key) } }
         InModuleScope WslPortProxy -Parameters @{ Data = $data; Message = $Message } {
             param($Data, $Message)
             { Import-Settings -Settings $Data } | Should -Throw -ErrorId 'WslPortProxy.InvalidSettings' -ExpectedMessage ([WildcardPattern]::Escape($Message))
+        }
+    }
+}
+
+Describe 'IPv6 listen addresses in the settings' {
+    It 'accepts an IPv6 ListenAddress; :: gets a firewall rule for any local address, one address its own' {
+        $data = New-TestSettings -Overrides @{ Ports = @(
+                @{ ListenAddress = '::'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @('2001:db8::/32') }
+                @{ ListenAddress = '2001:db8::12'; ListenPort = 81; LastListenPort = 81; ConnectPort = 81; AllowFrom = @('LocalSubnet') }) }
+        InModuleScope WslPortProxy -Parameters @{ Data = $data } {
+            param($Data)
+            Mock Resolve-InstallDirectory { 'D:\WslPortProxy' }
+            $settings = Import-Settings -Settings $Data
+            @($settings.Rules).Key | Should -Be @('::/80', '2001:db8::12/81')
+            $specs = @($settings.FirewallRules)
+            @($specs | ForEach-Object { '{0} {1} {2}' -f $_.Name, $_.LocalAddress, $_.DisplayName }) | Should -Be @(
+                'WslPortProxy-TCP-::-80 Any WSL port proxy: TCP 80 on IPv6 to WSL 80'
+                'WslPortProxy-TCP-2001:db8::12-81 2001:db8::12 WSL port proxy: TCP 81 on 2001:db8::12 to WSL 81')
+        }
+    }
+
+    It 'Test-ListenAddress tells <Address>: <Valid>' -ForEach @(
+        @{ Address = '0.0.0.0'; Valid = $true }, @{ Address = '::'; Valid = $true }, @{ Address = '2001:db8::12'; Valid = $true }
+        @{ Address = 'fe80::1%12'; Valid = $false }, @{ Address = 'web'; Valid = $false }, @{ Address = ''; Valid = $false }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Address = $Address; Valid = $Valid } {
+            param($Address, $Valid)
+            Test-ListenAddress -Address $Address | Should -Be $Valid
         }
     }
 }

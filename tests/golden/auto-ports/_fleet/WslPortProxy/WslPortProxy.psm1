@@ -21,8 +21,12 @@ New-Variable -Scope Script -Option Constant -Name 'WslppFirewallGroup' -Value 'W
 New-Variable -Scope Script -Option Constant -Name 'WslppRulePrefix' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppPortProxyKey' `
     -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
-# A v4tov4 rule's registry value name, and the target it holds: 'a.b.c.d/port'.
-New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' -Value '^\d{1,3}(\.\d{1,3}){3}/\d{1,5}$'
+New-Variable -Scope Script -Option Constant -Name 'WslppPortProxyV6Key' `
+    -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v6tov4\tcp'
+# A rule's registry value name, and the target it holds: 'a.b.c.d/port' (v4tov4) or 'ipv6/port' (v6tov4;
+# the target is IPv4 either way).
+New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' `
+    -Value '^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f.]*:[0-9a-f:.]*)/\d{1,5}$'
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPortProxy'
 New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30

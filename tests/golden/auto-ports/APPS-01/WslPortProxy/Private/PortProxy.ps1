@@ -67,22 +67,49 @@ function Start-IpHelperService {
     }
 }
 
+function Get-PortProxyKind {
+    <#
+    .SYNOPSIS
+        'v4tov4' for an IPv4 listen address, 'v6tov4' for an IPv6 one (WSL's address is IPv4 either way).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $ListenAddress)
+    if ($ListenAddress.Contains(':')) {
+        return 'v6tov4'
+    }
+    return 'v4tov4'
+}
+
 function Get-PortProxyRule {
     <#
     .SYNOPSIS
-        The current v4tov4 rules, 'listenaddress/listenport' -> 'connectaddress/connectport'.
+        The current v4tov4 and v6tov4 rules, 'listenaddress/listenport' -> 'connectaddress/connectport'.
     .DESCRIPTION
-        Read from the registry, not from netsh's localized output.
+        Read from the registry (keys ...\PortProxy\v4tov4\tcp and ...\v6tov4\tcp), not from netsh's
+        localized output. An IPv6 listen address is written the one way .NET and the generator
+        both write it (RFC 5952: lower case, the longest run of zeros as ::), whatever form the
+        registry holds, so that rules compare by text.
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
     param()
     $rules = @{}
-    $key = Get-ItemProperty -LiteralPath $script:WslppPortProxyKey -ErrorAction SilentlyContinue
-    if ($null -ne $key) {
+    foreach ($path in @($script:WslppPortProxyKey, $script:WslppPortProxyV6Key)) {
+        $key = Get-ItemProperty -LiteralPath $path -ErrorAction SilentlyContinue
+        if ($null -eq $key) {
+            continue
+        }
         foreach ($property in $key.PSObject.Properties) {
-            if ($property.Name -match $script:WslppRuleKeyPattern) {
-                $rules[$property.Name] = [string] $property.Value
+            $name = $property.Name
+            $slash = $name.LastIndexOf('/')
+            $parsed = $null
+            if ($name.Contains(':') -and $slash -gt 0 -and
+                [System.Net.IPAddress]::TryParse($name.Substring(0, $slash), [ref] $parsed)) {
+                $name = '{0}/{1}' -f $parsed.ToString().ToLowerInvariant(), $name.Substring($slash + 1)
+            }
+            if ($name -match $script:WslppRuleKeyPattern) {
+                $rules[$name] = [string] $property.Value
             }
         }
     }
@@ -208,8 +235,9 @@ function Sync-PortProxyRule {
     foreach ($item in $Rule) {
         $key = $item.Key
         $target = '{0}/{1}' -f $Address, $item.ConnectPort
-        $words = @('v4tov4', "listenaddress=$($item.ListenAddress)", "listenport=$($item.ListenPort)",
-            "connectaddress=$Address", "connectport=$($item.ConnectPort)", 'protocol=tcp')
+        $words = @((Get-PortProxyKind -ListenAddress $item.ListenAddress), "listenaddress=$($item.ListenAddress)",
+            "listenport=$($item.ListenPort)", "connectaddress=$Address", "connectport=$($item.ConnectPort)",
+            'protocol=tcp')
         if (-not $Current.ContainsKey($key)) {
             if ($PSCmdlet.ShouldProcess("portproxy $key", "Add, forwarding to $target")) {
                 $commands += [pscustomobject]@{ Key = $key; Target = $target; Previous = $null; Action = 'Added'
@@ -293,8 +321,8 @@ function Remove-StalePortProxyRule {
             $verb = "Set back to $original, as it was before this tool took it over"
             if ($PSCmdlet.ShouldProcess("portproxy $key", $verb)) {
                 $commands += [pscustomobject]@{ Key = $key; Target = $original; Previous = $now; Action = 'Restored'
-                    Words = @('set', 'v4tov4', "listenaddress=$address", "listenport=$port", "connectaddress=$to",
-                        "connectport=$toPort", 'protocol=tcp')
+                    Words = @('set', (Get-PortProxyKind -ListenAddress $address), "listenaddress=$address",
+                        "listenport=$port", "connectaddress=$to", "connectport=$toPort", 'protocol=tcp')
                     Done = "Restored portproxy $key -> $original, as it was before this tool took it over." }
             }
             else {
@@ -304,7 +332,8 @@ function Remove-StalePortProxyRule {
         elseif ($PSCmdlet.ShouldProcess("portproxy $key", 'Delete (no longer in the inventory)')) {
             $address, $port = $key.Split('/')
             $commands += [pscustomobject]@{ Key = $key; Target = $null; Previous = $now; Action = 'Deleted'
-                Words = @('delete', 'v4tov4', "listenaddress=$address", "listenport=$port")
+                Words = @('delete', (Get-PortProxyKind -ListenAddress $address), "listenaddress=$address",
+                    "listenport=$port")
                 Done = "Deleted portproxy $key (was $now)." }
         }
         else {

@@ -101,11 +101,11 @@ function Get-PortPreflight {
     param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule)
     $ranges = @(Get-ExcludedPortRange)
     $table = Get-ListenerTable
-    $own = @(Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object -Process {
-            "$($_.IPAddress)"
+    $own = @(Get-NetIPAddress -ErrorAction SilentlyContinue | ForEach-Object -Process {
+            "$($_.IPAddress)".ToLowerInvariant()
         })
     foreach ($item in $Rule) {
-        $endpoint = '{0}:{1}' -f $item.ListenAddress, $item.ListenPort
+        $endpoint = Format-Endpoint -Address $item.ListenAddress -Port $item.ListenPort
         $problems = @()
         foreach ($range in $ranges) {
             $first, $last = $range.Split('-')
@@ -119,9 +119,9 @@ function Get-PortPreflight {
         if (-not $verdict.Listening -and $verdict.Owner) {
             $problems += "$endpoint is held by $($verdict.Owner): stop it there, or forward another port."
         }
-        if ($item.ListenAddress -ne '0.0.0.0' -and $own -notcontains $item.ListenAddress) {
+        if ($item.ListenAddress -notin @('0.0.0.0', '::') -and $own -notcontains $item.ListenAddress) {
             $problems += "$($item.ListenAddress) is not an address of this server (Get-NetIPAddress): portproxy " +
-                'cannot listen on it; use one of its addresses or 0.0.0.0.'
+                'cannot listen on it; use one of its addresses, 0.0.0.0 or ::.'
         }
         New-PreflightResult -Item $endpoint -Problem $problems
     }

@@ -43,6 +43,23 @@ function Get-ListenerTable {
     return $table
 }
 
+function Format-Endpoint {
+    <#
+    .SYNOPSIS
+        '0.0.0.0:80', '[::]:80': an address and port as a listener is written.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Address,
+        [Parameter(Mandatory)] [int] $Port
+    )
+    if ($Address.Contains(':')) {
+        return '[{0}]:{1}' -f $Address, $Port
+    }
+    return '{0}:{1}' -f $Address, $Port
+}
+
 function Format-ListenerOwner {
     <#
     .SYNOPSIS
@@ -76,8 +93,8 @@ function Get-ListenerVerdict {
     .DESCRIPTION
         Returns Listening (IP Helper listens there), Owner (whoever listens: IP Helper's svchost,
         another process, or '') and Problem ('' when Listening). Another process listening on the
-        same port, on the same address or on the wildcard 0.0.0.0 (or anywhere, for a 0.0.0.0
-        rule), holds the port: IP Helper cannot bind it.
+        same port, in the same address family, on the same address or on the family's wildcard
+        (0.0.0.0, ::; or anywhere, for a wildcard rule), holds the port: IP Helper cannot bind it.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -85,7 +102,12 @@ function Get-ListenerVerdict {
         [Parameter(Mandatory)] [pscustomobject] $Rule,
         [Parameter(Mandatory)] [hashtable] $Table
     )
-    $endpoint = '{0}:{1}' -f $Rule.ListenAddress, $Rule.ListenPort
+    $endpoint = Format-Endpoint -Address $Rule.ListenAddress -Port $Rule.ListenPort
+    $v6 = $Rule.ListenAddress.Contains(':')
+    $wildcard = '0.0.0.0'
+    if ($v6) {
+        $wildcard = '::'
+    }
     $foreign = $null
     # Plain loops, no pipelines: this runs for every forwarded port at every re-check.
     foreach ($listener in @($Table[[int] $Rule.ListenPort])) {
@@ -95,7 +117,8 @@ function Get-ListenerVerdict {
         if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {
             return [pscustomobject]@{ Listening = $true; Owner = $listener.Owner; Problem = '' }
         }
-        $overlaps = $Rule.ListenAddress -eq '0.0.0.0' -or $listener.Address -in @($Rule.ListenAddress, '0.0.0.0')
+        $overlaps = $listener.Address.Contains(':') -eq $v6 -and
+            ($Rule.ListenAddress -eq $wildcard -or $listener.Address -in @($Rule.ListenAddress, $wildcard))
         if ($null -eq $foreign -and -not $listener.IpHelper -and $overlaps) {
             $foreign = $listener
         }

@@ -14,7 +14,8 @@ function Update-WslPortProxy {
         back to that old target instead of deleted. Every other rule is never changed.
 
         Current rules are read from the registry (HKLM:\SYSTEM\CurrentControlSet\Services\
-        PortProxy\v4tov4\tcp), so the result does not depend on the system language. When
+        PortProxy\v4tov4\tcp, and ...\v6tov4\tcp for IPv6 listen addresses, which forward to
+        WSL's IPv4 address too), so the result does not depend on the system language. When
         everything is already right, nothing is written. What this tool created is recorded in
         <install folder>\state.json; the log is <install folder>\logs\Update-WslPortProxy.log;
         events go to the Application log, source WslPortProxy (Windows PowerShell 5.1).

@@ -116,14 +116,11 @@ function Get-PortCheck {
     foreach ($spec in $Settings.FirewallRules) {
         $range = $spec.LocalPort.Split('-')
         for ($port = [int] $range[0]; $port -le [int] $range[-1]; $port++) {
-            $specByPort['{0}/{1}' -f $spec.LocalAddress, $port] = $spec
+            $specByPort['{0}/{1}' -f $spec.ListenAddress, $port] = $spec
         }
     }
     foreach ($rule in $Settings.Rules) {
-        $spec = $specByPort['{0}/{1}' -f $rule.ListenAddress, $rule.ListenPort]
-        if ($null -eq $spec) {
-            $spec = $specByPort["Any/$($rule.ListenPort)"]
-        }
+        $spec = $specByPort[$rule.Key]
         $specs = @()
         if ($null -ne $spec) {
             $specs = @($spec)
@@ -157,7 +154,7 @@ function Get-PortCheck {
         }
         [pscustomobject]@{
             Rule           = $rule
-            Listener       = '{0}:{1}' -f $rule.ListenAddress, $rule.ListenPort
+            Listener       = Format-Endpoint -Address $rule.ListenAddress -Port $rule.ListenPort
             Target         = $target
             RuleState      = $ruleState
             Firewall       = $firewall

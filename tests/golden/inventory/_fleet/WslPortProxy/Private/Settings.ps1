@@ -75,9 +75,24 @@ function Get-PortEntryProblem {
         $Entry.ConnectPort -lt 1 -or $last -gt 65535) {
         "$Where`: the ports $($Entry.ListenPort)-$($Entry.LastListenPort) -> $($Entry.ConnectPort) are not 1-65535"
     }
-    if ($Entry.ListenAddress -notmatch '^\d{1,3}(\.\d{1,3}){3}$') {
-        "$Where`: ListenAddress '$($Entry.ListenAddress)' is not an IPv4 address"
+    if (-not (Test-ListenAddress -Address $Entry.ListenAddress)) {
+        "$Where`: ListenAddress '$($Entry.ListenAddress)' is not an IPv4 or IPv6 address"
     }
+}
+
+function Test-ListenAddress {
+    <#
+    .SYNOPSIS
+        Whether a listen address is a dotted IPv4 address or an IPv6 address without a zone index.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Address)
+    if ($Address -match '^\d{1,3}(\.\d{1,3}){3}$') {
+        return $true
+    }
+    $parsed = $null
+    return ($Address -match '^[0-9a-f.]*:[0-9a-f:.]*$' -and [System.Net.IPAddress]::TryParse($Address, [ref] $parsed))
 }
 
 function Get-SettingsProblem {
@@ -195,14 +210,18 @@ function ConvertTo-FirewallRuleSpec {
             $connect = '{0}-{1}' -f $entry.ConnectPort, ($entry.ConnectPort + $entry.LastListenPort - $entry.ListenPort)
         }
         $where = ''
-        $localAddress = 'Any'
-        if ($entry.ListenAddress -ne '0.0.0.0') {
+        $localAddress = 'Any'   # 0.0.0.0 (every IPv4 address) and :: (every IPv6 address)
+        if ($entry.ListenAddress -eq '::') {
+            $where = ' on IPv6'
+        }
+        elseif ($entry.ListenAddress -ne '0.0.0.0') {
             $where = " on $($entry.ListenAddress)"
             $localAddress = $entry.ListenAddress
         }
         [pscustomobject]@{
             PSTypeName    = 'WslPortProxy.FirewallRuleSpec'
             Name          = '{0}-TCP-{1}-{2}' -f $script:WslppRulePrefix, $entry.ListenAddress, $listen
+            ListenAddress = $entry.ListenAddress
             DisplayName   = "WSL port proxy: TCP $listen$where to WSL $connect"
             LocalPort     = $listen
             LocalAddress  = $localAddress
