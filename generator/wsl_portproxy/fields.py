@@ -161,19 +161,6 @@ def listen_address(value: Any) -> str:
     return address.compressed
 
 
-def is_ipv6(address: str) -> bool:
-    """A listen address or allow_from entry written in IPv6 (keywords are neither)."""
-    return ":" in address
-
-
-def is_ipv4(address: str) -> bool:
-    return "." in address and ":" not in address
-
-
-def endpoint(address: str, ports: str) -> str:
-    """``0.0.0.0:80``, ``[::]:80``."""
-    return f"[{address}]:{ports}" if is_ipv6(address) else f"{address}:{ports}"
-
 
 # --- durations --------------------------------------------------------------------------------
 

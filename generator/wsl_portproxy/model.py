@@ -8,6 +8,20 @@ from dataclasses import dataclass
 from .errors import Problem
 
 
+def is_ipv6(address: str) -> bool:
+    """A listen address or allow_from entry written in IPv6 (keywords are neither)."""
+    return ":" in address
+
+
+def is_ipv4(address: str) -> bool:
+    return "." in address and ":" not in address
+
+
+def endpoint(address: str, ports: str) -> str:
+    """``0.0.0.0:80``, ``[::]:80``."""
+    return f"[{address}]:{ports}" if is_ipv6(address) else f"{address}:{ports}"
+
+
 @dataclass(frozen=True)
 class PortMapping:
     """One inventory port entry: a listen port or range forwarded to WSL."""
@@ -33,6 +47,11 @@ class PortMapping:
         if self.listen_first == self.listen_last:
             return str(self.listen_first)
         return f"{self.listen_first}-{self.listen_last}"
+
+    @property
+    def listener(self) -> str:
+        """``0.0.0.0:9000-9010``, ``[::]:80``."""
+        return endpoint(self.listen_address, self.listen_ports)
 
     @property
     def connect_ports(self) -> str:

@@ -17,9 +17,10 @@
     FirewallProfiles  = @('Domain', 'Private')
     Ports             = @(
         @{ ListenAddress = '0.0.0.0'; ListenPort = 9443; LastListenPort = 9443; ConnectPort = 443; AllowFrom = @('10.20.0.0/16') }
+        @{ ListenAddress = '::'; ListenPort = 9443; LastListenPort = 9443; ConnectPort = 443; AllowFrom = @('2001:db8:20::/48') }
     )
     AutoPorts         = @{
-        From = 'podman'; ListenAddress = '0.0.0.0'; AllowFrom = @('10.20.0.0/16'); Limit = 999
+        From = 'podman'; ListenAddress = '0.0.0.0'; AllowFrom = @('10.20.0.0/16'); Limit = 998
         Allow = @(
             @{ First = 80; Last = 80 }
             @{ First = 443; Last = 443 }
