@@ -59,6 +59,13 @@ Describe 'Receive-EngineEvent' {
         }
     }
 
+    It 'counts a failed read as done: the stream is over' {
+        InModuleScope WslPortProxy {
+            $failed = [System.Threading.Tasks.Task]::FromException([System.IO.IOException]::new('pipe broken'))
+            Wait-PendingLine -Task $failed -Milliseconds 10 | Should -BeTrue
+        }
+    }
+
     It 'returns nothing while no line has come' {
         InModuleScope WslPortProxy {
             $source = New-Object 'System.Threading.Tasks.TaskCompletionSource[string]'

@@ -136,7 +136,7 @@ function Wait-WslChange {
         engine's event stream), the stream ends, or Seconds pass (0: no timer).
     .DESCRIPTION
         Waits on all of them at once, a quarter of a second at a time, so a stopped task ends
-        promptly: on the event stream's pending line when there is one (its wait handle), else
+        promptly: on the event stream's pending line when there is one (Task.Wait), else
         on the keep-alive process; the others are looked at after each wait. Returns the reason
         it woke: 'WSL stopped ...', 'containers changed (...)', 'the container event stream
         ended: ...' or 'periodic re-check'.

@@ -26,11 +26,11 @@ function Start-EngineEventStream {
         Starts `podman events` for the machine's containers; returns the stream (Process, Pending, ...) or $null.
     .DESCRIPTION
         podman --connection <the machine's> events --format json --filter type=container, its
-        output read line by line without blocking (StreamReader.ReadLineAsync: a Task whose wait
-        handle the watcher waits on along with the keep-alive and its timer). Returns $null when
-        there is nothing to follow: no auto_ports, or an engine other than podman (Docker is
-        re-checked periodically). A machine that is not running, or no podman.exe, is an error
-        (exit 13, EngineFailed): the watcher tries again later.
+        output read line by line without blocking (StreamReader.ReadLineAsync: a Task the
+        watcher waits on, a quarter of a second at a time, along with the keep-alive and its
+        timer). Returns $null when there is nothing to follow: no auto_ports, or an engine other
+        than podman (Docker is re-checked periodically). A machine that is not running, or no
+        podman.exe, is an error (exit 13, EngineFailed): the watcher tries again later.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([pscustomobject])]
@@ -86,6 +86,29 @@ function Stop-EngineEventStream {
     }
 }
 
+function Wait-PendingLine {
+    <#
+    .SYNOPSIS
+        Waits up to Milliseconds for a pending ReadLineAsync task; whether it has completed.
+    .DESCRIPTION
+        Task.Wait(int) is public in .NET Framework 4.5 and later (Windows PowerShell 5.1 cannot
+        call a task's explicitly implemented IAsyncResult.AsyncWaitHandle). A faulted read has
+        completed too: Wait throws for it.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)] [System.Threading.Tasks.Task] $Task,
+        [Parameter(Mandatory)] [int] $Milliseconds
+    )
+    try {
+        return $Task.Wait($Milliseconds)
+    }
+    catch {
+        return $true
+    }
+}
+
 function Receive-EngineEvent {
     <#
     .SYNOPSIS
@@ -102,7 +125,7 @@ function Receive-EngineEvent {
         [Parameter(Mandatory)] [pscustomobject] $Stream,
         [Parameter(Mandatory)] [int] $Milliseconds
     )
-    if (-not $Stream.Pending.AsyncWaitHandle.WaitOne($Milliseconds)) {
+    if (-not (Wait-PendingLine -Task $Stream.Pending -Milliseconds $Milliseconds)) {
         return $null
     }
     $events = New-Object -TypeName 'System.Collections.Generic.List[string]'
@@ -148,7 +171,7 @@ function Receive-EngineEvent {
         catch {
             Write-Verbose -Message "Not an event: $line"
         }
-        $null = $Stream.Pending.AsyncWaitHandle.WaitOne(100)
+        $null = Wait-PendingLine -Task $Stream.Pending -Milliseconds 100
     }
     return [pscustomobject]@{
         PSTypeName = 'WslPortProxy.EngineEvents'; Ended = $false; Events = $events.ToArray(); Message = ''

@@ -133,7 +133,9 @@ function Get-PodmanConnection {
     $machine = @{}
     if ($inspect.ExitCode -eq 0) {
         try {
-            $first = @(ConvertFrom-Json -InputObject ($inspect.Output -join "`n")) | Select-Object -First 1
+            # Assigned first: Windows PowerShell 5.1 writes a JSON array as one object, 7 enumerates it.
+            $parsed = ConvertFrom-Json -InputObject ($inspect.Output -join "`n")
+            $first = @($parsed)[0]
             foreach ($property in @($first.PSObject.Properties)) {
                 $machine[$property.Name] = $property.Value
             }
