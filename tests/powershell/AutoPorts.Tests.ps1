@@ -130,9 +130,11 @@ Describe 'auto_ports: forwarding what containers publish, inside the allow-list'
     It '-Status lists the automatic ports as such, and names the published ports outside the allow-list' {
         Set-SimContainer ([ordered]@{ web = @(New-SimPublish -HostPort 8080); api = @(New-SimPublish -HostPort 9000) })
         Invoke-Run | Should -Be 0
+        Clear-SimCall
         $global:LASTEXITCODE = 0
         $all = @(& $script:Update -Status 6>&1 3>$null)
         $LASTEXITCODE | Should -Be 0   # drift is information
+        @(Get-SimCall -Program 'podman' | Where-Object { $_ -like 'podman ps *' }) | Should -HaveCount 1   # one read serves drift and auto_ports
         $rows = @($all | Where-Object { $_.PSObject.TypeNames -contains 'WslPortProxy.PortStatus' })
         @($rows | ForEach-Object { '{0} {1} {2}' -f $_.Listener, $_.Source, $_.Published }) | Should -Be @('0.0.0.0:9443 inventory ', '0.0.0.0:8080 auto_ports web')
         @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" }) | Should -Contain 'Port 9000 is published (api) but not forwarded: it is outside auto_ports.allow; add it there or to this server''s ports in the inventory.'

@@ -86,24 +86,23 @@ function Test-AutoPortAllowed {
 function Get-AutoPortCandidate {
     <#
     .SYNOPSIS
-        Port -> the containers publishing it, for every reachable published port in the allow-list
-        that no static port forwards; $null when the engine cannot be read.
+        Port -> the containers publishing it ('a, b'), for every reachable published port in the
+        allow-list that no static port forwards; $null when the engine cannot be read.
+    .PARAMETER Published
+        What Get-PublishedPortReading returned.
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [Parameter(Mandatory)] [pscustomobject] $Published,
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
-    $reading = $null
-    $reason = "there is no container engine in $($Settings.Distro)"
-    try {
-        $reading = Read-PublishedPort -Settings $Settings
-    }
-    catch {
-        $reason = $_.Exception.Message
-    }
-    if ($null -eq $reading) {
+    if ($null -eq $Published.Reading) {
+        $reason = $Published.Failure
+        if ($null -eq $reason) {
+            $reason = "there is no container engine in $($Settings.Distro)"
+        }
         Write-Log -Log $Log -Level WARN -Message "auto_ports: cannot read what containers publish ($reason)."
         return $null
     }
@@ -112,11 +111,11 @@ function Get-AutoPortCandidate {
         $static[$rule.ListenPort] = $true
     }
     $candidates = @{}
-    foreach ($item in $reading.Ports) {
-        if ($item.Reachable -and -not $static.ContainsKey($item.Port) -and
-            (Test-AutoPortAllowed -AutoPorts $Settings.AutoPorts -Port $item.Port)) {
-            $candidates[$item.Port] = @(@($candidates[$item.Port]) + $item.Container |
-                    Where-Object -FilterScript { $_ } | Sort-Object -Unique)
+    $groups = Group-PublishedPort -Published $Published.Reading.Ports
+    foreach ($group in $groups.Values) {
+        if ($group.Reachable -and -not $static.ContainsKey($group.Port) -and
+            (Test-AutoPortAllowed -AutoPorts $Settings.AutoPorts -Port $group.Port)) {
+            $candidates[$group.Port] = $group.Containers
         }
     }
     return $candidates
@@ -188,6 +187,9 @@ function Get-AutomaticRule {
         another Windows process listens on it (never fought over); and beyond Limit rules. When
         the engine cannot be read, the rules recorded as automatic (Automatic) are kept as they
         are: nothing is removed on a guess.
+    .PARAMETER Published
+        What Get-PublishedPortReading returned, when the caller has read the engine already;
+        without it, the engine is read here (only when the settings have auto_ports).
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -195,19 +197,24 @@ function Get-AutomaticRule {
         [Parameter(Mandatory)] [pscustomobject] $Settings,
         [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $Automatic,
         [Parameter(Mandatory)] [hashtable] $Current,
-        [Parameter(Mandatory)] [pscustomobject] $Log
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [AllowNull()] [pscustomobject] $Published
     )
     $plan = [pscustomobject]@{ Rules = @(); Skipped = @(); EngineRead = $true }
     $auto = $Settings.AutoPorts
     if ($null -eq $auto) {
         return $plan
     }
-    $candidates = Get-AutoPortCandidate -Settings $Settings -Log $Log
+    $attempt = $Published
+    if ($null -eq $attempt) {
+        $attempt = Get-PublishedPortReading -Settings $Settings
+    }
+    $candidates = Get-AutoPortCandidate -Settings $Settings -Published $attempt -Log $Log
     if ($null -eq $candidates) {
         $plan.EngineRead = $false
         $candidates = @{}
         foreach ($key in $Automatic) {
-            $candidates[[int] $key.Split('/')[-1]] = @()
+            $candidates[[int] $key.Split('/')[-1]] = ''
         }
     }
     $listeners = $null
@@ -233,8 +240,7 @@ function Get-AutomaticRule {
             $reason = "the server forwards as many ports as it may ($($auto.Limit) automatic)"
         }
         if ($null -ne $reason) {
-            $names = $candidates[$port] -join ', '
-            $skipped.Add([pscustomobject]@{ Port = $port; Containers = $names; Reason = $reason })
+            $skipped.Add([pscustomobject]@{ Port = $port; Containers = $candidates[$port]; Reason = $reason })
             continue
         }
         $rules.Add($rule)

@@ -260,6 +260,55 @@ function Read-PublishedPort {
     return $reading
 }
 
+function Get-PublishedPortReading {
+    <#
+    .SYNOPSIS
+        Read-PublishedPort that never throws: Reading (or $null for no engine) and Failure (why not, or $null).
+    .DESCRIPTION
+        One read serves every caller in a run: -Status reads once for the drift and for auto_ports.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [pscustomobject] $Settings)
+    $result = [pscustomobject]@{ Reading = $null; Failure = $null }
+    try {
+        $result.Reading = Read-PublishedPort -Settings $Settings
+    }
+    catch {
+        $result.Failure = $_.Exception.Message
+    }
+    return $result
+}
+
+function Group-PublishedPort {
+    <#
+    .SYNOPSIS
+        Published ports by port: port -> Port, Containers ('a, b': sorted, each once), Reachable
+        (on any address but loopback), HostIp (of the first binding).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Published)
+    $items = @{}   # not [ordered]: an int key would be taken as a position
+    foreach ($item in $Published) {
+        if (-not $items.ContainsKey($item.Port)) {
+            $items[$item.Port] = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        }
+        $items[$item.Port].Add($item)
+    }
+    $groups = @{}
+    foreach ($port in $items.Keys) {
+        $bindings = $items[$port]
+        $groups[$port] = [pscustomobject]@{
+            Port       = $port
+            Containers = @($bindings | ForEach-Object -Process { $_.Container } | Sort-Object -Unique) -join ', '
+            Reachable  = @($bindings | Where-Object -FilterScript { $_.Reachable }).Count -gt 0
+            HostIp     = $bindings[0].HostIp
+        }
+    }
+    return $groups
+}
+
 function Get-PublishedDrift {
     <#
     .SYNOPSIS
@@ -283,19 +332,11 @@ function Get-PublishedDrift {
     foreach ($item in $Rule) {
         $forwarded[$item.ConnectPort] = $item
     }
-    $byPort = @{}   # not [ordered]: an int key would be taken as a position
-    foreach ($item in $Published) {
-        if (-not $byPort.ContainsKey($item.Port)) {
-            $byPort[$item.Port] = New-Object -TypeName 'System.Collections.Generic.List[object]'
-        }
-        $byPort[$item.Port].Add($item)
-    }
+    $byPort = Group-PublishedPort -Published $Published
     foreach ($port in @($byPort.Keys | Sort-Object)) {
-        $items = $byPort[$port]
-        $names = (@($items | ForEach-Object -Process { $_.Container } | Sort-Object -Unique) -join ', ')
-        $reachable = @($items | Where-Object -FilterScript { $_.Reachable }).Count -gt 0
-        if (-not $reachable) {
-            $text = "Port $port ($names) is published on $($items[0].HostIp) only: not reachable through " +
+        $names = $byPort[$port].Containers
+        if (-not $byPort[$port].Reachable) {
+            $text = "Port $port ($names) is published on $($byPort[$port].HostIp) only: not reachable through " +
                 'eth0, so it cannot be forwarded; skipped.'
             [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'LoopbackOnly'; Message = $text }
         }
@@ -310,8 +351,7 @@ function Get-PublishedDrift {
         }
     }
     foreach ($port in @($forwarded.Keys | Sort-Object)) {
-        $items = $byPort[$port]
-        if ($null -eq $items) {
+        if (-not $byPort.ContainsKey($port)) {
             $text = "Port $port is forwarded ($($forwarded[$port].Key)) but no container publishes it."
             [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotPublished'; Message = $text }
         }
@@ -340,14 +380,14 @@ function ConvertTo-PortInventory {
     }
     $runs = New-Object -TypeName 'System.Collections.Generic.List[object]'
     $skipped = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($group in @($Reading.Ports | Group-Object -Property Port | Sort-Object -Property { [int] $_.Name })) {
-        $port = [int] $group.Name
-        $names = @($group.Group | ForEach-Object -Process { $_.Container } | Sort-Object -Unique) -join ', '
-        if (@($group.Group | Where-Object -FilterScript { $_.Reachable }).Count -eq 0) {
-            $skipped.Add("$port ($names, on $(@($group.Group)[0].HostIp) only)")
+    $byPort = Group-PublishedPort -Published $Reading.Ports
+    foreach ($port in @($byPort.Keys | Sort-Object)) {
+        $group = $byPort[$port]
+        if (-not $group.Reachable) {
+            $skipped.Add("$port ($($group.Containers), on $($group.HostIp) only)")
             continue
         }
-        $note = $names
+        $note = $group.Containers
         if ($forwarded.ContainsKey($port)) {
             $note += ', already forwarded'
         }

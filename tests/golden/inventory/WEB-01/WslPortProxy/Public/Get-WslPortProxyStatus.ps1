@@ -82,17 +82,16 @@ function Get-WslPortProxyStatus {
             $warnings.Add($_.Exception.Message)
             Write-Warning -Message $_.Exception.Message
         }
-        $reading = $null
-        try {
-            $reading = Read-PublishedPort -Settings $config
-        }
-        catch {
-            $warnings.Add("Cannot read the published ports: $($_.Exception.Message)")
+        $attempt = Get-PublishedPortReading -Settings $config   # one read: drift and auto_ports
+        $reading = $attempt.Reading
+        if ($null -ne $attempt.Failure) {
+            $warnings.Add("Cannot read the published ports: $($attempt.Failure)")
             Write-Warning -Message $warnings[$warnings.Count - 1]
         }
         $state = Read-State -Path (Join-Path -Path $config.InstallDirectory -ChildPath 'state.json') `
             -Server $config.Server -Log $log
-        $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current (Get-PortProxyRule) -Log $log
+        $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current (Get-PortProxyRule) -Log $log `
+            -Published $attempt
         foreach ($item in $plan.Skipped) {
             $warnings.Add("auto_ports: not forwarding port $($item.Port) ($($item.Containers)): $($item.Reason).")
             Write-Warning -Message $warnings[$warnings.Count - 1]
@@ -102,14 +101,7 @@ function Get-WslPortProxyStatus {
         $publishers = @{}
         $drift = @()
         if ($null -ne $reading) {
-            foreach ($item in $reading.Ports) {   # sorted by port, then container
-                if (-not $publishers.ContainsKey($item.Port)) {
-                    $publishers[$item.Port] = New-Object -TypeName 'System.Collections.Generic.List[string]'
-                }
-                if (-not $publishers[$item.Port].Contains($item.Container)) {
-                    $publishers[$item.Port].Add($item.Container)
-                }
-            }
+            $publishers = Group-PublishedPort -Published $reading.Ports
             $skipped = @($plan.Skipped | ForEach-Object -Process { [int] $_.Port })
             $drift = @(Get-PublishedDrift -Rule $effective.Rules -Published $reading.Ports `
                     -AutoPorts $config.AutoPorts -Skipped $skipped)
@@ -124,6 +116,10 @@ function Get-WslPortProxyStatus {
                     $problems += "WSL does not answer on $($check.Target)"
                 }
             }
+            $containers = ''
+            if ($publishers.ContainsKey($check.Rule.ConnectPort)) {
+                $containers = $publishers[$check.Rule.ConnectPort].Containers
+            }
             $source = 'inventory'
             if ($automatic -contains $check.Rule.Key) {
                 $source = 'auto_ports'
@@ -137,7 +133,7 @@ function Get-WslPortProxyStatus {
                 Listening      = $check.Listening
                 ListeningOwner = $check.ListeningOwner
                 WslAnswers     = $answers
-                Published      = (@($publishers[$check.Rule.ConnectPort]) -join ', ')
+                Published      = $containers
                 Source         = $source
                 Ok             = $problems.Count -eq 0
                 Problem        = $problems -join '; '
