@@ -175,19 +175,23 @@ Describe 'auto_ports in the watcher: following podman events' {
         Remove-SimulatedWindows
     }
 
-    It 'forwards a port within 2 s of a container publishing it, and removes it within 2 s of the container stopping' {
+    # The re-check is 5 min away (default recheck_every) and Wait-Until gives up after 15 s, so a
+    # rule that follows within it followed the event; the log names the event as the reason.
+    # How fast (the issue's <= 2 s, median and max) is measured by bench/Measure-AutoPorts.ps1,
+    # not asserted here: a wall-clock bound fails on a loaded CI machine, not on a slow product.
+    It 'forwards a port as soon as a container publishes it, and removes it as soon as the container stops' {
         Wait-Following
         Set-SimContainer ([ordered]@{ web = @(New-SimPublish -HostPort 8080) })
         Send-SimContainerEvent -Name 'web' -Status 'start'
-        $added = Wait-Until { (Get-SimPortProxy).ContainsKey('0.0.0.0/8080') } -Because 'the published port is forwarded'
-        $added | Should -BeLessThan 2
+        $null = Wait-Until { (Get-SimPortProxy).ContainsKey('0.0.0.0/8080') } -Because 'the published port is forwarded'
+        Get-UpdateLog | Should -Match 'Reconciling: containers changed \(start web\)\.'
 
         Set-SimContainer ([ordered]@{})
         Send-SimContainerEvent -Name 'web' -Status 'died'
-        $removed = Wait-Until { -not (Get-SimPortProxy).ContainsKey('0.0.0.0/8080') } -Because 'the withdrawn port is removed'
-        $removed | Should -BeLessThan 2
+        $null = Wait-Until { -not (Get-SimPortProxy).ContainsKey('0.0.0.0/8080') } -Because 'the withdrawn port is removed'
         (Get-SimPortProxy).Keys | Should -Contain '0.0.0.0/9443'   # the static rule stays
         Get-UpdateLog | Should -Match 'Reconciling: containers changed \(died web\)\.'
+        Get-UpdateLog | Should -Not -Match 'Reconciling: periodic re-check'
     }
 
     It 'ignores events that change nothing published, and a port outside the allow-list' {
@@ -211,7 +215,8 @@ Describe 'auto_ports in the watcher: following podman events' {
         Wait-Following -Streams 2
         Set-SimContainer ([ordered]@{ web = @(New-SimPublish -HostPort 8443) })
         Send-SimContainerEvent -Name 'web'
-        (Wait-Until { (Get-SimPortProxy).ContainsKey('0.0.0.0/8443') } -Because 'events are followed again') | Should -BeLessThan 2
+        $null = Wait-Until { (Get-SimPortProxy).ContainsKey('0.0.0.0/8443') } -Because 'events are followed again'
+        Get-UpdateLog | Should -Match 'Reconciling: containers changed \(start web\)\.'
     }
 
     It 'waits on the keep-alive, the event stream and its timer at once: the stream dies while WSL restarts' {
@@ -226,7 +231,8 @@ Describe 'auto_ports in the watcher: following podman events' {
         Wait-Following -Streams 2
         Set-SimContainer ([ordered]@{ web = @(New-SimPublish -HostPort 8080); api = @(New-SimPublish -HostPort 8081) })
         Send-SimContainerEvent -Name 'api'
-        (Wait-Until { (Get-SimPortProxy)['0.0.0.0/8081'] -eq '172.28.5.5/8081' } -Because 'events are followed after the restart') | Should -BeLessThan 2
+        $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/8081'] -eq '172.28.5.5/8081' } -Because 'events are followed after the restart'
+        Get-UpdateLog | Should -Match 'Reconciling: containers changed \(start api\)\.'
         Wait-SimScript -Handle $script:Watcher -Seconds 0 | Should -BeNullOrEmpty   # still watching
     }
 }
