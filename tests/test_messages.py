@@ -9,7 +9,6 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -316,11 +315,16 @@ TEN_PORTS = ", ".join(map(str, range(10000, 10010)))
 LARGEST = "servers:\n" + "".join(f"  - {{name: S{i:05d}, ports: [{TEN_PORTS}]}}\n" for i in range(10000))
 
 
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @pytest.mark.parametrize(("content", "code"), [
     (BOMB, "yaml-too-many-values"), ("servers: [" + "1," * 1_040_000 + "]\n", "yaml-too-many-values"),
     ("#" * (constraints.MAX_FILE_BYTES + 1), "file-too-large"), (LARGEST, None)],
     ids=["alias-bomb", "dense-file-under-the-size-limit", "file-over-the-size-limit", "10000-servers"])
-def test_a_bomb_or_a_huge_file_ends_within_2_s_and_200_mb(tmp_path: Path, content: str,
+def test_a_bomb_or_a_huge_file_costs_under_2_cpu_s_and_200_mb(tmp_path: Path, content: str,
                                                          code: str | None) -> None:
     path = tmp_path / "big.yaml"
     path.write_text(content, encoding="utf-8")
@@ -328,12 +332,14 @@ def test_a_bomb_or_a_huge_file_ends_within_2_s_and_200_mb(tmp_path: Path, conten
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (200 * 2**20, 200 * 2**20))
 
-    start = time.monotonic()
+    # CPU seconds the generator spent, not wall-clock: what a bomb costs is work, and a loaded CI
+    # machine stretches the wall clock (the timeout still catches a hang).
+    before = _children_cpu_seconds()
     run = subprocess.run([sys.executable, "-m", "wsl_portproxy", "validate", str(path)],
                          capture_output=True, text=True, preexec_fn=limit_memory, timeout=60,
                          check=False)
-    elapsed = time.monotonic() - start
+    spent = _children_cpu_seconds() - before
     assert run.returncode == (1 if code else 0), run.stderr
     if code:
         assert run.stderr == f"error: {path}: {CASES[code][2]}\n"
-        assert elapsed < 2
+        assert spent < 2

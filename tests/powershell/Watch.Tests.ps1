@@ -182,7 +182,7 @@ Describe 'Watcher manners' {
         $status.Information | Should -Contain "The watcher is paused until $($pause.Output[0].Until.ToString('yyyy-MM-dd HH:mm')) (local time); -Resume ends the pause."
 
         (Invoke-Update -Parameters @{ Resume = $true }).ExitCode | Should -Be 0
-        $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.250.13/80' } -Seconds 5 -Because 'the watcher reconciles when the pause ends'
+        $null = Wait-Until { (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.250.13/80' } -Because 'the watcher reconciles when the pause ends (the pause had 5 min left)'
         Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
     }
 
