@@ -90,7 +90,8 @@ function Get-WslPortProxyStatus {
         }
         $state = Read-State -Path (Join-Path -Path $config.InstallDirectory -ChildPath 'state.json') `
             -Server $config.Server -Log $log
-        $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current (Get-PortProxyRule) -Log $log `
+        $current = Get-PortProxyRule   # one registry read: auto_ports and the checks below
+        $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current $current -Log $log `
             -Published $attempt
         foreach ($item in $plan.Skipped) {
             $warnings.Add("auto_ports: not forwarding port $($item.Port) ($($item.Containers)): $($item.Reason).")
@@ -106,7 +107,7 @@ function Get-WslPortProxyStatus {
             $drift = @(Get-PublishedDrift -Rule $effective.Rules -Published $reading.Ports `
                     -AutoPorts $config.AutoPorts -Skipped $skipped)
         }
-        foreach ($check in @(Get-PortCheck -Settings $effective -Address $address)) {
+        foreach ($check in @(Get-PortCheck -Settings $effective -Address $address -Current $current)) {
             $problems = @($check.Problems)
             $answers = $false
             if ($null -ne $address) {

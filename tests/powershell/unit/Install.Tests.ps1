@@ -257,6 +257,14 @@ Describe 'The exported commands' {
         $row.Problem | Should -Be 'WSL has no address; portproxy rule stale (points at 172.28.241.140/80)'
     }
 
+    It 'Get-WslPortProxyStatus reads the portproxy rules once, for auto_ports and for the checks' {
+        $null = Update-WslPortProxy -Settings $script:Settings
+        Mock -ModuleName WslPortProxy Get-PortProxyRule { @{ '0.0.0.0/80' = '172.28.9.9/80' } }
+        $row = Get-WslPortProxyStatus -Settings $script:Settings -WarningAction SilentlyContinue
+        $row.Rule | Should -Be 'stale (points at 172.28.9.9/80)'   # the checks saw that one read
+        Should -Invoke -ModuleName WslPortProxy Get-PortProxyRule -Times 1 -Exactly
+    }
+
     It 'Install-WslPortProxy refuses: <Case>' -ForEach @(
         @{ Case = 'no bundle folder for a settings table'; Scene = {}; Arguments = @{ Settings = 'table' }; Id = 'NoBundlePath'; Code = 1 }
         @{ Case = 'not elevated'; Scene = { Write-SimState 'whoami.json' @{ elevated = $false } }; Arguments = @{}; Id = 'NotElevated'; Code = 2 }

@@ -95,17 +95,22 @@ function Get-PortCheck {
         Per forwarded port: the portproxy rule, the firewall verdict and who listens, as this server has them now.
     .DESCRIPTION
         What -Status and the metrics file share; it asks WSL nothing (Address is WSL's address
-        now, or $null). Reads the rules once (registry) and the firewall and listeners once each,
-        whatever the number of ports. RuleState is 'ok', 'missing' or 'stale (points at a.b.c.d/p)';
+        now, or $null). Reads the rules once (registry; not at all when the caller passes what
+        Get-PortProxyRule returned as Current) and the firewall and listeners once each, whatever
+        the number of ports. RuleState is 'ok', 'missing' or 'stale (points at a.b.c.d/p)';
         Problems lists what is wrong, in words.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [pscustomobject] $Settings,
-        [AllowNull()] [AllowEmptyString()] [string] $Address
+        [AllowNull()] [AllowEmptyString()] [string] $Address,
+        [AllowNull()] [hashtable] $Current
     )
-    $current = Get-PortProxyRule
+    $portProxy = $Current
+    if ($null -eq $portProxy) {
+        $portProxy = Get-PortProxyRule
+    }
     $activeProfiles = Get-ActiveFirewallProfile
     $firewallRules = Get-FirewallRuleSet
     $inertProfiles = Get-InertFirewallProfile
@@ -134,10 +139,10 @@ function Get-PortCheck {
             $problems += 'WSL has no address'
         }
         $ruleState = 'missing'
-        if ($current.ContainsKey($rule.Key)) {
+        if ($portProxy.ContainsKey($rule.Key)) {
             $ruleState = 'ok'
-            if ($current[$rule.Key] -ne "$target".Replace(':', '/')) {
-                $ruleState = "stale (points at $($current[$rule.Key]))"
+            if ($portProxy[$rule.Key] -ne "$target".Replace(':', '/')) {
+                $ruleState = "stale (points at $($portProxy[$rule.Key]))"
             }
         }
         if ($ruleState -ne 'ok') {
