@@ -325,7 +325,7 @@ def _children_cpu_seconds() -> float:
     ("#" * (constraints.MAX_FILE_BYTES + 1), "file-too-large"), (LARGEST, None)],
     ids=["alias-bomb", "dense-file-under-the-size-limit", "file-over-the-size-limit", "10000-servers"])
 def test_a_bomb_or_a_huge_file_costs_under_2_cpu_s_and_200_mb(tmp_path: Path, content: str,
-                                                         code: str | None) -> None:
+                                                               code: str | None) -> None:
     path = tmp_path / "big.yaml"
     path.write_text(content, encoding="utf-8")
 
