@@ -161,7 +161,6 @@ def listen_address(value: Any) -> str:
     return address.compressed
 
 
-
 # --- durations --------------------------------------------------------------------------------
 
 _DURATION = re.compile(limits.DURATION)

@@ -37,6 +37,5 @@ def check_overlap(c: Collector, new: PortMapping,
             port = max(new.listen_first, other.listen_first)
             c.add(path, text("port-overlap", listener=endpoint(new.listen_address, str(port)),
                              other=f"{format_path(path[:-1])}[{other_index}]",
-                             other_listener=endpoint(other.listen_address,
-                                                            other.listen_ports)))
+                             other_listener=other.listener))
             return

@@ -36,9 +36,14 @@ class PortMapping:
     def connect_last(self) -> int:
         return self.connect_first + (self.listen_last - self.listen_first)
 
+    @property
+    def port_count(self) -> int:
+        """How many ports (portproxy rules) the entry forwards: a range counts port by port."""
+        return self.listen_last - self.listen_first + 1
+
     def pairs(self) -> Iterator[tuple[int, int]]:
         """Each (listen port, connect port); portproxy has no ranges, so one rule each."""
-        for offset in range(self.listen_last - self.listen_first + 1):
+        for offset in range(self.port_count):
             yield self.listen_first + offset, self.connect_first + offset
 
     @property
@@ -115,7 +120,7 @@ class Server:
 
     @property
     def rule_count(self) -> int:
-        return sum(1 for port in self.ports for _ in port.pairs())
+        return sum(port.port_count for port in self.ports)
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def _server(c: Collector, raw: Any, path: Path_, base: dict[str, Any],
     ports_path = ("defaults", "ports") if from_defaults else (*path, "ports")
     optional = entry.get("auto_ports", defaults.get("auto_ports")) is not None
     ports = _ports(c, entry.get("ports", defaults.get("ports")), ports_path, settings, optional)
-    auto = _auto_ports(c, settings, path, sum(m.listen_last - m.listen_first + 1 for m in ports))
+    auto = _auto_ports(c, settings, path, sum(m.port_count for m in ports))
     if len(c.problems) != before or name is None:
         return name, None
     return name, Server(
@@ -194,8 +194,8 @@ def _auto_ports(c: Collector, settings: dict[str, Any], path: Path_, static: int
     if problem:
         c.add((*path, "auto_ports"), problem)
     first, last = spec[1][0]  # the firewall checks of a static port, once for the allow-list
-    listener_checks(c, PortMapping(settings["listen_address"], first, last, first,
-                                      settings["allow_from"]), (*path, "auto_ports"), settings["profiles"])
+    listener_checks(c, PortMapping(settings["listen_address"], first, last, first, settings["allow_from"]),
+                    (*path, "auto_ports"), settings["profiles"])
     return AutoPorts(spec[0], spec[1], settings["listen_address"], settings["allow_from"],
                      max(0, limits.MAX_FORWARDED_PORTS - static))
 
@@ -236,7 +236,7 @@ def _ports(c: Collector, raw: Any, path: Path_, settings: dict[str, Any],
             check_overlap(c, mapping, mappings, item_path)
             listener_checks(c, mapping, item_path, settings["profiles"])
             mappings.append((index, mapping))
-    count = sum(m.listen_last - m.listen_first + 1 for _, m in mappings)
+    count = sum(m.port_count for _, m in mappings)
     if count > limits.MAX_FORWARDED_PORTS:
         c.add(path, text("ports-too-many", count=count, limit=limits.MAX_FORWARDED_PORTS))
     return [m for _, m in mappings]
