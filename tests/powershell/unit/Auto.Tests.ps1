@@ -49,6 +49,7 @@ Describe 'Get-AutomaticRule' {
             $plan = Get-AutomaticRule -Settings $Settings -Automatic @() -Current @{} -Log $log
             @($plan.Rules | ForEach-Object { "$($_.Key) -> $($_.ConnectPort)" }) | Should -Be @('0.0.0.0/8001 -> 8001', '0.0.0.0/8002 -> 8002')
             @($plan.Skipped | ForEach-Object { "$($_.Port) $($_.Containers): $($_.Reason)" }) | Should -Be @('8003 c: the server forwards as many ports as it may (2 automatic)')
+            @($plan.Skipped | ForEach-Object { $_.Message }) | Should -Be @('auto_ports: not forwarding port 8003 (c): the server forwards as many ports as it may (2 automatic).')
             $plan.EngineRead | Should -BeTrue
             Should -Invoke Get-ListenerTable -Times 1 -Exactly   # one listener read for all new ports
         }
@@ -129,7 +130,8 @@ Describe 'Write-AutoPortSkip' {
             Mock Write-Log { }
             Mock Write-LogEvent { }
             $log = Open-RunLog -Directory $TestDrive -NoFile
-            $skipped = @([pscustomobject]@{ Port = 80; Containers = 'web'; Reason = 'x holds it' }, [pscustomobject]@{ Port = 81; Containers = 'api'; Reason = 'y' })
+            $skipped = @([pscustomobject]@{ Port = 80; Containers = 'web'; Reason = 'x holds it'; Message = 'auto_ports: not forwarding port 80 (web): x holds it.' },
+                [pscustomobject]@{ Port = 81; Containers = 'api'; Reason = 'y'; Message = 'auto_ports: not forwarding port 81 (api): y.' })
             Write-AutoPortSkip -Skipped $skipped -Log $log
             Should -Invoke Write-Log -Times 2 -Exactly -ParameterFilter { $Level -eq 'WARN' }
             Should -Invoke Write-LogEvent -Times 1 -Exactly -ParameterFilter { $Throttle -and $Message -eq 'auto_ports: not forwarding port 80 (web): x holds it. auto_ports: not forwarding port 81 (api): y.' }

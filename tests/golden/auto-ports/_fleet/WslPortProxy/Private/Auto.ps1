@@ -178,7 +178,8 @@ function Merge-AutomaticRule {
 function Get-AutomaticRule {
     <#
     .SYNOPSIS
-        What auto_ports forwards now: Rules and Skipped (port, containers, reason).
+        What auto_ports forwards now: Rules and Skipped (Port, Containers, Reason, and Message: the
+        warning in words, as the log, the event and -Status say it).
     .DESCRIPTION
         Every TCP port a container publishes (reachable through eth0) that lies in the allow-list
         and that no static port forwards gets a rule: listen address and firewall allow_from as
@@ -240,7 +241,9 @@ function Get-AutomaticRule {
             $reason = "the server forwards as many ports as it may ($($auto.Limit) automatic)"
         }
         if ($null -ne $reason) {
-            $skipped.Add([pscustomobject]@{ Port = $port; Containers = $candidates[$port]; Reason = $reason })
+            $skipped.Add([pscustomobject]@{ Port = $port; Containers = $candidates[$port]; Reason = $reason
+                    Message = "auto_ports: not forwarding port $port ($($candidates[$port])): $reason."
+                })
             continue
         }
         $rules.Add($rule)
@@ -253,7 +256,7 @@ function Get-AutomaticRule {
 function Write-AutoPortSkip {
     <#
     .SYNOPSIS
-        Logs each port auto_ports skipped (a WARN line) and one throttled warning event naming them all.
+        Logs each port auto_ports skipped (a WARN line, its Message) and one throttled warning event naming them all.
     #>
     [CmdletBinding()]
     [OutputType([void])]
@@ -261,13 +264,11 @@ function Write-AutoPortSkip {
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Skipped,
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
-    $lines = foreach ($item in $Skipped) {
-        "auto_ports: not forwarding port $($item.Port) ($($item.Containers)): $($item.Reason)."
-    }
+    $lines = @($Skipped | ForEach-Object -Process { $_.Message })
     foreach ($line in $lines) {
         Write-Log -Log $Log -Level WARN -Message $line
     }
-    if (@($lines).Count -gt 0) {
+    if ($lines.Count -gt 0) {
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning `
             -Message ($lines -join ' ') -Throttle
     }

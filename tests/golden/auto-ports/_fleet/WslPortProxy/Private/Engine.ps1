@@ -178,9 +178,10 @@ function Read-PodmanPort {
     # podman writes warnings to stderr: the JSON array is what follows the first line that opens one.
     $lines = @($result.Output)
     $start = -1
-    for ($index = $lines.Count - 1; $index -ge 0; $index--) {
+    for ($index = 0; $index -lt $lines.Count; $index++) {
         if ("$($lines[$index])".TrimStart().StartsWith('[')) {
             $start = $index
+            break
         }
     }
     $ports = $null

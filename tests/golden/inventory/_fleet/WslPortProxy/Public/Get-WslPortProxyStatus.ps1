@@ -94,7 +94,7 @@ function Get-WslPortProxyStatus {
         $plan = Get-AutomaticRule -Settings $config -Automatic $state.Automatic -Current $current -Log $log `
             -Published $attempt
         foreach ($item in $plan.Skipped) {
-            $warnings.Add("auto_ports: not forwarding port $($item.Port) ($($item.Containers)): $($item.Reason).")
+            $warnings.Add($item.Message)
             Write-Warning -Message $warnings[$warnings.Count - 1]
         }
         $effective = Merge-AutomaticRule -Settings $config -Rule $plan.Rules
