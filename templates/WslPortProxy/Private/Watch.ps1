@@ -412,6 +412,7 @@ function Invoke-Watch {
                 $streamRetryAt = (Get-Date).AddSeconds($backoff)
                 Write-Log -Log $Log -Level WARN -Message ("$reason. Following the events again in $backoff s; until " +
                     'then the periodic re-check.')
+                Stop-EngineEventStream -Stream $stream   # its output ended; the process may not have
                 $stream = $null
             }
             if ($reason -notlike 'WSL stopped*') {

@@ -193,6 +193,27 @@ Describe 'Invoke-Watch' {
         }
     }
 
+    It 'Given the event stream ended with its process still running, stops that process before it follows again' {
+        InModuleScope WslPortProxy {
+            $auto = @{ From = 'podman'; ListenAddress = '0.0.0.0'; AllowFrom = @(); Limit = 10; Allow = @(@{ First = 8000; Last = 8999 }) }
+            $settings = Import-Settings -Settings (New-TestSettings -Overrides @{ AutoPorts = $auto })
+            Mock Start-EngineEventStream { [pscustomobject]@{ Started = Get-Date; Command = 'podman events' } }
+            Mock Stop-EngineEventStream { }
+            Mock Invoke-LockedReconcile { [pscustomobject]@{ Address = '172.28.1.1'; Message = 'No change.'; Automatic = @() } }
+            Mock Start-KeepAlive { $null }
+            Mock Get-WslAddress { '172.28.1.1' }
+            $script:waits = 0
+            Mock Wait-WslChange {
+                $script:waits++
+                if ($script:waits -gt 1) { throw 'stop' }
+                'the container event stream ended: podman events ended (still running)'   # stdout closed, process alive
+            }
+            { Invoke-Watch -Settings $settings -Log (Open-RunLog -Directory $TestDrive) } | Should -Throw 'stop'
+            Should -Invoke Start-EngineEventStream -Times 1 -Exactly   # the next start waits for its backoff
+            Should -Invoke Stop-EngineEventStream -Times 1 -Exactly -ParameterFilter { $null -ne $Stream }
+        }
+    }
+
     It 'Given WSL moved during the reconcile, reconciles again at once' {
         InModuleScope WslPortProxy {
             $settings = Import-Settings -Settings (New-TestSettings)
