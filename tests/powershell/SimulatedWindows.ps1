@@ -47,9 +47,33 @@ function global:Read-SimState {
 }
 
 function global:Write-SimText {
-    <# UTF-8 without BOM in both PowerShell editions. #>
+    <#
+        UTF-8 without BOM in both PowerShell editions, written aside and renamed over the file, so that
+        a fake reading it at that moment reads the old text or the new, never a part (a fake `podman
+        events` once read podman.json half-written). The rename is atomic on POSIX (rename(2)) and
+        on NTFS (File.Replace/File.Move, MoveFileEx); on Windows it fails while another process has
+        the file open without FILE_SHARE_DELETE, so it is retried for up to 5 s.
+    #>
     param([string] $Path, [string] $Text)
-    [System.IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding $false))
+    $aside = '{0}.{1}.{2}.tmp' -f $Path, $PID, [guid]::NewGuid().ToString('n')
+    [System.IO.File]::WriteAllText($aside, $Text, (New-Object System.Text.UTF8Encoding $false))
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    while ($true) {
+        try {
+            if ([System.IO.File]::Exists($Path)) { [System.IO.File]::Replace($aside, $Path, [NullString]::Value) }
+            else { [System.IO.File]::Move($aside, $Path) }
+            return
+        }
+        catch {
+            $cause = $_.Exception.GetBaseException()
+            $retry = $cause -is [System.IO.IOException] -or $cause -is [System.UnauthorizedAccessException]
+            if (-not $retry -or [DateTime]::UtcNow -ge $deadline) {
+                Remove-Item -LiteralPath $aside -Force -ErrorAction SilentlyContinue
+                throw
+            }
+            Start-Sleep -Milliseconds 20
+        }
+    }
 }
 
 function global:Write-SimState {

@@ -37,9 +37,21 @@ class Sim:
         return json.loads(path.read_text(encoding="utf-8"))
 
     def write(self, name: str, data: Any) -> None:
-        tmp = self.state / (name + ".tmp")
+        """Atomic: written aside under a name of this process's own, then renamed over the file, so
+        a reader sees the old or the new state, never a part. On Windows the rename fails while
+        another process has the file open without FILE_SHARE_DELETE: retried for up to 5 s."""
+        tmp = self.state / f"{name}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.state / name)
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                tmp.replace(self.state / name)
+                return
+            except PermissionError:
+                if time.monotonic() >= deadline:
+                    tmp.unlink(missing_ok=True)
+                    raise
+                time.sleep(0.02)
 
     def log(self, line: str) -> None:
         with open(self.state / "calls.log", "a", encoding="utf-8") as handle:
