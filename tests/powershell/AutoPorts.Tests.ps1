@@ -15,11 +15,9 @@ servers:
     $script:StatePath = { Join-Path $global:WslppSim.ProgramData 'WslPortProxy/state.json' }
 
     function Invoke-Run {
-        <# One run of the entry script; returns its exit code. #>
+        <# One run of the entry script as the task runs it (pwsh -File, its own process); returns its exit code. #>
         param([hashtable] $Parameters = @{})
-        $global:LASTEXITCODE = 0
-        & $script:Update @Parameters *> $null
-        return $LASTEXITCODE
+        return (Invoke-SimEntryScript -Path $script:Update -Arguments (ConvertTo-SimEntryWord $Parameters)).ExitCode
     }
 
     function Get-SavedState { Get-Content -LiteralPath (& $script:StatePath) -Raw | ConvertFrom-Json }

@@ -274,10 +274,14 @@ function Get-GateViolation {
 }
 
 function Get-ModuleConstant {
-    <# The documented constants: the New-Variable -Option Constant names in WslPortProxy.psm1. #>
+    <#
+        The documented constants: the names WslPortProxy.psm1 makes with New-Variable @constant, where
+        $constant makes a script-scope constant whatever the caller's -WhatIf or -Confirm.
+    #>
     param([Parameter(Mandatory)] [string] $ModuleFile)
     $text = Get-Content -LiteralPath $ModuleFile -Raw
-    @([regex]::Matches($text, "New-Variable -Scope Script -Option Constant -Name '(\w+)'") | ForEach-Object { $_.Groups[1].Value })
+    if (-not $text.Contains("`n`$constant = @{ Scope = 'Script'; Option = 'Constant'; WhatIf = `$false; Confirm = `$false }`n")) { return @() }
+    @([regex]::Matches($text, "New-Variable @constant -Name '(\w+)'") | ForEach-Object { $_.Groups[1].Value })
 }
 
 function Get-AssertionlessTest {

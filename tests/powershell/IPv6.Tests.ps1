@@ -15,10 +15,9 @@ servers:
     $script:Update = Join-Path $script:Bundle 'WEB-01/Update-WslPortProxy.ps1'
 
     function Invoke-Run {
+        <# One run of the entry script as the task runs it (pwsh -File, its own process); returns its exit code. #>
         param([hashtable] $Parameters = @{})
-        $global:LASTEXITCODE = 0
-        & $script:Update @Parameters *> $null
-        return $LASTEXITCODE
+        return (Invoke-SimEntryScript -Path $script:Update -Arguments (ConvertTo-SimEntryWord $Parameters)).ExitCode
     }
 }
 

@@ -197,6 +197,15 @@ Describe 'Install-WslPortProxy.ps1' {
             Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like 'cmdlet Get-Credential*' } | Should -BeNullOrEmpty
             Get-SimSnapshot | Should -Be $before
         }
+
+        It 'run as a deployment tool runs it (powershell -File Install-WslPortProxy.ps1 -WhatIf): changes nothing, exit 0' {
+            Write-SimState 'credential.json' @{ Password = 'typed' }
+            $before = Get-SimSnapshot
+            $run = Invoke-SimEntryScript -Path (Join-Path $script:BootBundle 'WEB-01/Install-WslPortProxy.ps1') -Arguments '-WhatIf'
+            $run.ExitCode | Should -Be 0 -Because $run.Error
+            $run.Error | Should -BeNullOrEmpty
+            Get-SimSnapshot | Should -Be $before
+        }
     }
 
     Context 'Given a bundle that was changed after it was generated' {

@@ -134,6 +134,56 @@ function global:New-SimulatedWindows {
     return $sim
 }
 
+function global:Connect-SimulatedWindows {
+    <#
+        In another process (an entry script run with -File, see sim/Start-SimEntry.ps1): the simulated
+        Windows that New-SimulatedWindows made, found through the environment it set.
+    #>
+    if (-not $env:WSLPP_SIM_STATE) { throw 'No simulated Windows: WSLPP_SIM_STATE is not set.' }
+    $global:WslppSim = [pscustomobject]@{
+        Root = Split-Path -Parent $env:WSLPP_SIM_STATE; State = $env:WSLPP_SIM_STATE
+        ProgramData = $env:ProgramData; ProgramFiles = $env:ProgramFiles; SystemRoot = $env:SystemRoot
+        SavedEnv = @{}; Background = [System.Collections.ArrayList]::new(); Tasks = @{}; Stopping = @{}
+    }
+}
+
+function global:ConvertTo-SimEntryWord {
+    <# Parameters as the words of a command line: @{ Watch = $true; Minutes = 5 } -> '-Minutes', '5', '-Watch'. #>
+    param([hashtable] $Parameters = @{})
+    foreach ($name in $Parameters.Keys | Sort-Object) {
+        "-$name"
+        if ($Parameters[$name] -isnot [bool] -and $Parameters[$name] -isnot [switch]) { "$($Parameters[$name])" }
+    }
+}
+
+function global:Invoke-SimEntryScript {
+    <#
+        Runs an entry script as Windows does: a separate PowerShell process started with -File and the
+        given words as its arguments (what the task's action, an admin in cmd or a deployment tool
+        passes), on this simulated Windows (sim/Start-SimEntry.ps1). Returns its exit code and what it
+        wrote to stdout and stderr.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [string[]] $Arguments = @(), [int] $TimeoutSeconds = 300)
+    # The PowerShell this test runs in: powershell.exe (5.1) or pwsh, which can be a dotnet tool (not the process's own path).
+    $shell = Join-Path $PSHOME 'powershell.exe'
+    if ($PSVersionTable.PSEdition -ne 'Desktop') { $shell = @(Get-ChildItem -LiteralPath $PSHOME -Filter 'pwsh*' | Where-Object { $_.Name -in 'pwsh', 'pwsh.exe' })[0].FullName }
+    $entry = Join-Path (Join-Path $PSScriptRoot 'sim') 'Start-SimEntry.ps1'
+    $out = Join-Path $global:WslppSim.Root "entry-$([guid]::NewGuid().ToString('n'))"
+    $words = @('-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $entry, $Path) + @($Arguments | Where-Object { $null -ne $_ })
+    $process = Start-Process -FilePath $shell -ArgumentList (@($words | ForEach-Object { '"{0}"' -f $_ }) -join ' ') -NoNewWindow -PassThru `
+        -RedirectStandardOutput "$out.out" -RedirectStandardError "$out.err"
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+        $process.Kill()
+        throw "$Path $Arguments did not end within $TimeoutSeconds s"
+    }
+    $process.WaitForExit()
+    return [pscustomobject]@{
+        ExitCode = $process.ExitCode
+        Output   = [System.IO.File]::ReadAllText("$out.out")
+        Error    = [System.IO.File]::ReadAllText("$out.err")
+    }
+}
+
 function global:Get-SimPython {
     <#
         The Python that runs the fakes and the generator: WSLPP_PYTHON when set (the test command

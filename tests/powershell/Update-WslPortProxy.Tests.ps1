@@ -25,14 +25,10 @@ servers:
 '@
 
     function Invoke-Update {
-        <# Runs a generated Update-WslPortProxy.ps1 unmodified; returns its exit code. #>
+        <# Runs a generated Update-WslPortProxy.ps1 unmodified, as the task does (pwsh -File, its own process); returns its exit code. #>
         param([string] $Dist = $script:Seed, [string[]] $Arguments = @())
-        $path = Join-Path $Dist 'WEB-01/Update-WslPortProxy.ps1'
-        $global:LASTEXITCODE = 0
-        $splat = @{}
-        foreach ($argument in $Arguments) { $splat[$argument.TrimStart('-')] = $true }
-        & $path @splat *> $null
-        return $LASTEXITCODE
+        $script:LastRun = Invoke-SimEntryScript -Path (Join-Path $Dist 'WEB-01/Update-WslPortProxy.ps1') -Arguments $Arguments
+        return $script:LastRun.ExitCode
     }
 
 }
@@ -63,7 +59,7 @@ Describe 'Update-WslPortProxy.ps1' {
         It 'asks WSL once, for eth0 and the networking mode, with WSL_UTF8=1' {
             Invoke-Update | Should -Be 0
             Get-SimCall -Program 'wsl' | Should -Be @('wsl --distribution podman-machine-default --exec sh -c ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true')
-            $env:WSL_UTF8 | Should -Be '1'
+            Get-Content -LiteralPath (Join-Path $global:WslppSim.State 'wsl-utf8.log') | Should -Be '1'
         }
 
         It 'logs what it did to the install folder' {
@@ -417,11 +413,12 @@ servers:
                 Should -Be @('PortProxy TookOver 0.0.0.0/80', 'Firewall Created WslPortProxy-TCP-0.0.0.0-80')
         }
 
-        It 'changes nothing at all' {
+        It 'changes nothing at all, run as an admin runs it from cmd (powershell -File Update-WslPortProxy.ps1 -WhatIf)' {
             Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.1.1/80' })
             $before = Get-SimSnapshot
 
-            Invoke-Update -Arguments '-WhatIf' | Should -Be 0
+            Invoke-Update -Arguments '-WhatIf' | Should -Be 0 -Because $script:LastRun.Error
+            $script:LastRun.Output | Should -Match 'What if: 2 rule\(s\) would be written, 0 removed\.'
 
             Get-SimSnapshot | Should -Be $before
             Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty

@@ -84,6 +84,8 @@ def session0_refuses(sim: Sim, wsl_path: str) -> bool:
 
 def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.exe outcome)
     sim.log("wsl " + " ".join(args))
+    with open(sim.state / "wsl-utf8.log", "a", encoding="utf-8") as handle:  # what WSL_UTF8 was per call
+        handle.write(os.environ.get("WSL_UTF8", "(unset)") + "\n")
     if session0_refuses(sim, SELF):
         wsl_say("The file cannot be accessed by the system.")
         return 1

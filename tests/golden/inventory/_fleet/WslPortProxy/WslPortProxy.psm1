@@ -8,33 +8,37 @@
 #>
 Set-StrictMode -Version Latest
 
-New-Variable -Scope Script -Option Constant -Name 'WslppExitCodeKey' -Value 'WslPortProxyExitCode'
-New-Variable -Scope Script -Option Constant -Name 'WslppSchemaVersion' -Value 3
-New-Variable -Scope Script -Option Constant -Name 'WslppStatusSchemaVersion' -Value 1   # -Status -Json's document
-New-Variable -Scope Script -Option Constant -Name 'WslppSettingsFile' -Value 'WslPortProxy.Settings.psd1'
-New-Variable -Scope Script -Option Constant -Name 'WslppModuleName' -Value 'WslPortProxy'
-New-Variable -Scope Script -Option Constant -Name 'WslppEventSource' -Value 'WslPortProxy'
-New-Variable -Scope Script -Option Constant -Name 'WslppEventIds' -Value ([pscustomobject]@{
+# Importing never depends on the caller's preference variables: `powershell.exe -File X.ps1 -WhatIf`
+# runs X.ps1 in the global scope, so its $WhatIfPreference reaches this file, and New-Variable honours
+# it (the constants would not be made). Each constant is made with -WhatIf:$false -Confirm:$false.
+$constant = @{ Scope = 'Script'; Option = 'Constant'; WhatIf = $false; Confirm = $false }
+New-Variable @constant -Name 'WslppExitCodeKey' -Value 'WslPortProxyExitCode'
+New-Variable @constant -Name 'WslppSchemaVersion' -Value 3
+New-Variable @constant -Name 'WslppStatusSchemaVersion' -Value 1   # -Status -Json's document
+New-Variable @constant -Name 'WslppSettingsFile' -Value 'WslPortProxy.Settings.psd1'
+New-Variable @constant -Name 'WslppModuleName' -Value 'WslPortProxy'
+New-Variable @constant -Name 'WslppEventSource' -Value 'WslPortProxy'
+New-Variable @constant -Name 'WslppEventIds' -Value ([pscustomobject]@{
         Applied = 1000; NoChange = 1001; Watching = 1002; WslRestarted = 1003; Warning = 2000; Failure = 3000
     })
-New-Variable -Scope Script -Option Constant -Name 'WslppFirewallGroup' -Value 'WSL Port Proxy'
-New-Variable -Scope Script -Option Constant -Name 'WslppRulePrefix' -Value 'WslPortProxy'
-New-Variable -Scope Script -Option Constant -Name 'WslppPortProxyKey' `
+New-Variable @constant -Name 'WslppFirewallGroup' -Value 'WSL Port Proxy'
+New-Variable @constant -Name 'WslppRulePrefix' -Value 'WslPortProxy'
+New-Variable @constant -Name 'WslppPortProxyKey' `
     -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'
-New-Variable -Scope Script -Option Constant -Name 'WslppPortProxyV6Key' `
+New-Variable @constant -Name 'WslppPortProxyV6Key' `
     -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v6tov4\tcp'
 # A rule's registry value name, and the target it holds: 'a.b.c.d/port' (v4tov4) or 'ipv6/port' (v6tov4;
 # the target is IPv4 either way).
-New-Variable -Scope Script -Option Constant -Name 'WslppRuleKeyPattern' `
+New-Variable @constant -Name 'WslppRuleKeyPattern' `
     -Value '^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f.]*:[0-9a-f:.]*)/\d{1,5}$'
-New-Variable -Scope Script -Option Constant -Name 'WslppTaskName' -Value 'WslPortProxy'
-New-Variable -Scope Script -Option Constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
-New-Variable -Scope Script -Option Constant -Name 'WslppRetrySeconds' -Value 30
-New-Variable -Scope Script -Option Constant -Name 'WslppEventRetrySeconds' -Value 2   # restarting podman events
-New-Variable -Scope Script -Option Constant -Name 'WslppStopWaitSeconds' -Value 30
+New-Variable @constant -Name 'WslppTaskName' -Value 'WslPortProxy'
+New-Variable @constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
+New-Variable @constant -Name 'WslppRetrySeconds' -Value 30
+New-Variable @constant -Name 'WslppEventRetrySeconds' -Value 2   # restarting podman events
+New-Variable @constant -Name 'WslppStopWaitSeconds' -Value 30
 # A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
-New-Variable -Scope Script -Option Constant -Name 'WslppQuickExitSeconds' -Value 10
-New-Variable -Scope Script -Option Constant -Name 'WslppLogKeep' -Value 4
+New-Variable @constant -Name 'WslppQuickExitSeconds' -Value 10
+New-Variable @constant -Name 'WslppLogKeep' -Value 4
 
 $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.psd1')
 foreach ($relative in $manifest.FileList) {
@@ -45,4 +49,4 @@ foreach ($relative in $manifest.FileList) {
     . (Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath $folder) -ChildPath $name)
 }
 Export-ModuleMember -Function $manifest.FunctionsToExport
-Remove-Variable -Name 'manifest', 'relative', 'folder', 'name'
+Remove-Variable -Name 'manifest', 'relative', 'folder', 'name', 'constant' -WhatIf:$false -Confirm:$false
