@@ -86,6 +86,14 @@ Describe 'Write-LogEvent' {
         }
     }
 
+    It 'The simulated Write-EventLog refuses a message over the documented 31,839 characters, as Windows does' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        { Write-EventLog -LogName Application -Source WslPortProxy -EventId 1000 -EntryType Information -Message ('z' * 31840) } |
+            Should -Throw -ExceptionType ([System.ArgumentException]) -ExpectedMessage 'Log entry string is too long.*'
+        Write-EventLog -LogName Application -Source WslPortProxy -EventId 1000 -EntryType Information -Message ('z' * 31839)
+        @(Get-SimEvent) | Should -HaveCount 1
+    }
+
     It 'Given PowerShell 7 (no Write-EventLog), writes no events' {
         $saved = ${function:global:Write-EventLog}
         Remove-Item -LiteralPath Function:\Write-EventLog
