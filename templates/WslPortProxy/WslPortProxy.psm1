@@ -39,6 +39,9 @@ New-Variable @constant -Name 'WslppStopWaitSeconds' -Value 30
 # A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
 New-Variable @constant -Name 'WslppQuickExitSeconds' -Value 10
 New-Variable @constant -Name 'WslppLogKeep' -Value 4
+# An event's message is cut to this many characters: ReportEvent documents 31,839, and writes fail from
+# about 31,700 (measured on Windows 10 and 11).
+New-Variable @constant -Name 'WslppEventMaxChars' -Value 30000
 
 $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.psd1')
 foreach ($relative in $manifest.FileList) {

@@ -96,4 +96,26 @@ Describe 'Test-PortProxyListener' {
             @(Get-Content -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Where-Object { $_ -like '*`[WARN`]*' }) | Should -HaveCount 2
         }
     }
+
+    It 'Given 400 ports not listening, the one event naming them is shortened to fit the event log, and later events are written' {
+        New-SimulatedWindows | Out-Null
+        try {
+            New-EventLog -LogName Application -Source WslPortProxy
+            InModuleScope WslPortProxy {
+                Mock Get-ListenerTable { @{} }
+                $log = Open-RunLog -Directory $TestDrive
+                $rules = @(1..400 | ForEach-Object { [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 10000 + $_ } })
+                @(Test-PortProxyListener -Rule $rules -Log $log -WarningAction SilentlyContinue) | Should -HaveCount 400
+                Write-LogEvent -Log $log -EventId 1000 -EntryType Information -Message 'Applied: 1 rule(s) written, 0 removed.'
+            }
+            $events = @(Get-SimEvent)
+            $events | Should -HaveCount 2
+            $events[0] | Should -BeLike '2000 Warning 400 of 400 forwarded port(s) not listening: *... (shortened from * characters; the whole message is in *)'
+            $events[0].Length | Should -BeLessOrEqual ('2000 Warning '.Length + 30000)
+            $events[1] | Should -Be '1000 Information Applied: 1 rule(s) written, 0 removed.'
+        }
+        finally {
+            Remove-SimulatedWindows
+        }
+    }
 }

@@ -75,15 +75,60 @@ Describe 'Write-LogEvent' {
     BeforeEach { New-SimulatedWindows | Out-Null }
     AfterEach { Remove-SimulatedWindows }
 
-    It 'Given the source is not registered, warns once and writes no more events' {
+    It 'Given an event write fails, warns once per outage in the log and tries the next event again' {
         InModuleScope WslPortProxy {
             $log = Open-RunLog -Directory $TestDrive
-            Write-LogEvent -Log $log -EventId 1000 -EntryType Information -Message 'one' -WarningVariable warnings -WarningAction SilentlyContinue
-            Write-LogEvent -Log $log -EventId 1000 -EntryType Information -Message 'two'
-            @($warnings) | Should -HaveCount 1
-            "$($warnings[0])" | Should -BeLike 'Cannot write to the Application event log (is the source WslPortProxy registered?): *'
-            $log.Events | Should -BeFalse
+            Write-LogEvent -Log $log -EventId 1001 -EntryType Information -Message 'same' -Throttle -WarningVariable first -WarningAction SilentlyContinue
+            Write-LogEvent -Log $log -EventId 1001 -EntryType Information -Message 'same' -Throttle -WarningVariable second -WarningAction SilentlyContinue
+            New-EventLog -LogName Application -Source WslPortProxy   # registered now: the next event is written
+            Write-LogEvent -Log $log -EventId 1001 -EntryType Information -Message 'same' -Throttle -WarningVariable third -WarningAction SilentlyContinue
+            Write-LogEvent -Log $log -EventId 1001 -EntryType Information -Message 'same' -Throttle   # written: now throttled
+            @($first) | Should -HaveCount 1
+            "$($first[0])" | Should -BeLike ('Cannot write to the Application event log (this event is skipped, the next is tried again; ' +
+                'is the source WslPortProxy registered?): The source name "WslPortProxy" does not exist*')
+            @($second) | Should -HaveCount 0   # one warning per outage, not per event
+            "$($third[0])" | Should -Be '2 event(s) could not be written to the Application event log.'
+            $log.Events | Should -BeTrue
         }
+        Get-SimEvent | Should -Be @('1001 Information same')   # a throttled event that failed is tried again
+        $lines = @(Get-Content -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log'))
+        $lines | Should -HaveCount 2
+        $lines[0] | Should -Match '\[WARN\] Cannot write to the Application event log \(this event is skipped, the next is tried again; '
+        $lines[1] | Should -Match '\[WARN\] 2 event\(s\) could not be written to the Application event log\.$'
+    }
+
+    It 'Given a message longer than the event log takes (40,000 characters), writes it shortened with a pointer to the log, and later events too' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive
+            Write-LogEvent -Log $log -EventId 3000 -EntryType Error -Message ('x' * 40000) -WarningAction SilentlyContinue
+            Write-LogEvent -Log $log -EventId 1000 -EntryType Information -Message 'after' -WarningAction SilentlyContinue
+        }
+        $events = @(Get-SimEvent)
+        $events | Should -HaveCount 2
+        $message = $events[0].Substring('3000 Error '.Length)
+        $message.Length | Should -Be 30000
+        $message | Should -Match '^x{29000}'
+        $message.EndsWith("x... (shortened from 40000 characters; the whole message is in $(Join-Path $TestDrive 'Update-WslPortProxy.log'))") |
+            Should -BeTrue -Because $message.Substring(29800)
+        $events[1] | Should -Be '1000 Information after'
+    }
+
+    It 'Given no log file, a shortened message says only how long it was; a short one is left alone' {
+        InModuleScope WslPortProxy {
+            $text = Get-EventText -Message ('y' * 30001)
+            $text.Length | Should -Be 30000
+            $text | Should -BeLike 'yyy*y... (shortened from 30001 characters)'
+            Get-EventText -Message ('y' * 30000) -LogPath 'C:\logs\x.log' | Should -Be ('y' * 30000)
+        }
+    }
+
+    It 'The simulated Write-EventLog refuses a message over the documented 31,839 characters, as Windows does' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        { Write-EventLog -LogName Application -Source WslPortProxy -EventId 1000 -EntryType Information -Message ('z' * 31840) } |
+            Should -Throw -ExceptionType ([System.ArgumentException]) -ExpectedMessage 'Log entry string is too long.*'
+        Write-EventLog -LogName Application -Source WslPortProxy -EventId 1000 -EntryType Information -Message ('z' * 31839)
+        @(Get-SimEvent) | Should -HaveCount 1
     }
 
     It 'Given PowerShell 7 (no Write-EventLog), writes no events' {

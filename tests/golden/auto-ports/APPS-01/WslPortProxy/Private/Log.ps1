@@ -7,10 +7,10 @@ function Open-RunLog {
     .DESCRIPTION
         Returns the logger object every logging function takes. It holds state: when the folder
         cannot be created, Path is $null (console and event log only); a line that cannot be
-        written is skipped and counted in Skipped (the next line is tried again); when the event
-        log refuses a write, Events becomes $false (warned about once); Recent remembers throttled
-        events; Warned, per topic, the last warning given (to give a repeated one once). With
-        NoFile (-WhatIf) it writes no file at all.
+        written is skipped and counted in Skipped (the next line is tried again); an event the
+        event log refuses is skipped and counted in EventsSkipped (the next event is tried again);
+        Recent remembers throttled events; Warned, per topic, the last warning given (to give a
+        repeated one once). With NoFile (-WhatIf) it writes no file and no event at all.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -20,14 +20,15 @@ function Open-RunLog {
         [switch] $NoFile
     )
     $log = [pscustomobject]@{
-        PSTypeName = 'WslPortProxy.Log'
-        Path       = $null
-        MaxBytes   = $MaxBytes
-        Events     = ($null -ne (Get-Command -Name 'Write-EventLog' -ErrorAction SilentlyContinue)) -and -not $NoFile
-        NoFile     = [bool] $NoFile
-        Skipped    = 0
-        Recent     = @{}
-        Warned     = @{}
+        PSTypeName    = 'WslPortProxy.Log'
+        Path          = $null
+        MaxBytes      = $MaxBytes
+        Events        = ($null -ne (Get-Command -Name 'Write-EventLog' -ErrorAction SilentlyContinue)) -and -not $NoFile
+        NoFile        = [bool] $NoFile
+        Skipped       = 0
+        EventsSkipped = 0
+        Recent        = @{}
+        Warned        = @{}
     }
     if ($NoFile) {
         return $log
@@ -48,6 +49,32 @@ function Open-RunLog {
     return $log
 }
 
+function Get-EventText {
+    <#
+    .SYNOPSIS
+        An event's message: Message itself, or when longer than WslppEventMaxChars its start and where the rest is.
+    .DESCRIPTION
+        ReportEvent documents 31,839 characters per string and real writes fail from about 31,700, so a
+        longer message (a watcher with a few hundred failing ports) is cut to WslppEventMaxChars in all,
+        ending with its length and the log file (LogPath) that has all of it.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Message,
+        [string] $LogPath
+    )
+    if ($Message.Length -le $script:WslppEventMaxChars) {
+        return $Message
+    }
+    $tail = "... (shortened from $($Message.Length) characters"
+    if ($LogPath) {
+        $tail += "; the whole message is in $LogPath"
+    }
+    $tail += ')'
+    return $Message.Substring(0, $script:WslppEventMaxChars - $tail.Length) + $tail
+}
+
 function Write-LogEvent {
     <#
     .SYNOPSIS
@@ -56,7 +83,10 @@ function Write-LogEvent {
         Windows PowerShell 5.1 has Write-EventLog; PowerShell 7 does not: then only the log file.
         With Throttle, an event this logger (a watcher) already wrote with the same id and text
         within a day is not written again. A change (1000) or a failure (3000) is a new outcome:
-        it clears that memory, so the next throttled event is written again.
+        it clears that memory, so the next throttled event is written again. A long message is
+        shortened (Get-EventText). An event the event log refuses is skipped with one warning in
+        the log per outage, and the next one (the same one too, if throttled) is tried again;
+        the first written afterwards is preceded by a warning saying how many were lost.
     #>
     [CmdletBinding()]
     [OutputType([void])]
@@ -83,12 +113,24 @@ function Write-LogEvent {
     }
     try {
         Write-EventLog -LogName 'Application' -Source $script:WslppEventSource -EventId $EventId `
-            -EntryType $EntryType -Message $Message -ErrorAction Stop
+            -EntryType $EntryType -Message (Get-EventText -Message $Message -LogPath $Log.Path) -ErrorAction Stop
     }
     catch {
-        $Log.Events = $false
-        Write-Log -Log $Log -Level WARN -Message ("Cannot write to the Application event log (is the source " +
-            "$($script:WslppEventSource) registered?): $($_.Exception.Message)")
+        if ($Log.EventsSkipped -eq 0) {
+            Write-Log -Log $Log -Level WARN -NoEvent -Message ("Cannot write to the Application event log (this " +
+                "event is skipped, the next is tried again; is the source $($script:WslppEventSource) registered?): " +
+                $_.Exception.Message)
+        }
+        $Log.EventsSkipped++
+        if ($Throttle) {
+            $Log.Recent.Remove($EventId)   # not written: the same event is tried again next time
+        }
+        return
+    }
+    if ($Log.EventsSkipped -gt 0) {
+        Write-Log -Log $Log -Level WARN -NoEvent -Message ("$($Log.EventsSkipped) event(s) could not be written to " +
+            'the Application event log.')
+        $Log.EventsSkipped = 0
     }
 }
 
