@@ -402,6 +402,50 @@ servers:
         }
     }
 
+    Context 'Given a container already publishes the forwarded port (WSL''s localhost relay listens on 127.0.0.1 for it)' {
+        BeforeEach {
+            Write-SimState 'eventsources.json' @{ WslPortProxy = 'Application' }
+            Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'running' } }
+            Set-SimContainer @{ web = @(New-SimPublish -HostPort 80) }
+        }
+
+        It 'forwards it, IP Helper listens beside the relay, and -Status finds nothing wrong' {
+            Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; answering = @(80) }
+            Invoke-Update | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            @(Get-NetTCPConnection -State Listen | ForEach-Object { '{0}:{1} {2}' -f $_.LocalAddress, $_.LocalPort, $_.OwningProcess }) |
+                Should -Be @('127.0.0.1:80 5120', '0.0.0.0:80 2872')
+            Get-UpdateLog | Should -Not -Match 'not listening|held by'
+            Invoke-Update -Arguments '-Status' | Should -Be 0 -Because $script:LastRun.Output
+        }
+
+        It 'Given IP Helper wanted the port for itself (its socket options are not documented), writes the rule and says who holds the port and what to do' {
+            Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; answering = @(80); iphelper_exclusive = $true }
+            Invoke-Update | Should -Be 0
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            $problem = 'IP Helper does not listen on 0.0.0.0:80 although its rule is written; 127.0.0.1:80 is held by wslrelay (PID 5120), ' +
+                'WSL''s localhost relay: IP Helper seems to want the port for itself. Set localhostForwarding=false under [wsl2] in the ' +
+                '.wslconfig of the account that runs WSL (portproxy then serves this server''s localhost too), then restart WSL (wsl --shutdown)'
+            Get-UpdateLog | Should -Match ([regex]::Escape("[WARN] $problem."))
+            Invoke-Update -Arguments '-Status', '-Json' | Should -Be 9
+            (ConvertFrom-Json $script:LastRun.Output).Ports[0].Problem | Should -BeExactly $problem
+        }
+
+        It 'Given IP Helper bound the port first (at boot, before WSL), the relay stays out and the rule serves the server''s own localhost too' {
+            Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; answering = @(80); iphelper_first = $true }
+            Invoke-Update | Should -Be 0
+            @(Get-NetTCPConnection -State Listen | ForEach-Object { '{0}:{1} {2}' -f $_.LocalAddress, $_.LocalPort, $_.OwningProcess }) |
+                Should -Be @('0.0.0.0:80 2872')
+            Invoke-Update -Arguments '-Status' | Should -Be 0 -Because $script:LastRun.Output
+        }
+
+        It 'Given another program holds the port on the wildcard address, that is still a conflict' {
+            Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(@{ endpoint = '0.0.0.0:80'; pid = 1234 }); processes = @{ '1234' = 'nginx' } }
+            Invoke-Update | Should -Be 0
+            Get-UpdateLog | Should -Match ([regex]::Escape('[WARN] 0.0.0.0:80 is held by nginx (PID 1234), so IP Helper cannot listen there.'))
+        }
+    }
+
     Context 'Given -WhatIf' {
         It 'says what it would change instead of "No change"' {
             Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.1.1/80' })

@@ -360,7 +360,10 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
         $result.ExitCode | Should -Be 9
         $rows = Get-StatusRow $result
         $rows[0].Listening | Should -BeFalse
-        $rows[0].Problem | Should -BeExactly 'IP Helper does not listen on 0.0.0.0:80 (is the port in an excluded range? netsh int ipv4 show excludedportrange protocol=tcp)'
+        # a container publishes 80, so WSL's localhost relay holds 127.0.0.1:80: the problem names it, and what to do
+        $rows[0].Problem | Should -BeExactly ('IP Helper does not listen on 0.0.0.0:80 although its rule is written; 127.0.0.1:80 is held by wslrelay (PID 5120), ' +
+            'WSL''s localhost relay: IP Helper seems to want the port for itself. Set localhostForwarding=false under [wsl2] in the ' +
+            '.wslconfig of the account that runs WSL (portproxy then serves this server''s localhost too), then restart WSL (wsl --shutdown)')
         $rows[1].WslAnswers | Should -BeFalse
         $rows[1].Problem | Should -BeExactly 'WSL does not answer on 172.28.241.140:443'
         $result.Information | Should -Be @('2 of 2 port(s) have a problem (see Problem); the log may say why.')

@@ -13,8 +13,28 @@ Describe 'Get-ExcludedPortRange' {
                 [pscustomobject]@{ ExitCode = 0; Output = @('', 'Protokoll tcp Portausschlussbereiche', '', 'Startport    Endport',
                         '----------    --------', '      1383        1383', '     50000       50059     *', '', '* - Verwaltete Portausschluesse.') }
             }
-            @(Get-ExcludedPortRange) | Should -Be @('1383-1383', '50000-50059')
+            @(Get-ExcludedPortRange | ForEach-Object { '{0}-{1} {2}' -f $_.First, $_.Last, $_.Administered }) | Should -Be @('1383-1383 False', '50000-50059 True')
             Should -Invoke Invoke-NativeCommand -Times 1 -Exactly -ParameterFilter { "$ArgumentList" -eq 'int ipv4 show excludedportrange protocol=tcp' }
+        }
+    }
+
+    It 'Given <Case>, a port in it is <Outcome>' -ForEach @(
+        @{ Case = 'a range Hyper-V or WinNAT reserves'; Administered = $false; Outcome = 'a problem' }
+        @{ Case = 'an administered exclusion (netsh int ipv4 add excludedportrange, marked *)'; Administered = $true; Outcome = 'a warning' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Administered = $Administered } {
+            param($Administered)
+            $ranges = @([pscustomobject]@{ First = 8400; Last = 8499; Administered = $Administered })
+            $finding = Get-ExcludedPortFinding -Port 8443 -Range $ranges
+            if ($Administered) {
+                $finding.Problem | Should -BeExactly ''
+                $finding.Warning | Should -BeExactly 'Port 8443 lies in the administered port exclusion 8400-8499 (marked * by netsh int ipv4 show excludedportrange protocol=tcp): that keeps it out of the dynamic ports, and IP Helper''s explicit bind is expected to succeed; if -Status shows it not listening, remove the exclusion or forward another port.'
+            }
+            else {
+                $finding.Warning | Should -BeExactly ''
+                $finding.Problem | Should -BeExactly 'Port 8443 lies in the excluded port range 8400-8499 (netsh int ipv4 show excludedportrange protocol=tcp): Windows reserves it and IP Helper cannot listen there; forward another port.'
+            }
+            (Get-ExcludedPortFinding -Port 8500 -Range $ranges).Problem + (Get-ExcludedPortFinding -Port 8500 -Range $ranges).Warning | Should -BeExactly ''
         }
     }
 

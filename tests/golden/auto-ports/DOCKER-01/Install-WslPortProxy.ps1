@@ -49,7 +49,8 @@ try {
     $settings = Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy.Settings.psd1'
     if ($Preflight) {
         $rows = @(Test-WslPortProxy -Settings $settings)
-        $rows
+        # Formatted here: under powershell.exe -File, a table Out-Default would still be building is lost at exit.
+        $rows | Format-List -Property Item, Ok, Problem, Warning
         if (@($rows | Where-Object -FilterScript { -not $_.Ok }).Count -gt 0) {
             $exitCode = 7
         }

@@ -91,10 +91,18 @@ function Get-ListenerVerdict {
     .SYNOPSIS
         Whether IP Helper listens on a rule's address and port; else who holds it, in words.
     .DESCRIPTION
-        Returns Listening (IP Helper listens there), Owner (whoever listens: IP Helper's svchost,
-        another process, or '') and Problem ('' when Listening). Another process listening on the
-        same port, in the same address family, on the same address or on the family's wildcard
-        (0.0.0.0, ::; or anywhere, for a wildcard rule), holds the port: IP Helper cannot bind it.
+        Returns Listening (IP Helper listens there), Blocked (another listener keeps IP Helper out),
+        Owner (whoever listens: IP Helper's svchost, another process, or '') and Problem ('' when
+        Listening). By Winsock's bind rules (learn.microsoft.com, "Using SO_REUSEADDR and
+        SO_EXCLUSIVEADDRUSE"), another process of the same address family on the rule's own address,
+        or on the family's wildcard (0.0.0.0, ::), blocks the port. One on a specific address (WSL's
+        localhost relay on 127.0.0.1 or ::1, say) does not block a wildcard rule: a wildcard bind after
+        a specific one succeeds unless it asks for exclusive use, which IP Helper's undocumented
+        options might; when IP Helper then does not listen, Problem names that listener.
+    .OUTPUTS
+        [pscustomobject] with Listening, Blocked, Owner, Problem.
+    .LINK
+        Get-ListenerTable
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -108,28 +116,65 @@ function Get-ListenerVerdict {
     if ($v6) {
         $wildcard = '::'
     }
-    $foreign = $null
+    $blocking = $null
+    $beside = $null
     # Plain loops, no pipelines: this runs for every forwarded port at every re-check.
     foreach ($listener in @($Table[[int] $Rule.ListenPort])) {
         if ($null -eq $listener) {
             continue
         }
         if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {
-            return [pscustomobject]@{ Listening = $true; Owner = $listener.Owner; Problem = '' }
+            return [pscustomobject]@{ Listening = $true; Blocked = $false; Owner = $listener.Owner; Problem = '' }
         }
-        $overlaps = $listener.Address.Contains(':') -eq $v6 -and
-            ($Rule.ListenAddress -eq $wildcard -or $listener.Address -in @($Rule.ListenAddress, $wildcard))
-        if ($null -eq $foreign -and -not $listener.IpHelper -and $overlaps) {
-            $foreign = $listener
+        if ($listener.IpHelper -or $listener.Address.Contains(':') -ne $v6) {
+            continue
+        }
+        if ($listener.Address -in @($Rule.ListenAddress, $wildcard)) {
+            if ($null -eq $blocking) { $blocking = $listener }
+        }
+        elseif ($Rule.ListenAddress -eq $wildcard -and $null -eq $beside) {
+            $beside = $listener
         }
     }
-    if ($null -ne $foreign) {
-        $problem = "$endpoint is held by $($foreign.Owner), so IP Helper cannot listen there"
-        return [pscustomobject]@{ Listening = $false; Owner = $foreign.Owner; Problem = $problem }
+    if ($null -ne $blocking) {
+        $problem = "$endpoint is held by $($blocking.Owner), so IP Helper cannot listen there"
+        return [pscustomobject]@{ Listening = $false; Blocked = $true; Owner = $blocking.Owner; Problem = $problem }
     }
     $problem = "IP Helper does not listen on $endpoint (is the port in an excluded range? " +
         'netsh int ipv4 show excludedportrange protocol=tcp)'
-    return [pscustomobject]@{ Listening = $false; Owner = ''; Problem = $problem }
+    if ($null -ne $beside) {
+        $problem = Get-BesideProblem -Endpoint $endpoint -Listener $beside -Port $Rule.ListenPort
+    }
+    return [pscustomobject]@{ Listening = $false; Blocked = $false; Owner = ''; Problem = $problem }
+}
+
+function Get-BesideProblem {
+    <#
+    .SYNOPSIS
+        Why IP Helper may not listen on a wildcard address beside another program's specific one, and what to do.
+    .DESCRIPTION
+        WSL's localhost relay (wslrelay.exe) listens on 127.0.0.1:P or [::1]:P for every port a
+        Linux program listens on in NAT mode (microsoft/WSL src/windows/wslrelay/localhost.cpp).
+        Binding the wildcard beside it succeeds unless IP Helper asks for exclusive use; if it
+        does, turning the relay off (localhostForwarding=false) lets portproxy serve localhost too.
+    .OUTPUTS
+        [string]
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Endpoint,
+        [Parameter(Mandatory)] [pscustomobject] $Listener,
+        [Parameter(Mandatory)] [int] $Port
+    )
+    $held = Format-Endpoint -Address $Listener.Address -Port $Port
+    $text = "IP Helper does not listen on $Endpoint although its rule is written; $held is held by $($Listener.Owner)"
+    if ($Listener.Owner -like 'wslrelay *') {
+        return "$text, WSL's localhost relay: IP Helper seems to want the port for itself. Set " +
+            'localhostForwarding=false under [wsl2] in the .wslconfig of the account that runs WSL (portproxy ' +
+            'then serves this server''s localhost too), then restart WSL (wsl --shutdown)'
+    }
+    return "$text, which IP Helper seems not to share the port with: stop it there, or forward another port"
 }
 
 function Test-PortProxyListener {

@@ -90,7 +90,13 @@ function Install-WslPortProxy {
                 'where it was generated, or generate it again.'
             throw (New-Failure -ExitCode 6 -ErrorId 'BundleChanged' -Message $message -Category InvalidData)
         }
-        $failed = @(Get-PreflightResult -Rule $config.Rules | Where-Object -FilterScript { -not $_.Ok })
+        $preflight = @(Get-PreflightResult -Rule $config.Rules)
+        foreach ($row in $preflight) {
+            if ($row.Warning) {
+                Write-Warning -Message "$($row.Item): $($row.Warning)"
+            }
+        }
+        $failed = @($preflight | Where-Object -FilterScript { -not $_.Ok })
         if ($failed.Count -gt 0) {
             $problems = $failed | ForEach-Object -Process { "$($_.Item): $($_.Problem)" }
             $message = 'This server cannot forward as the settings say, so nothing was installed. ' +

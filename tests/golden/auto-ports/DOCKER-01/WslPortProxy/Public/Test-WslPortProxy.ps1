@@ -3,17 +3,20 @@ function Test-WslPortProxy {
     .SYNOPSIS
         Checks, before anything is installed, that this server can forward the settings' ports.
     .DESCRIPTION
-        Returns one WslPortProxy.PreflightResult (Item, Ok, Problem) per check, and changes
+        Returns one WslPortProxy.PreflightResult (Item, Ok, Problem, Warning) per check, and changes
         nothing:
           'Windows build'  WSL 2 needs build 19041 or later (read from the registry's
                            CurrentBuildNumber); Windows Server 2019 (17763) has only WSL 1
           'WSL package'    %ProgramFiles%\WSL\wsl.exe (WSL 2.0 or later): the inbox or Store
                            wsl.exe cannot be used by a task before anyone logs on
-          '<address:port>' one row per forwarded address and port: the port lies in an excluded
-                           port range (netsh int ipv4 show excludedportrange), another process
-                           already listens there (IP Helper's own listener is fine), or the
-                           listen address is not one of this server's
+          '<address:port>' one row per forwarded address and port: the port lies in a range a
+                           service reserves (netsh int ipv4 show excludedportrange; an
+                           administered exclusion, marked *, is only a warning), another process
+                           listens on that address or the wildcard (IP Helper's own listener is
+                           fine, and so is WSL's localhost relay on 127.0.0.1 or ::1 beside a
+                           wildcard rule), or the listen address is not one of this server's
         Problem is '' when Ok, else one sentence per problem saying what is wrong and what to do.
+        Warning is what may still go wrong although the check passed (an administered port exclusion).
         The installer runs it first and installs nothing when a row is not Ok. What only the
         task's account can see (the distribution registered for it, WSL's networking mode) is
         checked by the task's first run, whose result the installer reports.

@@ -5,6 +5,8 @@ function New-PreflightResult {
     <#
     .SYNOPSIS
         One row of Test-WslPortProxy: what was checked, whether it is fine, and what to do if not.
+    .DESCRIPTION
+        Warning says what may still go wrong although the check passed ('' when nothing).
     #>
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
         Justification = 'Builds an object in memory; changes nothing on the system.')]
@@ -12,7 +14,8 @@ function New-PreflightResult {
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $Item,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [string[]] $Problem
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [string[]] $Problem,
+        [AllowEmptyString()] [string] $Warning = ''
     )
     $problems = @($Problem | Where-Object -FilterScript { $_ })
     return [pscustomobject]@{
@@ -20,6 +23,7 @@ function New-PreflightResult {
         Item       = $Item
         Ok         = $problems.Count -eq 0
         Problem    = $problems -join ' '
+        Warning    = $Warning
     }
 }
 
@@ -66,13 +70,17 @@ function Get-WslPackageProblem {
 function Get-ExcludedPortRange {
     <#
     .SYNOPSIS
-        The TCP port ranges Windows reserves (Hyper-V, WinNAT, administered exclusions), as 'start-end'.
+        The TCP port ranges Windows excludes from the dynamic ports: First, Last, Administered.
     .DESCRIPTION
         Parses netsh int ipv4 show excludedportrange protocol=tcp by its numbers only: the headers
-        are in the system language.
+        are in the system language. Administered ranges (marked *) are the ones an administrator
+        added with netsh int ipv4 add excludedportrange; the others are reserved by services such as
+        Hyper-V and WinNAT.
+    .OUTPUTS
+        [pscustomobject] with First, Last, Administered.
     #>
     [CmdletBinding()]
-    [OutputType([string])]
+    [OutputType([pscustomobject])]
     param()
     $arguments = @('int', 'ipv4', 'show', 'excludedportrange', 'protocol=tcp')
     $result = Invoke-NativeCommand -FilePath (Get-SystemProgram -Name 'netsh.exe') -ArgumentList $arguments
@@ -82,9 +90,49 @@ function Get-ExcludedPortRange {
     }
     foreach ($line in $result.Output) {
         if ("$line" -match '^\s*(\d{1,5})\s+(\d{1,5})(\s+\*)?\s*$') {
-            '{0}-{1}' -f $Matches[1], $Matches[2]
+            $administered = $Matches.ContainsKey(3)
+            [pscustomobject]@{ First = [int] $Matches[1]; Last = [int] $Matches[2]; Administered = $administered }
         }
     }
+}
+
+function Get-ExcludedPortFinding {
+    <#
+    .SYNOPSIS
+        For one port: the problem (a range a service reserves) or the warning (an administered exclusion).
+    .DESCRIPTION
+        A range Hyper-V or WinNAT reserves keeps IP Helper's bind out (an assumption no Microsoft page
+        settles; widely reported). An administered exclusion only keeps its range out of the dynamic
+        ports: an explicit bind there is expected to succeed (assumption; the nearest source is
+        KB 3039044), so it is only a warning, and -Status tells whether IP Helper really listens.
+    .OUTPUTS
+        [pscustomobject] with Problem and Warning (each '' when none).
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [int] $Port,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Range
+    )
+    $finding = [pscustomobject]@{ Problem = ''; Warning = '' }
+    foreach ($item in $Range) {
+        if ($Port -lt $item.First -or $Port -gt $item.Last) {
+            continue
+        }
+        $span = '{0}-{1}' -f $item.First, $item.Last
+        if ($item.Administered) {
+            $finding.Warning = "Port $Port lies in the administered port exclusion $span (marked * by netsh int ipv4 " +
+                'show excludedportrange protocol=tcp): that keeps it out of the dynamic ports, and IP Helper''s ' +
+                'explicit bind is expected to succeed; if -Status shows it not listening, remove the exclusion or ' +
+                'forward another port.'
+        }
+        else {
+            $finding.Problem = "Port $Port lies in the excluded port range $span (netsh int ipv4 show " +
+                'excludedportrange protocol=tcp): Windows reserves it and IP Helper cannot listen there; forward ' +
+                'another port.'
+        }
+    }
+    return $finding
 }
 
 function Get-PortPreflight {
@@ -92,9 +140,10 @@ function Get-PortPreflight {
     .SYNOPSIS
         One row per forwarded address and port: excluded range, another listener, an address not ours.
     .DESCRIPTION
-        A listener that is IP Helper's (our portproxy, from an earlier install) is fine. Three
-        queries whatever the number of ports (listeners, services, this server's addresses) and
-        one netsh call.
+        A listener that is IP Helper's (our portproxy, from an earlier install) is fine, and so is
+        one beside the rule's wildcard address (WSL's localhost relay on 127.0.0.1 for a port a
+        container publishes): only what keeps IP Helper's bind out is a problem. Three queries
+        whatever the number of ports (listeners, services, this server's addresses) and one netsh call.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -106,24 +155,17 @@ function Get-PortPreflight {
         })
     foreach ($item in $Rule) {
         $endpoint = Format-Endpoint -Address $item.ListenAddress -Port $item.ListenPort
-        $problems = @()
-        foreach ($range in $ranges) {
-            $first, $last = $range.Split('-')
-            if ($item.ListenPort -ge [int] $first -and $item.ListenPort -le [int] $last) {
-                $problems += "Port $($item.ListenPort) lies in the excluded port range $range (netsh int ipv4 show " +
-                    'excludedportrange protocol=tcp): Windows reserves it and IP Helper cannot listen there; forward ' +
-                    'another port.'
-            }
-        }
+        $excluded = Get-ExcludedPortFinding -Port $item.ListenPort -Range $ranges
+        $problems = @($excluded.Problem)
         $verdict = Get-ListenerVerdict -Rule $item -Table $table
-        if (-not $verdict.Listening -and $verdict.Owner) {
+        if ($verdict.Blocked) {
             $problems += "$endpoint is held by $($verdict.Owner): stop it there, or forward another port."
         }
         if ($item.ListenAddress -notin @('0.0.0.0', '::') -and $own -notcontains $item.ListenAddress) {
             $problems += "$($item.ListenAddress) is not an address of this server (Get-NetIPAddress): portproxy " +
                 'cannot listen on it; use one of its addresses, 0.0.0.0 or ::.'
         }
-        New-PreflightResult -Item $endpoint -Problem $problems
+        New-PreflightResult -Item $endpoint -Problem $problems -Warning $excluded.Warning
     }
 }
 

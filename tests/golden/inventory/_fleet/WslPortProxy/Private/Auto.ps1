@@ -233,7 +233,7 @@ function Get-AutomaticRule {
                 $listeners = Get-ListenerTable
             }
             $verdict = Get-ListenerVerdict -Rule $rule -Table $listeners
-            if (-not $verdict.Listening -and $verdict.Owner) {
+            if ($verdict.Blocked) {
                 $reason = $verdict.Problem
             }
         }
