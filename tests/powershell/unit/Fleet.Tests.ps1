@@ -47,6 +47,47 @@ Describe 'Import-FleetData and Select-FleetServer' {
     }
 }
 
+Describe 'Import-FleetData at fleet scale' {
+    # Import-PowerShellDataFile refuses data past 5,000 syntax nodes or 500 keys in one hashtable
+    # (PowerShell's SafeValues.cs; Windows PowerShell 5.1 has no -SkipLimitCheck): a fleet file of
+    # PowerShell data (7 visits a server) stopped loading past 713 servers. The real generator writes the fleet.
+    It 'meets the limits in the PowerShell that runs the tests (the real Import-PowerShellDataFile, no fake)' {
+        function Test-DataFile([string] $Text) {
+            $path = Join-Path $TestDrive 'limit.psd1'
+            Set-Content -LiteralPath $path -Value $Text
+            try { $null = Import-PowerShellDataFile -LiteralPath $path; return 'read' }
+            catch { return $_.Exception.Message }
+        }
+        $refused = 'Cannot generate a PowerShell object for a ScriptBlock evaluating dynamic'
+        # One visit for the key, one for the statement, one per value: refused from 5,000 visits.
+        Test-DataFile ('@{ K = @(' + ((1..4997) -join ',') + ') }') | Should -BeExactly 'read'
+        Test-DataFile ('@{ K = @(' + ((1..4998) -join ',') + ') }') | Should -BeLike "$refused*"
+        Test-DataFile ('@{ ' + ((1..500 | ForEach-Object { "k$_ = 1" }) -join '; ') + ' }') | Should -BeExactly 'read'
+        Test-DataFile ('@{ ' + ((1..501 | ForEach-Object { "k$_ = 1" }) -join '; ') + ' }') | Should -BeLike "$refused*"
+    }
+
+    It 'reads the fleet folder the generator writes for 2,000 servers' {
+        $folder = Join-Path $TestDrive 'scale'
+        New-Item -ItemType Directory -Path $folder | Out-Null
+        $inventory = Join-Path $folder 'inventory.yaml'
+        $servers = 0..1999 | ForEach-Object { '  - name: S{0:d5}' -f $_ }
+        Write-SimText -Path $inventory -Text ("defaults:`n  ports: [80]`nservers:`n" + ($servers -join "`n") + "`n")
+        $python = Get-SimPython
+        $output = & $python -m wsl_portproxy generate $inventory -o (Join-Path $folder 'dist') --server S01999 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$output"
+        InModuleScope WslPortProxy -Parameters @{ Fleet = (Join-Path $folder 'dist/_fleet') } {
+            param($Fleet)
+            $read = @(Import-FleetData -FleetPath $Fleet)
+            $read | Should -HaveCount 2000
+            $read[1999].Name | Should -BeExactly 'S01999'
+            $read[1999].InstallDirectory | Should -BeExactly '%ProgramData%\WslPortProxy'
+            $read[1999].Start | Should -BeExactly 'boot'
+            $read[1999].Bundle | Should -Be (Join-Path (Split-Path $Fleet) 'S01999')
+            Test-Path -LiteralPath (Join-Path $read[1999].Bundle 'manifest.json') | Should -BeTrue
+        }
+    }
+}
+
 Describe 'Open-FleetSession' {
     It 'opens all sessions in one call and says why a server has none' {
         InModuleScope WslPortProxy {
