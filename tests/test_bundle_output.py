@@ -205,6 +205,20 @@ def test_json_and_yaml_inventories_render_the_same(write_inventory: Write) -> No
     assert json_bundle == yaml_bundle
 
 
+def test_the_fleet_lists_its_servers_as_json(write_inventory: Write) -> None:
+    """Publish-WslPortProxy reads the servers with ConvertFrom-Json (Import-PowerShellDataFile
+    refuses data past 5,000 syntax nodes, about 700 servers): ASCII, LF, no BOM, sorted by name."""
+    model = load_inventory(write_inventory(OTHER, name="fl\u00f6t 'x'.yaml"))
+    data = render_fleet(model)["WslPortProxy.Fleet.json"]
+    assert data.isascii() and b"\r" not in data and data.startswith(b"{\n")
+    fleet = json.loads(data)
+    assert fleet.pop("Comment").startswith("The servers for Publish-WslPortProxy")
+    assert fleet == {
+        "SchemaVersion": 1, "Generator": f"wsl-portproxy {__version__}", "Source": "fl\u00f6t 'x'.yaml",
+        "Servers": [{"Name": name, "InstallDirectory": "D:\\Tools\\Wsl Port Proxy", "Start": "logon"}
+                    for name in ("APP-7", "APP-8")]}
+
+
 def test_the_manifest_lists_the_sha256_of_every_other_file(write_inventory: Write) -> None:
     files = bundle(write_inventory, BOOT)
     manifest = json.loads(files.pop("manifest.json"))

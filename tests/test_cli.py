@@ -24,7 +24,7 @@ GOOD = "servers:\n  - {name: WEB-01, ports: [80]}\n  - {name: DB-01, ports: [543
 BUNDLE = sorted(["Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",
                  "Update-WslPortProxy.ps1", "WslPortProxy.Settings.psd1", "WslPortProxy.xml",
                  "manifest.json", *static_files(REPO / "templates")])
-FLEET = sorted(["inventory.yml", "WslPortProxy.Fleet.psd1", "manifest.json",
+FLEET = sorted(["inventory.yml", "WslPortProxy.Fleet.json", "manifest.json",
                 *fleet_static_files(REPO / "templates")])
 
 
@@ -225,7 +225,7 @@ def test_a_server_dropped_from_the_inventory_is_reported_and_pruned_only_on_requ
     (out / "NOTES" / "keep.txt").write_text("mine")
     smaller = str(write_inventory("servers:\n  - {name: WEB-01, ports: [80]}\n"))  # same file
     stale = f"stale: {out / 'DB-01'}: server DB-01 is not in the inventory (--prune removes the folder)"
-    fleet = [out / "_fleet" / name for name in ("WslPortProxy.Fleet.psd1", "inventory.yml",
+    fleet = [out / "_fleet" / name for name in ("WslPortProxy.Fleet.json", "inventory.yml",
                                                 "manifest.json")]   # DB-01 leaves the fleet
     capsys.readouterr()
     assert main(["generate", smaller, "-o", str(out), "--check"]) == 3

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
 from wsl_portproxy.templating import (
     human_duration,
+    json_str,
     one_line,
     ps_bool,
     ps_comment,
@@ -88,3 +91,16 @@ def test_yaml_str_refuses_what_is_not_text_and_yaml_comment_keeps_one_line() -> 
     with pytest.raises(TypeError):
         yaml_str(80)
     assert yaml_comment("a\r\nb") == "a  b"
+
+
+@pytest.mark.parametrize("value", ["WEB-01", "%ProgramData%\\Wsl Proxy (x)", "a\"b\\c", "line\r\nbreak",
+                                   "flöt \u2019x\u2028", "/Date(0)/", "\x00"])
+def test_json_str_gives_back_the_text_as_json_reads_it_in_ascii(value: str) -> None:
+    text = json_str(value)
+    assert text.isascii() and "\\/" not in text   # "\/Date(...)\/" would be a date to 5.1
+    assert json.loads(f'{{"key": {text}}}') == {"key": value}
+
+
+def test_json_str_refuses_what_is_not_text() -> None:
+    with pytest.raises(TypeError, match="json_str expects text"):
+        json_str(80)

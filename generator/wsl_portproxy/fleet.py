@@ -1,10 +1,13 @@
 """Step 4b: the fleet folder (``_fleet``) beside the server bundles, for the whole inventory.
 
 It holds what Ansible and PowerShell remoting run to push every bundle: an Ansible inventory
-of the servers (rendered), the playbooks and the installer snippets they call, the remoting
-script Deploy-WslPortProxy.ps1 with its own copy of the module (static, byte for byte), and a
-manifest.json like a bundle's. A server name can never be ``_fleet`` (names are letters,
-digits and hyphens), so the folder never clashes with a bundle.
+of the servers and the same servers as JSON for the remoting script (both rendered), the
+playbooks and the installer snippets they call, the remoting script Deploy-WslPortProxy.ps1
+with its own copy of the module (static, byte for byte), and a manifest.json like a bundle's.
+The servers are JSON, not PowerShell data: Import-PowerShellDataFile refuses data past 5,000
+syntax nodes (about 700 servers), and Windows PowerShell 5.1 has no -SkipLimitCheck. A server
+name can never be ``_fleet`` (names are letters, digits and hyphens), so the folder never
+clashes with a bundle.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from pathlib import Path
 from . import __version__, manifest
 from .errors import printable
 from .model import Inventory
-from .render import MODULE, encode, static_files
+from .render import MODULE, static_files
 from .templating import make_environment, templates_dir
 
 FLEET = "_fleet"
 # Static files, copied byte for byte (LF: Ansible and YAML do not care, PowerShell neither).
 STATIC = ("site.yml", "uninstall.yml", "files/install-bundle.ps1", "files/uninstall-bundle.ps1",
           "Deploy-WslPortProxy.ps1")
-# Rendered: the Ansible inventory (LF, for yamllint) and the servers as PowerShell data (CRLF, BOM).
-RENDERED = {"inventory.yml": ("fleet/inventory.yml.j2", "yaml"),
-            "WslPortProxy.Fleet.psd1": ("fleet/WslPortProxy.Fleet.psd1.j2", "utf-8-sig")}
+# Rendered, UTF-8 without BOM and LF: the Ansible inventory (for yamllint) and the servers as
+# JSON for Publish-WslPortProxy (JSON has no BOM; json_str writes ASCII only).
+RENDERED = {"inventory.yml": "fleet/inventory.yml.j2",
+            "WslPortProxy.Fleet.json": "fleet/WslPortProxy.Fleet.json.j2"}
 
 
 def fleet_static_files(root: Path) -> dict[str, bytes]:
@@ -43,12 +47,8 @@ def render_fleet(inventory: Inventory) -> dict[str, bytes]:
         "servers": sorted(inventory.servers, key=lambda s: s.name.lower()),
     }
     files = fleet_static_files(templates_dir())
-    for name, (template, encoding) in RENDERED.items():
-        text = env.get_template(template).render(context)
-        if encoding == "yaml":
-            files[name] = text.replace("\r\n", "\n").encode("utf-8")
-        else:
-            files[name] = encode(text, encoding)
+    for name, template in RENDERED.items():
+        files[name] = env.get_template(template).render(context).replace("\r\n", "\n").encode("utf-8")
     digests = {name: manifest.digest(data) for name, data in files.items()}
     files[manifest.MANIFEST] = manifest.build(FLEET, digests)
     return files

@@ -2,14 +2,16 @@
 
 Values reach PowerShell only through ``ps_str`` / ``ps_int`` / ``ps_bool`` / ``ps_list``,
 reach XML only through autoescape (``.xml.j2`` templates), reach PowerShell comments only
-through ``ps_comment``, README text only through ``one_line``, and the fleet folder's Ansible
-inventory only through ``yaml_str`` and ``yaml_comment``.
+through ``ps_comment``, README text only through ``one_line``, the fleet folder's Ansible
+inventory only through ``yaml_str`` and ``yaml_comment``, and its server list (JSON) only
+through ``json_str``.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,13 @@ def yaml_comment(value: Any) -> str:
     return one_line(value)
 
 
+def json_str(value: Any) -> str:
+    """A JSON string, ASCII only (every other character escaped), so no encoding can change it."""
+    if not isinstance(value, str):
+        raise TypeError(f"json_str expects text, got {type(value).__name__}")
+    return json.dumps(value, ensure_ascii=True)
+
+
 def task_duration(seconds: Any) -> str:
     """Seconds -> an XML Schema duration as Task Scheduler writes it (``PT5M``)."""
     seconds = int(ps_int(seconds))
@@ -118,5 +127,5 @@ def make_environment() -> jinja2.Environment:
     env.filters.update(ps_str=ps_str, ps_int=ps_int, ps_bool=ps_bool, ps_list=ps_list,
                        one_line=one_line, ps_comment=ps_comment, task_duration=task_duration,
                        human_duration=human_duration, yaml_str=yaml_str,
-                       yaml_comment=yaml_comment)
+                       yaml_comment=yaml_comment, json_str=json_str)
     return env

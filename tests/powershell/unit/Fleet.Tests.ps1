@@ -3,11 +3,11 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
     function New-FleetFolder {
-        <# A fleet folder with WslPortProxy.Fleet.psd1 and a bundle folder (manifest.json) per server. #>
+        <# A fleet folder with WslPortProxy.Fleet.json and a bundle folder (manifest.json) per server. #>
         param([string] $Root, [string] $Data, [string[]] $Server = @())
         $fleet = Join-Path $Root '_fleet'
         New-Item -ItemType Directory -Path $fleet -Force | Out-Null
-        Set-Content -LiteralPath (Join-Path $fleet 'WslPortProxy.Fleet.psd1') -Value $Data
+        Set-Content -LiteralPath (Join-Path $fleet 'WslPortProxy.Fleet.json') -Value $Data
         foreach ($name in $Server) {
             New-Item -ItemType Directory -Path (Join-Path $Root $name) -Force | Out-Null
             Set-Content -LiteralPath (Join-Path $Root "$name/manifest.json") -Value "{`"server`": `"$name`"}" -NoNewline
@@ -15,11 +15,11 @@ BeforeAll {
         return $fleet
     }
     $script:Data = @'
-@{ SchemaVersion = 1; Generator = 'wsl-portproxy test'; Servers = @(
-    @{ Name = 'WEB-01'; InstallDirectory = '%ProgramData%\WslPortProxy'; Start = 'boot' }
-    @{ Name = 'WEB-02'; InstallDirectory = '%ProgramData%\WslPortProxy'; Start = 'logon' }
-    @{ Name = 'APP-7'; InstallDirectory = 'D:\Tools\Wsl'; Start = 'logon' }
-) }
+{"SchemaVersion": 1, "Generator": "wsl-portproxy test", "Servers": [
+    {"Name": "WEB-01", "InstallDirectory": "%ProgramData%\\WslPortProxy", "Start": "boot"},
+    {"Name": "WEB-02", "InstallDirectory": "%ProgramData%\\WslPortProxy", "Start": "logon"},
+    {"Name": "APP-7", "InstallDirectory": "D:\\Tools\\Wsl", "Start": "logon"}
+]}
 '@
 }
 
@@ -37,12 +37,85 @@ Describe 'Import-FleetData and Select-FleetServer' {
         }
     }
 
-    It 'refuses a fleet file of another version or with a bad entry (exit code 10)' {
-        $fleet = New-FleetFolder -Root $TestDrive -Data "@{ SchemaVersion = 1; Servers = @(@{ Name = 'WEB-01'; InstallDirectory = 'x'; Start = 'reboot' }) }"
+    It 'reads a name that looks like a date as text (PowerShell 7''s ConvertFrom-Json turns ISO date-times into [datetime])' {
+        $fleet = New-FleetFolder -Root $TestDrive -Data '{"SchemaVersion": 1, "Servers": [{"Name": "2024-01-01T10", "InstallDirectory": "x", "Start": "Logon"}]}'
         InModuleScope WslPortProxy -Parameters @{ Fleet = $fleet } {
             param($Fleet)
-            { Import-FleetData -FleetPath $Fleet } | Should -Throw -ErrorId 'WslPortProxy.InvalidFleet' -ExpectedMessage "The fleet file $(Join-Path $Fleet 'WslPortProxy.Fleet.psd1') is not one this module reads*"
+            $server = @(Import-FleetData -FleetPath $Fleet)
+            $server[0].Name | Should -BeOfType [string]
+            $server[0].Name | Should -BeExactly '2024-01-01T10'
+        }
+    }
+
+    It 'refuses a fleet file <Case> (exit code 10)' -ForEach @(
+        @{ Case = 'of another version'; Data = '{"SchemaVersion": 2, "Servers": [{"Name": "WEB-01", "InstallDirectory": "x", "Start": "boot"}]}' }
+        @{ Case = 'without a version'; Data = '{"Servers": [{"Name": "WEB-01", "InstallDirectory": "x", "Start": "boot"}]}' }
+        @{ Case = 'with a bad Start'; Data = '{"SchemaVersion": 1, "Servers": [{"Name": "WEB-01", "InstallDirectory": "x", "Start": "reboot"}]}' }
+        @{ Case = 'with an entry without Start'; Data = '{"SchemaVersion": 1, "Servers": [{"Name": "WEB-01", "InstallDirectory": "x"}]}' }
+        @{ Case = 'with a Name that is not text'; Data = '{"SchemaVersion": 1, "Servers": [{"Name": 7, "InstallDirectory": "x", "Start": "boot"}]}' }
+        @{ Case = 'with an entry that is not an object'; Data = '{"SchemaVersion": 1, "Servers": ["WEB-01"]}' }
+        @{ Case = 'without servers'; Data = '{"SchemaVersion": 1, "Servers": []}' }
+        @{ Case = 'that is a list'; Data = '[{"Name": "WEB-01", "InstallDirectory": "x", "Start": "boot"}]' }
+    ) {
+        $fleet = New-FleetFolder -Root $TestDrive -Data $Data
+        InModuleScope WslPortProxy -Parameters @{ Fleet = $fleet } {
+            param($Fleet)
+            { Import-FleetData -FleetPath $Fleet } | Should -Throw -ErrorId 'WslPortProxy.InvalidFleet' -ExpectedMessage "The fleet file $(Join-Path $Fleet 'WslPortProxy.Fleet.json') is not one this module reads*"
             try { Import-FleetData -FleetPath $Fleet } catch { Get-FailureExitCode -ErrorRecord $_ | Should -Be 10 }
+        }
+    }
+
+    It 'says why a fleet file that is not JSON, or is missing, cannot be read; an empty one is refused too (exit code 10)' {
+        $fleet = New-FleetFolder -Root $TestDrive -Data "@{ SchemaVersion = 1 }"
+        InModuleScope WslPortProxy -Parameters @{ Fleet = $fleet } {
+            param($Fleet)
+            $path = Join-Path $Fleet 'WslPortProxy.Fleet.json'
+            { Import-FleetData -FleetPath $Fleet } | Should -Throw -ErrorId 'WslPortProxy.InvalidFleet' -ExpectedMessage "The fleet file $path cannot be read: *"
+            Remove-Item -LiteralPath $path
+            { Import-FleetData -FleetPath $Fleet } | Should -Throw -ErrorId 'WslPortProxy.InvalidFleet' -ExpectedMessage "The fleet file $path cannot be read: *"
+            [System.IO.File]::WriteAllText($path, '')
+            try { Import-FleetData -FleetPath $Fleet; throw 'read an empty fleet file' } catch { Get-FailureExitCode -ErrorRecord $_ | Should -Be 10 }
+        }
+    }
+}
+
+Describe 'Import-FleetData at fleet scale' {
+    # Import-PowerShellDataFile refuses data past 5,000 syntax nodes or 500 keys in one hashtable
+    # (PowerShell's SafeValues.cs; Windows PowerShell 5.1 has no -SkipLimitCheck): the fleet file
+    # was PowerShell data (7 visits a server) and was refused past 713 servers; now it is JSON.
+    It 'meets the limits in the PowerShell that runs the tests (the real Import-PowerShellDataFile, no fake)' {
+        function Test-DataFile([string] $Text) {
+            $path = Join-Path $TestDrive 'limit.psd1'
+            Set-Content -LiteralPath $path -Value $Text
+            try { $null = Import-PowerShellDataFile -LiteralPath $path; return 'read' }
+            catch { return $_.Exception.Message }
+        }
+        $refused = 'Cannot generate a PowerShell object for a ScriptBlock evaluating dynamic'
+        # One visit for the key, one for the statement, one per value: refused from 5,000 visits.
+        Test-DataFile ('@{ K = @(' + ((1..4997) -join ',') + ') }') | Should -BeExactly 'read'
+        Test-DataFile ('@{ K = @(' + ((1..4998) -join ',') + ') }') | Should -BeLike "$refused*"
+        Test-DataFile ('@{ ' + ((1..500 | ForEach-Object { "k$_ = 1" }) -join '; ') + ' }') | Should -BeExactly 'read'
+        Test-DataFile ('@{ ' + ((1..501 | ForEach-Object { "k$_ = 1" }) -join '; ') + ' }') | Should -BeLike "$refused*"
+    }
+
+    It 'reads the fleet folder the generator writes for 10,000 servers' {
+        $folder = Join-Path $TestDrive 'scale'
+        New-Item -ItemType Directory -Path $folder | Out-Null
+        $inventory = Join-Path $folder 'inventory.yaml'
+        $servers = 0..9999 | ForEach-Object { '  - name: S{0:d5}' -f $_ }
+        Write-SimText -Path $inventory -Text ("defaults:`n  ports: [80]`nservers:`n" + ($servers -join "`n") + "`n")
+        $python = Get-SimPython
+        $output = & $python -m wsl_portproxy generate $inventory -o (Join-Path $folder 'dist') --server S09999 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$output"
+        InModuleScope WslPortProxy -Parameters @{ Fleet = (Join-Path $folder 'dist/_fleet') } {
+            param($Fleet)
+            $read = @(Import-FleetData -FleetPath $Fleet)
+            $read | Should -HaveCount 10000
+            $read[9999].Name | Should -BeExactly 'S09999'
+            $read[9999].InstallDirectory | Should -BeExactly '%ProgramData%\WslPortProxy'
+            $read[9999].Start | Should -BeExactly 'boot'
+            $read[9999].Bundle | Should -Be (Join-Path (Split-Path $Fleet) 'S09999')
+            Test-Path -LiteralPath (Join-Path $read[9999].Bundle 'manifest.json') | Should -BeTrue
         }
     }
 }

@@ -8,11 +8,11 @@ Describe 'Publish-WslPortProxy' {
     BeforeEach {
         $script:Fleet = Join-Path $TestDrive '_fleet'
         New-Item -ItemType Directory -Path $script:Fleet -Force | Out-Null
-        Set-Content -LiteralPath (Join-Path $script:Fleet 'WslPortProxy.Fleet.psd1') -Value @'
-@{ SchemaVersion = 1; Servers = @(
-    @{ Name = 'WEB-01'; InstallDirectory = '%ProgramData%\WslPortProxy'; Start = 'logon' }
-    @{ Name = 'WEB-02'; InstallDirectory = '%ProgramData%\WslPortProxy'; Start = 'logon' }
-) }
+        Set-Content -LiteralPath (Join-Path $script:Fleet 'WslPortProxy.Fleet.json') -Value @'
+{"SchemaVersion": 1, "Servers": [
+    {"Name": "WEB-01", "InstallDirectory": "%ProgramData%\\WslPortProxy", "Start": "logon"},
+    {"Name": "WEB-02", "InstallDirectory": "%ProgramData%\\WslPortProxy", "Start": "logon"}
+]}
 '@
     }
 

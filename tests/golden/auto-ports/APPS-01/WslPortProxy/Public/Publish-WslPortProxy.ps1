@@ -21,7 +21,7 @@ function Publish-WslPortProxy {
         -Report run on each server; a server that cannot be asked gives one row with State
         'unreachable' or 'failed'.
     .PARAMETER FleetPath
-        The fleet folder (holds WslPortProxy.Fleet.psd1; the bundles are its sibling folders).
+        The fleet folder (holds WslPortProxy.Fleet.json; the bundles are its sibling folders).
     .PARAMETER ComputerName
         Only these servers of the fleet.
     .PARAMETER Credential
