@@ -20,7 +20,10 @@ from .templating import make_environment, templates_dir
 MODULE = "WslPortProxy"
 ENTRY_SCRIPTS = ("Update-WslPortProxy.ps1", "Install-WslPortProxy.ps1", "Uninstall-WslPortProxy.ps1")
 SETTINGS = "WslPortProxy.Settings.psd1"
-SETTINGS_SCHEMA_VERSION = 3
+SETTINGS_SCHEMA_VERSION = 4
+# How long the module lets one call of a program run before it ends it (settings CommandTimeoutSeconds):
+# wsl.exe can hang for good (microsoft/WSL#4144); podman machine start boots a VM.
+COMMAND_TIMEOUT_SECONDS = {"Wsl": 120, "Podman": 300, "Netsh": 60}
 TASK = {"name": "WslPortProxy", "path": "\\WslPortProxy\\"}
 # Per-server file -> (template, encoding). Windows PowerShell 5.1 reads BOM-less text as ANSI;
 # schtasks /XML wants UTF-16 with a BOM. Every rendered file uses CRLF.
@@ -52,6 +55,7 @@ def server_context(server: Server, source: str) -> dict[str, Any]:
     return {
         "version": __version__,
         "schema_version": SETTINGS_SCHEMA_VERSION,
+        "command_timeouts": COMMAND_TIMEOUT_SECONDS,
         "source": printable(PurePath(source).name),
         "server": server,
         "install_dir": server.install_dir,

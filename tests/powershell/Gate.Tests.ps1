@@ -78,7 +78,7 @@ Describe 'Rendered settings files' {
 
     It 'are data: Import-PowerShellDataFile reads them (it evaluates no expression)' {
         $data = Import-PowerShellDataFile -LiteralPath $script:SettingsPath
-        $data.SchemaVersion | Should -Be 3
+        $data.SchemaVersion | Should -Be 4
         $data.Server | Should -BeExactly 'WEB-01'
         @($data.Ports) | Should -HaveCount 4
     }

@@ -109,7 +109,7 @@ function global:New-SimulatedWindows {
     # The WSL package's wsl.exe, and the inbox one that enabling the WSL feature puts in System32
     # (Microsoft Docs, "Install WSL on Windows Server"; only the package's works before logon).
     Install-SimProgram -Program wsl -Path (Join-Path (Join-Path $sim.ProgramFiles 'WSL') 'wsl.exe') -Fake $fake
-    foreach ($program in 'wsl', 'netsh', 'whoami', 'icacls') {
+    foreach ($program in 'wsl', 'netsh', 'whoami', 'icacls', 'taskkill') {
         Install-SimProgram -Program $program -Path (Join-Path (Join-Path $sim.SystemRoot 'System32') "$program.exe") -Fake $fake
     }
     if (-not $NoPodman) {

@@ -300,6 +300,28 @@ servers:
         }
     }
 
+    Context 'Given wsl.exe hangs' {
+        It 'ends it at its timeout with the processes it started, exits 14 naming it, changes nothing, and the next run works' {
+            $copy = Join-Path $TestDrive 'hang'
+            Copy-Item -LiteralPath $script:Seed -Destination $copy -Recurse
+            $settings = Join-Path $copy 'WEB-01/WslPortProxy.Settings.psd1'
+            Set-Content -LiteralPath $settings -Value (Get-Content -Raw -LiteralPath $settings).Replace('Wsl = 120', 'Wsl = 2') -Encoding UTF8
+            Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'running' } }
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; hang = -1 } }
+            $before = Get-SimRules
+
+            Invoke-Update -Dist $copy | Should -Be 14
+            # The error is wrapped at the console's width: compared without white space.
+            ($script:LastRun.Error -replace '[\s|]', '') | Should -Match ([regex]::Escape(('Failed (exit code 14): wsl.exe did not finish within 2 s (wsl.exe --distribution podman-machine-default --exec sh -c ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true), so it was ended with the processes it started.' -replace '\s', '')))
+            Get-SimRules | Should -Be $before
+            @(Get-SimCall -Program 'taskkill') | Should -HaveCount 1
+
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140' } }
+            Invoke-Update -Dist $copy | Should -Be 0 -Because 'the lock was let go'
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        }
+    }
+
     Context 'Given the distribution does not exist for the task account' {
         It 'Given an inbox wsl.exe that says so only in German, knows from wsl --list --quiet that the distribution is missing (exit 3)' {
             Write-SimState 'wsl.json' @{ locale = 'de'; distros = @{ 'Ubuntu' = @{ ip = '172.28.241.140' } } }

@@ -115,6 +115,33 @@ Describe 'Update-WslPortProxy.ps1 -Watch' {
         Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
     }
 
+    It 'Given wsl.exe hangs once, ends it at its timeout, logs it, lets go of the lock and forwards on the next try' {
+        # Settings are data: this copy gives wsl.exe 3 s (the generator writes 120).
+        $copy = Join-Path $TestDrive 'bundle'
+        Copy-Item -LiteralPath (Join-Path $script:Bundle 'WEB-01') -Destination $copy -Recurse
+        $settings = Join-Path $copy 'WslPortProxy.Settings.psd1'
+        $text = (Get-Content -Raw -LiteralPath $settings).Replace('Wsl = 120', 'Wsl = 3')
+        Set-Content -LiteralPath $settings -Value $text -Encoding UTF8
+        $wsl = Read-SimState 'wsl.json'
+        $wsl.distros['podman-machine-default'].hang = 1
+        Write-SimState 'wsl.json' $wsl
+
+        $watcher = Start-SimScript -Path (Join-Path $copy 'Update-WslPortProxy.ps1') -Arguments '-Watch'
+        # The first retry comes after the watcher's 30 s backoff floor.
+        $null = Wait-Until { (Get-SimPortProxy) -and (Get-SimPortProxy)['0.0.0.0/80'] -eq '172.28.241.140/80' } -Seconds 75 -Because 'the try after the hang'
+
+        $hung = @(Get-Content -LiteralPath (Join-Path $global:WslppSim.State 'hung.log'))
+        $hung | Should -HaveCount 1
+        Get-UpdateLog | Should -Match ([regex]::Escape('[ERROR] Failed (exit code 14): wsl.exe did not finish within 3 s (wsl.exe --distribution podman-machine-default --exec sh -c ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true), so it was ended with the processes it started.'))
+        Get-UpdateLog | Should -Match 'Trying again in 30 s \(failure 1 in a row\)\.'
+        @(Get-SimCall -Program 'taskkill') | Should -HaveCount 1
+        foreach ($id in ($hung[0] -split ' ')[-2, -1]) {   # wsl.exe and the helper it started
+            $stat = Join-Path (Join-Path '/proc' $id) 'stat'
+            if (Test-Path -LiteralPath $stat) { ((Get-Content -LiteralPath $stat -Raw) -split '\) ')[1].Substring(0, 1) | Should -Be 'Z' }
+        }
+        Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
+    }
+
     It 'Given WSL restarts while a reconcile is in progress, the rules end up at the new IP and none is lost' {
         Set-SimPortProxy @{ '0.0.0.0/3389' = '10.0.0.5/3389' }
         Write-SimState 'netsh-faults.json' @{ fail_write_numbers = @(); writes = 0; restart_wsl_on_write = @{ write = 1; distro = 'podman-machine-default'; ip = '172.28.7.7' } }

@@ -28,6 +28,7 @@ function Invoke-Reconcile {
     $notListening = @()
     $plan = $null
     $rules = @($Settings.Rules)
+    $timeouts = $Settings.CommandTimeouts
     try {
         $wanted = @()
         $wantedFirewall = @()
@@ -35,10 +36,10 @@ function Invoke-Reconcile {
             $wsl = Find-WslProgram
             if ($Settings.PodmanMachine) {
                 Start-PodmanMachine -Distro $Settings.Distro -Directory $directory -Log $Log `
-                    -WaitSeconds ([Math]::Max(10, $Settings.WaitForWslSeconds))
+                    -WaitSeconds ([Math]::Max(10, $Settings.WaitForWslSeconds)) -CommandTimeout $timeouts.Podman
             }
             $address = Get-WslAddress -WslPath $wsl -Distro $Settings.Distro `
-                -TimeoutSeconds $Settings.WaitForWslSeconds -Log $Log
+                -TimeoutSeconds $Settings.WaitForWslSeconds -Log $Log -CommandTimeout $timeouts.Wsl
             Assert-ForeignAddress -Address $address
             Start-IpHelperService -Log $Log
         }
@@ -51,7 +52,8 @@ function Invoke-Reconcile {
             $rules = @($effective.Rules)
             $firewallSpecs = @($effective.FirewallRules)
             Sync-PortProxyRule -Rule $rules -Address $address -Current $current -Managed $state.PortProxy `
-                -Directory $directory -Log $Log | ForEach-Object -Process { $changes.Add($_) }
+                -Directory $directory -Log $Log -CommandTimeout $timeouts.Netsh |
+                ForEach-Object -Process { $changes.Add($_) }
             $firewall = @{}
             if ($firewallSpecs.Count -gt 0) {
                 $firewall = Get-FirewallRuleSet
@@ -62,7 +64,8 @@ function Invoke-Reconcile {
             $wantedFirewall = @($firewallSpecs | ForEach-Object -Process { $_.Name })
         }
         Remove-StalePortProxyRule -Wanted $wanted -Current $current -Managed $state.PortProxy `
-            -TakenOver $state.TakenOver -Directory $directory -Log $Log | ForEach-Object -Process { $changes.Add($_) }
+            -TakenOver $state.TakenOver -Directory $directory -Log $Log -CommandTimeout $timeouts.Netsh |
+            ForEach-Object -Process { $changes.Add($_) }
         Remove-StaleFirewallRule -Wanted $wantedFirewall -Managed $state.Firewall -Log $Log |
             ForEach-Object -Process { $changes.Add($_) }
         if (-not $Remove -and -not $WhatIfPreference) {

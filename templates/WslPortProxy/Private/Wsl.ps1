@@ -32,7 +32,8 @@ function Invoke-Wsl {
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $WslPath,
-        [Parameter(Mandatory)] [string[]] $ArgumentList
+        [Parameter(Mandatory)] [string[]] $ArgumentList,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $savedVariable = $env:WSL_UTF8
     $savedEncoding = [Console]::OutputEncoding
@@ -44,7 +45,7 @@ function Invoke-Wsl {
         catch {
             Write-Verbose -Message "Cannot set the console output encoding: $($_.Exception.Message)"
         }
-        return Invoke-NativeCommand -FilePath $WslPath -ArgumentList $ArgumentList
+        return Invoke-NativeCommand -FilePath $WslPath -ArgumentList $ArgumentList -TimeoutSeconds $CommandTimeout
     }
     finally {
         $env:WSL_UTF8 = $savedVariable
@@ -67,8 +68,11 @@ function Get-WslDistributionName {
     #>
     [CmdletBinding()]
     [OutputType([string[]])]
-    param([Parameter(Mandatory)] [string] $WslPath)
-    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--list', '--quiet')
+    param(
+        [Parameter(Mandatory)] [string] $WslPath,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
+    )
+    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--list', '--quiet') -CommandTimeout $CommandTimeout
     if ($result.ExitCode -ne 0) {
         return $null
     }
@@ -86,9 +90,11 @@ function Get-PodmanMachineState {
     param(
         [Parameter(Mandatory)] [string] $Podman,
         [Parameter(Mandatory)] [string] $Distro,
-        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
-    $result = Invoke-Podman -Podman $Podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $LocalAppData
+    $result = Invoke-Podman -Podman $Podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $LocalAppData `
+        -CommandTimeout $CommandTimeout
     if ($result.ExitCode -ne 0) {
         return "unknown (podman machine inspect exit $($result.ExitCode): $(($result.Output -join ' ').Trim()))"
     }
@@ -113,14 +119,15 @@ function Invoke-Podman {
     param(
         [Parameter(Mandatory)] [string] $Podman,
         [Parameter(Mandatory)] [string[]] $ArgumentList,
-        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $saved = $env:LOCALAPPDATA
     try {
         if ($LocalAppData) {
             $env:LOCALAPPDATA = $LocalAppData
         }
-        return Invoke-NativeCommand -FilePath $Podman -ArgumentList $ArgumentList
+        return Invoke-NativeCommand -FilePath $Podman -ArgumentList $ArgumentList -TimeoutSeconds $CommandTimeout
     }
     finally {
         $env:LOCALAPPDATA = $saved
@@ -195,7 +202,8 @@ function Start-PodmanMachine {
         [Parameter(Mandatory)] [string] $Distro,
         [Parameter(Mandatory)] [string] $Directory,
         [Parameter(Mandatory)] [pscustomobject] $Log,
-        [int] $WaitSeconds = 10
+        [int] $WaitSeconds = 10,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $podman = Find-PodmanProgram
     if ($null -eq $podman) {
@@ -204,19 +212,22 @@ function Start-PodmanMachine {
         return
     }
     $folder = Get-PodmanWslFolder -Directory $Directory -Log $Log
-    $state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder
+    $state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder `
+        -CommandTimeout $CommandTimeout
     if ($state -eq 'running' -or -not $PSCmdlet.ShouldProcess("podman machine $Distro", "Start (state: $state)")) {
         return
     }
     Write-Log -Log $Log -Message "Starting podman machine $Distro (state: $state) with $podman."
-    $result = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'start', $Distro) -LocalAppData $folder
+    $result = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'start', $Distro) -LocalAppData $folder `
+        -CommandTimeout $CommandTimeout
     $text = ($result.Output -join ' ').Trim()
     if ($result.ExitCode -ne 0 -and -not ($result.ExitCode -eq 125 -and $text -match 'already running')) {
         $message = "podman machine start $Distro failed (exit $($result.ExitCode)): $text"
         throw (New-Failure -ExitCode 12 -ErrorId 'PodmanStartFailed' -Message $message)
     }
     $deadline = (Get-Date).AddSeconds($WaitSeconds)
-    while (($state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder) -ne 'running') {
+    while (($state = Get-PodmanMachineState -Podman $podman -Distro $Distro -LocalAppData $folder `
+                -CommandTimeout $CommandTimeout) -ne 'running') {
         if ((Get-Date) -ge $deadline) {
             $message = "podman machine start $Distro reported success, but podman machine inspect says $state."
             throw (New-Failure -ExitCode 12 -ErrorId 'PodmanStartFailed' -Message $message)
@@ -241,7 +252,8 @@ function Get-WslAddress {
         [Parameter(Mandatory)] [string] $WslPath,
         [Parameter(Mandatory)] [string] $Distro,
         [Parameter(Mandatory)] [int] $TimeoutSeconds,
-        [Parameter(Mandatory)] [pscustomobject] $Log
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
     $probe = 'ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true'
@@ -249,10 +261,10 @@ function Get-WslAddress {
     $attempt = 0
     while ($true) {
         $attempt++
-        $result = Invoke-Wsl -WslPath $WslPath -ArgumentList $arguments
+        $result = Invoke-Wsl -WslPath $WslPath -ArgumentList $arguments -CommandTimeout $CommandTimeout
         $text = ($result.Output -join ' ').Trim()
         if ($result.ExitCode -ne 0) {
-            Assert-WslDistribution -WslPath $WslPath -Distro $Distro -Said $text
+            Assert-WslDistribution -WslPath $WslPath -Distro $Distro -Said $text -CommandTimeout $CommandTimeout
         }
         $mode = @($result.Output | Where-Object -FilterScript { "$_".Trim() -in @('mirrored', 'virtioproxy', 'none') })
         if ($result.ExitCode -eq 0 -and $mode.Count -gt 0) {
@@ -288,9 +300,10 @@ function Assert-WslDistribution {
     param(
         [Parameter(Mandatory)] [string] $WslPath,
         [Parameter(Mandatory)] [string] $Distro,
-        [AllowEmptyString()] [string] $Said = ''
+        [AllowEmptyString()] [string] $Said = '',
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
-    $names = Get-WslDistributionName -WslPath $WslPath
+    $names = Get-WslDistributionName -WslPath $WslPath -CommandTimeout $CommandTimeout
     if ($null -eq $names -or $names -contains $Distro) {
         return
     }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fake Windows programs for the Pester suite: wsl.exe, netsh.exe, podman.exe, whoami.exe, icacls.exe.
+"""Fake Windows programs for the Pester suite: wsl.exe, netsh.exe, podman.exe, whoami.exe, icacls.exe,
+taskkill.exe.
 
 Usage: fakewin.py STATE_DIR PROGRAM [ARGS...]; or, on Windows, a copy of this script frozen
 into an .exe and named after the program (wsl.exe, ...), with STATE_DIR in WSLPP_SIM_STATE.
@@ -11,9 +12,12 @@ depend on it (exit codes, the locale-independent parts of messages).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -99,6 +103,12 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         wsl_say(f"fake wsl.exe: unsupported arguments {args}")
         return 1
     name, command = args[1], args[3:]
+    if name in distros and distros[name].get("hang", 0) != 0 and command[:2] == ["sh", "-c"]:
+        # wsl.json distro "hang": the next N commands run in it hang (-1: every one)
+        if distros[name]["hang"] > 0:
+            distros[name]["hang"] -= 1
+            sim.write("wsl.json", config)
+        hang(sim, "wsl " + " ".join(args))
     if command == ["sleep", "infinity"] and name in distros:
         if distros[name].get("keepalive_denied"):
             # wsl.exe ends at once when it cannot start the process (the text is illustrative):
@@ -526,7 +536,57 @@ def _ace(grant: str) -> str:
     return f"(A;{flags};{RIGHTS.get(right, right)};;;{SID_ALIASES.get(who, ACCOUNT_SID)})"
 
 
-PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "icacls": icacls}
+def hang(sim: Sim, what: str) -> None:
+    """A program that hangs (wsl.exe can, for minutes or for good: microsoft/WSL#4144, #8529, #11067):
+    it starts a child of its own that hangs too (as wsl.exe has its helpers), records both PIDs in
+    hung.log and sleeps until it is killed."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    with open(sim.state / "hung.log", "a", encoding="utf-8") as handle:
+        handle.write(f"{what} {os.getpid()} {child.pid}\n")
+    time.sleep(3600)
+
+
+def _children(pid: int) -> list[int]:
+    """The PIDs whose parent is pid (Linux /proc; field 4 of /proc/N/stat is the parent's PID)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii")
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def taskkill(sim: Sim, args: list[str]) -> int:
+    """``taskkill /PID n /T /F`` (learn.microsoft.com, taskkill: /t ends the process and every child
+    process it started, /f forcefully): kills the tree, children first. The messages are taskkill's
+    English ones (wording illustrative); a PID that does not exist fails with exit 128."""
+    sim.log("taskkill " + " ".join(args))
+    words = [a.upper() for a in args]
+    pid = int(args[words.index("/PID") + 1])
+    if os.name == "nt":  # the fakes on Windows: the real taskkill does it
+        return subprocess.run(["taskkill", *args], check=False).returncode
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        if "/T" in words:
+            todo.extend(_children(current))
+    if not Path(f"/proc/{pid}").exists():
+        print(f'ERROR: The process "{pid}" not found.')
+        return 128
+    for victim in reversed(tree):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+    print(f"SUCCESS: The process with PID {pid} has been terminated.")
+    return 0
+
+
+PROGRAMS = {"wsl": wsl, "netsh": netsh, "podman": podman, "whoami": whoami, "icacls": icacls,
+            "taskkill": taskkill}
 
 
 SELF = os.environ.get("WSLPP_SIM_SELF") or sys.argv[0]  # the path this program was started as

@@ -95,8 +95,11 @@ Describe 'Read-PublishedPort' {
             Mock Read-PodmanPort { [pscustomobject]@{ Engine = 'podman'; Ports = @() } }
             Mock Read-DockerPort { [pscustomobject]@{ Engine = 'docker'; Ports = $unsorted } }
             Mock Find-WslProgram { 'wsl.exe' }
-            (Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $true; Distro = 'm' })).Engine | Should -Be 'podman'
-            $docker = Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $false; Distro = 'Ubuntu' })
+            $timeouts = [pscustomobject]@{ Wsl = 7; Podman = 8; Netsh = 9 }
+            (Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $true; Distro = 'm'; CommandTimeouts = $timeouts })).Engine | Should -Be 'podman'
+            Should -Invoke Read-PodmanPort -Times 1 -Exactly -ParameterFilter { $CommandTimeout -eq 8 }   # the settings' podman.exe time
+            $docker = Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $false; Distro = 'Ubuntu'; CommandTimeouts = $timeouts })
+            Should -Invoke Read-DockerPort -Times 1 -Exactly -ParameterFilter { $CommandTimeout -eq 7 }   # wsl.exe's
             @($docker.Ports | ForEach-Object { $_.Port }) | Should -Be @(80, 90)
             Should -Invoke Read-DockerPort -Times 1 -Exactly -ParameterFilter { $Distro -eq 'Ubuntu' -and $WslPath -eq 'wsl.exe' }
         }

@@ -24,7 +24,7 @@ Describe 'Import-Settings' {
 
     It 'Given a settings file, reads it as data and remembers its folder' {
         $path = Join-Path $TestDrive 'WslPortProxy.Settings.psd1'
-        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 3; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; InstallDirectory = 'D:\Tools\Wsl'; MetricsFile = 'D:\Metrics\wsl.prom'; FirewallProfiles = @('Any'); AutoPorts = `$null; Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
+        Set-Content -LiteralPath $path -Value "@{ SchemaVersion = 4; Generator = 'x'; Server = 'A'; Distro = 'd'; RunAs = `$null; Start = 'logon'; PodmanMachine = `$false; WaitForWslSeconds = 5; RecheckSeconds = 0; KeepAlive = `$true; CommandTimeoutSeconds = @{ Wsl = 9; Podman = 9; Netsh = 9 }; InstallDirectory = 'D:\Tools\Wsl'; MetricsFile = 'D:\Metrics\wsl.prom'; FirewallProfiles = @('Any'); AutoPorts = `$null; Ports = @(@{ ListenAddress = '10.0.0.1'; ListenPort = 22; LastListenPort = 22; ConnectPort = 2222; AllowFrom = @('10.0.0.0/8') }) }"
         InModuleScope WslPortProxy -Parameters @{ Path = $path } {
             param($Path)
             $settings = Import-Settings -Settings $Path
@@ -63,7 +63,7 @@ Describe 'Import-Settings' {
     }
 
     It 'Given <Case>, names every problem in one message' -ForEach @(
-        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 1 }; Message = "The settings cannot be used: SchemaVersion is '1', but this module reads SchemaVersion 3: install the module and the settings from the same bundle." }
+        @{ Case = 'another SchemaVersion'; Change = @{ SchemaVersion = 1 }; Message = "The settings cannot be used: SchemaVersion is '1', but this module reads SchemaVersion 4: install the module and the settings from the same bundle." }
         @{ Case = 'a metrics file that is not .prom'; Change = @{ MetricsFile = 'D:\m\wsl.txt' }; Message = "The settings cannot be used: settings: MetricsFile 'D:\m\wsl.txt' must end in .prom (windows_exporter reads only .prom files)." }
         @{ Case = 'a missing key and an unknown one'; Change = @{ Distro = $null; Colour = 'blue' }; Message = "The settings cannot be used: settings: Distro is missing; settings: Colour is not a setting." }
         @{ Case = 'a wrong type'; Change = @{ KeepAlive = 'yes' }; Message = "The settings cannot be used: settings: KeepAlive must be of type Bool, not 'yes'." }
@@ -190,6 +190,32 @@ Describe 'Common helpers' {
             # Both streams, but in no promised order: the two pipes are read apart, and under load
             # stderr's line can come first (it did once in CI).
             @($result.Output | Sort-Object) | Should -Be @('err', 'out')
+        }
+    }
+
+    It 'Invoke-NativeCommand ends a program that hangs, with every process it started, and fails with exit code 14' {
+        InModuleScope WslPortProxy {
+            $sh = (Get-Command -Name 'sh' -CommandType Application | Select-Object -First 1).Source
+            $marker = Join-Path $TestDrive 'child.pid'
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            { Invoke-NativeCommand -FilePath $sh -ArgumentList @('-c', "sleep 300 & echo `$! > '$marker'; wait") -TimeoutSeconds 2 } |
+                Should -Throw -ErrorId 'WslPortProxy.CommandTimedOut' -ExpectedMessage "sh did not finish within 2 s (sh -c sleep 300 & echo `$! > '$marker'; wait), so it was ended with the processes it started."
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 60
+            $child = [int] (Get-Content -LiteralPath $marker)
+            # Ended: gone, or a zombie (state Z) where nobody reaps it (a container without an init).
+            $stat = Join-Path (Join-Path '/proc' $child) 'stat'
+            $state = if (Test-Path -LiteralPath $stat) { ((Get-Content -LiteralPath $stat -Raw) -split '\) ')[1].Substring(0, 1) } else { 'gone' }
+            $state | Should -BeIn @('gone', 'Z') -Because 'taskkill /T ended the child too'
+            @(Get-SimCall -Program 'taskkill') | Should -HaveCount 1
+        }
+    }
+
+    It 'Invoke-NativeCommand passes each argument as one word, spaces, quotes and all' {
+        InModuleScope WslPortProxy {
+            $sh = (Get-Command -Name 'sh' -CommandType Application | Select-Object -First 1).Source
+            $result = Invoke-NativeCommand -FilePath $sh -ArgumentList @('-c', 'for a in "$@"; do echo "[$a]"; done', 'x', 'two words', 'say "hi"', '', 'back\slash\')
+            $result.Output | Should -Be @('[two words]', '[say "hi"]', '[]', '[back\slash\]')
+            ConvertTo-CommandLine -ArgumentList @('a', 'b c', 'd"e', '', 'f\', 'g\"h') | Should -BeExactly 'a "b c" "d\"e" "" f\ "g\\\"h"'
         }
     }
 

@@ -15,9 +15,9 @@ function global:New-TestSettings {
     <# A valid settings table, with Overrides replacing top-level keys. #>
     param([hashtable] $Overrides = @{})
     $settings = @{
-        SchemaVersion = 3; Generator = 'wsl-portproxy test'; Server = 'WEB-01'; Distro = 'podman-machine-default'
+        SchemaVersion = 4; Generator = 'wsl-portproxy test'; Server = 'WEB-01'; Distro = 'podman-machine-default'
         RunAs = 'CORP\svc-podman'; Start = 'boot'; PodmanMachine = $true; WaitForWslSeconds = 2; RecheckSeconds = 300
-        KeepAlive = $true; InstallDirectory = '%ProgramData%\WslPortProxy'; MetricsFile = $null; FirewallProfiles = @('Domain', 'Private'); AutoPorts = $null
+        KeepAlive = $true; CommandTimeoutSeconds = @{ Wsl = 120; Podman = 300; Netsh = 60 }; InstallDirectory = '%ProgramData%\WslPortProxy'; MetricsFile = $null; FirewallProfiles = @('Domain', 'Private'); AutoPorts = $null
         Ports = @(
             @{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @('LocalSubnet') },
             @{ ListenAddress = '0.0.0.0'; ListenPort = 9000; LastListenPort = 9002; ConnectPort = 9100; AllowFrom = @() }

@@ -31,7 +31,8 @@
     account, or Windows refused to store the password; 6 the bundle's files do not match its
     manifest.json; 7 a preflight check failed; 8 Group Policy's execution policy would stop the
     task's scripts; 9 the old watcher did not stop; 10 the settings file is missing or invalid;
-    11 the install folder is not safe after copying (someone else can write it).
+    11 the install folder is not safe after copying (someone else can write it); 14 a program
+    (icacls.exe, netsh.exe, ...) did not finish in time and was ended.
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Install')]
 param(

@@ -13,7 +13,7 @@ Set-StrictMode -Version Latest
 # it (the constants would not be made). Each constant is made with -WhatIf:$false -Confirm:$false.
 $constant = @{ Scope = 'Script'; Option = 'Constant'; WhatIf = $false; Confirm = $false }
 New-Variable @constant -Name 'WslppExitCodeKey' -Value 'WslPortProxyExitCode'
-New-Variable @constant -Name 'WslppSchemaVersion' -Value 3
+New-Variable @constant -Name 'WslppSchemaVersion' -Value 4
 New-Variable @constant -Name 'WslppStatusSchemaVersion' -Value 1   # -Status -Json's document
 New-Variable @constant -Name 'WslppSettingsFile' -Value 'WslPortProxy.Settings.psd1'
 New-Variable @constant -Name 'WslppModuleName' -Value 'WslPortProxy'
@@ -39,6 +39,8 @@ New-Variable @constant -Name 'WslppStopWaitSeconds' -Value 30
 # A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
 New-Variable @constant -Name 'WslppQuickExitSeconds' -Value 10
 New-Variable @constant -Name 'WslppLogKeep' -Value 4
+# How long a program may run when the settings name no time of their own for it (whoami, icacls, taskkill, ...).
+New-Variable @constant -Name 'WslppCommandTimeoutSeconds' -Value 60
 # An event's message is cut to this many characters: ReportEvent documents 31,839, and writes fail from
 # about 31,700 (measured on Windows 10 and 11).
 New-Variable @constant -Name 'WslppEventMaxChars' -Value 30000

@@ -1,4 +1,4 @@
-# Errors with exit codes, environment folders, native programs and elevation.
+# Errors with exit codes, environment folders, native programs (bounded in time) and elevation.
 
 function New-Failure {
     <#
@@ -110,30 +110,118 @@ function Find-Program {
     return $command.Source
 }
 
+function ConvertTo-CommandLine {
+    <#
+    .SYNOPSIS
+        Arguments as one Windows command line, quoted as CommandLineToArgvW and the C runtime read it back.
+    .DESCRIPTION
+        An argument with a space, a tab or a quote, or an empty one, is quoted; backslashes are doubled
+        only where a quote follows them (learn.microsoft.com, "Parsing C command-line arguments").
+    .OUTPUTS
+        [string]
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowEmptyCollection()] [string[]] $ArgumentList = @())
+    $words = foreach ($argument in $ArgumentList) {
+        if ($argument.Length -gt 0 -and $argument -notmatch '[\s"]') {
+            $argument
+            continue
+        }
+        $escaped = [regex]::Replace($argument, '(\\*)"', { param($m) ($m.Groups[1].Value * 2) + '\"' })
+        '"' + [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value * 2 }) + '"'
+    }
+    return (@($words) -join ' ')
+}
+
+function Stop-NativeProcessTree {
+    <#
+    .SYNOPSIS
+        Ends a process and every process it started (taskkill /PID n /T /F), within 30 seconds.
+    .DESCRIPTION
+        Windows PowerShell 5.1 (.NET Framework) has no Process.Kill(entireProcessTree): taskkill from
+        System32 ends the tree (learn.microsoft.com, taskkill: /t ends the child processes too, /f
+        forcefully). Should taskkill fail or hang, the process itself is killed.
+    .OUTPUTS
+        None.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Ends a process this module started and that ran out of time.')]
+    [CmdletBinding()]
+    [OutputType([void])]
+    param([Parameter(Mandatory)] [System.Diagnostics.Process] $Process)
+    try {
+        $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+        $info.FileName = Get-System32Path -Name 'taskkill.exe'
+        $info.Arguments = '/PID {0} /T /F' -f $Process.Id
+        $info.UseShellExecute = $false
+        $info.CreateNoWindow = $true
+        $killer = [System.Diagnostics.Process]::Start($info)
+        if (-not $killer.WaitForExit(30000)) {
+            $killer.Kill()
+        }
+    }
+    catch {
+        Write-Verbose -Message "taskkill could not end process $($Process.Id): $($_.Exception.Message)"
+    }
+    if (-not $Process.HasExited) {
+        $Process.Kill()
+    }
+}
+
 function Invoke-NativeCommand {
     <#
     .SYNOPSIS
-        Runs a program; returns its exit code and output lines (stdout and stderr together).
+        Runs a program for at most TimeoutSeconds; returns its exit code and output lines (stdout, then stderr).
     .DESCRIPTION
         Text on stderr never becomes a terminating error (Windows PowerShell 5.1 would make it
-        one under ErrorActionPreference Stop); the caller decides from ExitCode.
+        one under ErrorActionPreference Stop); the caller decides from ExitCode. Output is decoded
+        with the console's output encoding, as PowerShell decodes a native command's output. A
+        program that has not ended (and closed its output) within TimeoutSeconds is ended with
+        every process it started, and the call fails with exit code 14 (CommandTimedOut), naming
+        the program and the timeout: wsl.exe can hang for minutes or for good (microsoft/WSL#4144,
+        #8529, #11067).
+    .OUTPUTS
+        [pscustomobject] with ExitCode and Output.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $FilePath,
-        [string[]] $ArgumentList = @()
+        [string[]] $ArgumentList = @(),
+        [ValidateRange(1, 86400)] [int] $TimeoutSeconds = $script:WslppCommandTimeoutSeconds
     )
-    $previousPreference = $ErrorActionPreference
-    $ErrorActionPreference = 'Continue'
-    try {
-        $lines = @(& $FilePath @ArgumentList 2>&1 | ForEach-Object -Process { "$_".Replace([string][char]0, '') })
-        $exitCode = $LASTEXITCODE
+    $info = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $info.FileName = $FilePath
+    $info.Arguments = ConvertTo-CommandLine -ArgumentList $ArgumentList
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.StandardOutputEncoding = [Console]::OutputEncoding
+    $info.StandardErrorEncoding = [Console]::OutputEncoding
+    $process = [System.Diagnostics.Process]::Start($info)
+    $streams = @($process.StandardOutput.ReadToEndAsync(), $process.StandardError.ReadToEndAsync())
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    $ended = $process.WaitForExit($TimeoutSeconds * 1000) -and
+        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]] $streams,
+            [int] [math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds))
+    if (-not $ended) {
+        Stop-NativeProcessTree -Process $process
+        $name = Split-Path -Path $FilePath -Leaf
+        $message = "$name did not finish within $TimeoutSeconds s ($name $($ArgumentList -join ' ')), so it was " +
+            'ended with the processes it started.'
+        throw (New-Failure -ExitCode 14 -ErrorId 'CommandTimedOut' -Message $message -Category OperationTimeout)
     }
-    finally {
-        $ErrorActionPreference = $previousPreference
-    }
-    return [pscustomobject]@{ ExitCode = $exitCode; Output = $lines }
+    $process.WaitForExit()
+    $lines = @(foreach ($text in @($streams[0].Result, $streams[1].Result)) {
+            # As PowerShell reads a program's output: one string per line, none for the final line break.
+            $text = $text.Replace([string][char]0, '')
+            if ($text.Length -gt 0) {
+                $text -replace '\r?\n$', '' -split '\r?\n'
+            }
+        })
+    return [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $lines }
 }
 
 function Test-Elevated {

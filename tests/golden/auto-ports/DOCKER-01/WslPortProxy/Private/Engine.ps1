@@ -123,13 +123,17 @@ function Get-PodmanConnection {
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [string] $Distro)
+    param(
+        [Parameter(Mandatory)] [string] $Distro,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
+    )
     $podman = Find-PodmanProgram
     if ($null -eq $podman) {
         $message = "podman.exe was not found for $env:USERDOMAIN\$env:USERNAME."
         throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ObjectNotFound)
     }
-    $inspect = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $null
+    $inspect = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $null `
+        -CommandTimeout $CommandTimeout
     $machine = @{}
     if ($inspect.ExitCode -eq 0) {
         try {
@@ -169,12 +173,15 @@ function Read-PodmanPort {
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [string] $Distro)
-    $target = Get-PodmanConnection -Distro $Distro
+    param(
+        [Parameter(Mandatory)] [string] $Distro,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
+    )
+    $target = Get-PodmanConnection -Distro $Distro -CommandTimeout $CommandTimeout
     $podman = $target.Podman
     $connection = $target.Connection
     $result = Invoke-Podman -Podman $podman -ArgumentList @('--connection', $connection, 'ps', '--format', 'json') `
-        -LocalAppData $null
+        -LocalAppData $null -CommandTimeout $CommandTimeout
     # podman writes warnings to stderr: the JSON array is what follows the first line that opens one.
     $lines = @($result.Output)
     $start = -1
@@ -215,11 +222,13 @@ function Read-DockerPort {
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $WslPath,
-        [Parameter(Mandatory)] [string] $Distro
+        [Parameter(Mandatory)] [string] $Distro,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $probe = "if [ -S /var/run/docker.sock ]; then docker ps --no-trunc --format '{{json .}}'; " +
         "else echo 'no docker socket'; fi"
-    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--distribution', $Distro, '--exec', 'sh', '-c', $probe)
+    $result = Invoke-Wsl -WslPath $WslPath -ArgumentList @('--distribution', $Distro, '--exec', 'sh', '-c', $probe) `
+        -CommandTimeout $CommandTimeout
     $text = ($result.Output -join ' ').Trim()
     if ($result.ExitCode -ne 0) {
         $message = "docker ps in $Distro failed (exit $($result.ExitCode)): $text"
@@ -250,10 +259,11 @@ function Read-PublishedPort {
     [OutputType([pscustomobject])]
     param([Parameter(Mandatory)] [pscustomobject] $Settings)
     if ($Settings.PodmanMachine) {
-        $reading = Read-PodmanPort -Distro $Settings.Distro
+        $reading = Read-PodmanPort -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman
     }
     else {
-        $reading = Read-DockerPort -WslPath (Find-WslProgram) -Distro $Settings.Distro
+        $reading = Read-DockerPort -WslPath (Find-WslProgram) -Distro $Settings.Distro `
+            -CommandTimeout $Settings.CommandTimeouts.Wsl
     }
     if ($null -ne $reading) {
         $reading.Ports = [object[]] @($reading.Ports | Sort-Object -Property Port, Container, HostIp)

@@ -129,13 +129,14 @@ function Invoke-PortProxyBatch {
     [OutputType([void])]
     param(
         [Parameter(Mandatory)] [object[]] $Command,
-        [Parameter(Mandatory)] [string] $Directory
+        [Parameter(Mandatory)] [string] $Directory,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $netsh = Get-SystemProgram -Name 'netsh.exe'
     if ($Command.Count -eq 1) {
         $arguments = @('interface', 'portproxy') + $Command[0].Words
         $what = "netsh interface portproxy $($Command[0].Words -join ' ')"
-        $result = Invoke-NativeCommand -FilePath $netsh -ArgumentList $arguments
+        $result = Invoke-NativeCommand -FilePath $netsh -ArgumentList $arguments -TimeoutSeconds $CommandTimeout
     }
     else {
         if (-not (Test-Path -LiteralPath $Directory -PathType Container)) {
@@ -148,7 +149,8 @@ function Invoke-PortProxyBatch {
         Set-Content -LiteralPath $batch -Value $lines -Encoding Ascii
         $what = "netsh -f with $($Command.Count) portproxy commands"
         try {
-            $result = Invoke-NativeCommand -FilePath $netsh -ArgumentList @('-f', $batch)
+            $result = Invoke-NativeCommand -FilePath $netsh -ArgumentList @('-f', $batch) `
+                -TimeoutSeconds $CommandTimeout
         }
         finally {
             Remove-Item -LiteralPath $batch -Force -ErrorAction SilentlyContinue
@@ -173,14 +175,15 @@ function Invoke-PortProxyChange {
     param(
         [AllowEmptyCollection()] [object[]] $Command = @(),
         [Parameter(Mandatory)] [string] $Directory,
-        [Parameter(Mandatory)] [pscustomobject] $Log
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     if ($Command.Count -eq 0) {
         return
     }
     $failure = $null
     try {
-        Invoke-PortProxyBatch -Command $Command -Directory $Directory
+        Invoke-PortProxyBatch -Command $Command -Directory $Directory -CommandTimeout $CommandTimeout
     }
     catch {
         $failure = $_
@@ -229,7 +232,8 @@ function Sync-PortProxyRule {
         [Parameter(Mandatory)] [hashtable] $Current,
         [Parameter(Mandatory)] [hashtable] $Managed,
         [Parameter(Mandatory)] [string] $Directory,
-        [Parameter(Mandatory)] [pscustomobject] $Log
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $commands = @()
     foreach ($item in $Rule) {
@@ -273,7 +277,7 @@ function Sync-PortProxyRule {
             New-ChangeRecord -Kind PortProxy -Action Kept -Name $key -Target $target -Previous $target
         }
     }
-    Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log
+    Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log -CommandTimeout $CommandTimeout
 }
 
 function Remove-StalePortProxyRule {
@@ -294,7 +298,8 @@ function Remove-StalePortProxyRule {
         [Parameter(Mandatory)] [hashtable] $Managed,
         [Parameter(Mandatory)] [hashtable] $TakenOver,
         [Parameter(Mandatory)] [string] $Directory,
-        [Parameter(Mandatory)] [pscustomobject] $Log
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $commands = @()
     foreach ($key in @($Managed.Keys | Sort-Object)) {
@@ -340,5 +345,5 @@ function Remove-StalePortProxyRule {
             New-ChangeRecord -Kind PortProxy -Action Deleted -Name $key -Target $null -Previous $now -Planned
         }
     }
-    Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log
+    Invoke-PortProxyChange -Command $commands -Directory $Directory -Log $Log -CommandTimeout $CommandTimeout
 }

@@ -237,7 +237,9 @@ function Test-WslMoved {
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
     try {
-        return (Get-WslAddress -WslPath $WslPath -Distro $Settings.Distro -TimeoutSeconds 0 -Log $Log) -ne $Address
+        $now = Get-WslAddress -WslPath $WslPath -Distro $Settings.Distro -TimeoutSeconds 0 -Log $Log `
+            -CommandTimeout $Settings.CommandTimeouts.Wsl
+        return $now -ne $Address
     }
     catch {
         Write-Log -Log $Log -Message "Cannot ask WSL for its address: $($_.Exception.Message)"
@@ -365,7 +367,8 @@ function Invoke-Watch {
                 # WSL may have restarted while we reconciled, before the keep-alive could see it.
                 $now = $null
                 try {
-                    $now = Get-WslAddress -WslPath $wsl -Distro $Settings.Distro -TimeoutSeconds 0 -Log $Log
+                    $now = Get-WslAddress -WslPath $wsl -Distro $Settings.Distro -TimeoutSeconds 0 -Log $Log `
+                        -CommandTimeout $Settings.CommandTimeouts.Wsl
                 }
                 catch {
                     Write-Log -Log $Log -Level WARN -Message "Cannot confirm the WSL address: $($_.Exception.Message)"

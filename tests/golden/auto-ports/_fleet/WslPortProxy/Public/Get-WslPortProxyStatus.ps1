@@ -76,7 +76,8 @@ function Get-WslPortProxyStatus {
         $warnings = New-Object -TypeName 'System.Collections.Generic.List[string]'
         $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
         try {
-            $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log
+            $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log `
+                -CommandTimeout $config.CommandTimeouts.Wsl
         }
         catch {
             $warnings.Add($_.Exception.Message)

@@ -41,7 +41,7 @@ function Start-EngineEventStream {
     if ($null -eq $Settings.AutoPorts -or $Settings.AutoPorts.From -ne 'podman') {
         return $null
     }
-    $target = Get-PodmanConnection -Distro $Settings.Distro
+    $target = Get-PodmanConnection -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman
     $arguments = @('--connection', $target.Connection, 'events', '--format', 'json', '--filter', 'type=container')
     $command = "podman $($arguments -join ' ')"
     if (-not $PSCmdlet.ShouldProcess($command, 'Start following the container events')) {

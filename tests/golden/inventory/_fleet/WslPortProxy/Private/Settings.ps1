@@ -11,11 +11,12 @@ function Test-SettingType {
     param(
         [AllowNull()] [object] $Value,
         [Parameter(Mandatory)]
-        [ValidateSet('Int', 'Bool', 'Text', 'OptionalText', 'TextList', 'TableList', 'OptionalTable')]
+        [ValidateSet('Int', 'Bool', 'Text', 'OptionalText', 'TextList', 'TableList', 'Table', 'OptionalTable')]
         [string] $Type
     )
     switch ($Type) {
         'OptionalTable' { return ($null -eq $Value -or $Value -is [hashtable]) }
+        'Table' { return ($Value -is [hashtable]) }
         'Int' { return ($Value -is [int]) }
         'Bool' { return ($Value -is [bool]) }
         'Text' { return ($Value -is [string] -and $Value.Length -gt 0) }
@@ -111,11 +112,20 @@ function Get-SettingsProblem {
         SchemaVersion = 'Int'; Generator = 'Text'; Server = 'Text'; Distro = 'Text'; RunAs = 'OptionalText'
         Start = 'Text'; PodmanMachine = 'Bool'; WaitForWslSeconds = 'Int'; RecheckSeconds = 'Int'; KeepAlive = 'Bool'
         InstallDirectory = 'Text'; MetricsFile = 'OptionalText'; FirewallProfiles = 'TextList'; Ports = 'TableList'
-        AutoPorts = 'OptionalTable'
+        AutoPorts = 'OptionalTable'; CommandTimeoutSeconds = 'Table'
     }
     $problems = @(Get-TableProblem -Table $Data -Expected $types -Where 'settings')
     if ($problems.Count -gt 0) {
         return $problems
+    }
+    $timeouts = [ordered]@{ Wsl = 'Int'; Podman = 'Int'; Netsh = 'Int' }
+    $where = 'settings.CommandTimeoutSeconds'
+    $problems = @(Get-TableProblem -Table $Data.CommandTimeoutSeconds -Expected $timeouts -Where $where)
+    if ($problems.Count -gt 0) {
+        return $problems
+    }
+    if (@($Data.CommandTimeoutSeconds.Values | Where-Object -FilterScript { $_ -lt 1 -or $_ -gt 86400 }).Count -gt 0) {
+        'settings: every CommandTimeoutSeconds value must be 1 to 86400'
     }
     if ($Data.Start -notin @('boot', 'logon')) {
         "settings: Start must be 'boot' or 'logon', not '$($Data.Start)'"
@@ -297,6 +307,7 @@ function Import-Settings {
         WaitForWslSeconds = $data.WaitForWslSeconds
         RecheckSeconds    = $data.RecheckSeconds
         KeepAlive         = $data.KeepAlive
+        CommandTimeouts   = [pscustomobject] $data.CommandTimeoutSeconds
         InstallDirectory  = Resolve-InstallDirectory -Path $data.InstallDirectory
         MetricsFile       = $metrics
         FirewallProfiles  = [string[]] @($data.FirewallProfiles)
