@@ -284,19 +284,43 @@ servers:
         }
     }
 
-    Context 'Given WSL does not use NAT networking: a rule would forward into this server itself' {
-        It 'Given <Case>, exits 11 and writes no rule' -ForEach @(
-            @{ Case = 'mirrored networking (eth0 carries the host''s address)'; Wsl = @{ ip = '192.168.0.12'; networking_mode = 'mirrored' }
-                Message = "WSL uses mirrored networking (wslinfo --networking-mode): a portproxy rule would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no mirrored mode; Server 2025 falls back to none). No rule was changed." }
-            @{ Case = 'virtioproxy networking'; Wsl = @{ ip = '172.28.5.5'; networking_mode = 'virtioproxy' }
-                Message = "WSL uses virtioproxy networking (wslinfo --networking-mode): a portproxy rule would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no mirrored mode; Server 2025 falls back to none). No rule was changed." }
-            @{ Case = 'WSL 1.x, no wslinfo, eth0 is the host''s own NIC'; Wsl = @{ ip = '192.168.0.12'; networking_mode = $null }
-                Message = "WSL's address 192.168.0.12 is one of this server's own addresses (WSL 1, or mirrored networking): a portproxy rule to it would forward the port into this server itself. Use WSL 2 with NAT networking. No rule was changed." }
+    Context 'Given WSL does not use NAT networking: only nat is forwarded (wslinfo --networking-mode)' {
+        It 'Given <Mode>, exits 11 naming the mode and what it means, and changes nothing' -ForEach @(
+            @{ Mode = 'bridged'; Ip = '192.168.0.77'
+                Message = "WSL uses bridged networking (wslinfo --networking-mode): the VM has its own address on the LAN, so clients can reach WSL directly and no portproxy rule is needed. If this tool should forward instead, set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown. No rule was changed." }
+            @{ Mode = 'mirrored'; Ip = '192.168.0.12'
+                Message = "WSL uses mirrored networking (wslinfo --networking-mode): eth0 carries this server's own addresses, so a portproxy rule would forward the port into this server itself (microsoft/WSL#11272). To forward with this tool, set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no mirrored mode). No rule was changed." }
+            @{ Mode = 'consomme'; Ip = '172.28.5.5'
+                Message = "WSL uses consomme networking (wslinfo --networking-mode; virtioproxy before WSL 2.9.0): WSL binds this server's ports itself when a program in WSL listens, so a portproxy rule would fight it for the port. To forward with this tool, set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown. No rule was changed." }
+            @{ Mode = 'virtioproxy'; Ip = '172.28.5.5'
+                Message = "WSL uses virtioproxy networking (wslinfo --networking-mode; consomme from WSL 2.9.0): WSL binds this server's ports itself when a program in WSL listens, so a portproxy rule would fight it for the port. To forward with this tool, set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown. No rule was changed." }
+            @{ Mode = 'none'; Ip = $null
+                Message = "WSL uses none networking (wslinfo --networking-mode): the VM has no network, so there is nothing to forward to (WSL also falls back to none when it cannot set up the mode asked for, e.g. mirrored on Windows Server, microsoft/WSL#40439). Set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown. No rule was changed." }
+            @{ Mode = 'wsl1'; Ip = '192.168.0.12'
+                Message = "WSL uses wsl1 networking (wslinfo --networking-mode): the distribution runs under WSL 1, which shares this server's network stack, so its ports are this server's ports already and a rule would forward into this server itself. To forward with this tool, convert it to WSL 2 (wsl --set-version podman-machine-default 2) in NAT mode. No rule was changed." }
+            @{ Mode = 'futuremode'; Ip = '172.28.5.5'
+                Message = "WSL uses futuremode networking (wslinfo --networking-mode), a mode this version of WslPortProxy does not know; it forwards only in nat mode rather than guess. Set networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown, or use a WslPortProxy that knows the mode. No rule was changed." }
         ) {
-            Set-SimWsl @{ 'podman-machine-default' = $Wsl }
+            Invoke-Update | Should -Be 0   # forwarding in NAT mode; then the task account's WSL changes mode
+            Set-SimPortProxy (@{ '0.0.0.0/80' = '172.28.241.140/80'; '0.0.0.0/3389' = '10.0.0.5/3389' })
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = $Ip; networking_mode = $Mode } }
+            Remove-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log')
+            $before = Get-SimSnapshot
+
+            Invoke-Update | Should -Be 11
+
+            Get-SimSnapshot | Should -Be $before
+            Get-SimCall -Program 'netsh' | Should -BeNullOrEmpty
+            Get-SimCall -Program 'wsl' | Should -HaveCount 1   # at once: no waiting for an address
+            Get-UpdateLog | Should -Match ([regex]::Escape("[ERROR] Failed (exit code 11): $Message"))
+            $script:LastRun.Error | Should -Match ([regex]::Escape("WSL uses $Mode networking"))
+        }
+
+        It 'Given WSL 1.x (no wslinfo) with eth0 the host''s own NIC, exits 11 as the address is this server''s own' {
+            Set-SimWsl @{ 'podman-machine-default' = @{ ip = '192.168.0.12'; networking_mode = $null } }
             Invoke-Update | Should -Be 11
             Get-SimPortProxy | Should -BeNullOrEmpty
-            Get-UpdateLog | Should -Match ([regex]::Escape("[ERROR] Failed (exit code 11): $Message"))
+            Get-UpdateLog | Should -Match ([regex]::Escape("[ERROR] Failed (exit code 11): WSL's address 192.168.0.12 is one of this server's own addresses (WSL 1, or mirrored networking): a portproxy rule to it would forward the port into this server itself. Use WSL 2 with NAT networking. No rule was changed."))
         }
     }
 

@@ -195,8 +195,15 @@ def eth0(sim: Sim, config: dict[str, Any], distro: dict[str, Any]) -> int:
 
 
 def networking_mode(distro: dict[str, Any]) -> None:
-    """``wslinfo --networking-mode`` (WSL >= 2.0) prints nat, mirrored, virtioproxy or none;
-    wsl.json's ``networking_mode`` null models WSL 1.x, which has no wslinfo."""
+    """``wslinfo --networking-mode`` prints one word and a newline: microsoft/WSL
+    src/linux/init/wslinfo.cpp, WslInfoEntry's switch on UtilGetNetworkingMode() (l.89-126 at HEAD
+    3e27a6a50177; the same at tags 2.5.8 ... 2.9.4): ``nat``, ``bridged``, ``mirrored``,
+    ``virtioproxy`` (tags 2.5.8 ... 2.8.12), renamed ``consomme`` from tag 2.9.0 (b9e1d7044, #40873;
+    .wslconfig's networkingMode still accepts VirtioProxy as an alias, WslCoreConfig.h), ``none``
+    (the default branch: also any mode it has no case for), and ``wsl1`` when the distribution
+    runs under WSL 1 (not UtilIsUtilityVm()). wsl.json's distro ``networking_mode`` is printed as
+    given, so a test can set any of these words, or a future one; absent = ``nat``; null models
+    WSL 1.x, which has no wslinfo (the probe's ``2>/dev/null`` hides "not found": nothing printed)."""
     mode = distro.get("networking_mode", "nat")
     if mode is not None:
         print(mode)

@@ -168,13 +168,30 @@ Describe 'Get-WslAddress' {
         }
     }
 
-    It 'Given a networking mode other than NAT, fails with exit code 11 at once' {
-        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.5.5'; networking_mode = 'none' } }
-        InModuleScope WslPortProxy {
+    It 'Given <Mode> networking, fails with exit code 11 at once, naming the mode and what it means (<Means>)' -ForEach @(
+        @{ Mode = 'bridged'; Means = '*the VM has its own address on the LAN, so clients can reach WSL directly and no portproxy rule is needed*' }
+        @{ Mode = 'mirrored'; Means = "*eth0 carries this server's own addresses, so a portproxy rule would forward the port into this server itself*" }
+        @{ Mode = 'consomme'; Means = "*WSL binds this server's ports itself when a program in WSL listens, so a portproxy rule would fight it for the port*" }
+        @{ Mode = 'virtioproxy'; Means = "*WSL binds this server's ports itself when a program in WSL listens, so a portproxy rule would fight it for the port*" }
+        @{ Mode = 'none'; Means = '*the VM has no network, so there is nothing to forward to*' }
+        @{ Mode = 'wsl1'; Means = "*runs under WSL 1, which shares this server's network stack*" }
+        @{ Mode = 'futuremode'; Means = '*a mode this version of WslPortProxy does not know; it forwards only in nat mode rather than guess*' }
+    ) {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.5.5'; networking_mode = $Mode } }
+        InModuleScope WslPortProxy -Parameters @{ Mode = $Mode; Means = $Means } {
+            param($Mode, $Means)
             { Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 30 -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
-                Should -Throw -ErrorId 'WslPortProxy.NotNatNetworking' -ExpectedMessage 'WSL uses none networking (wslinfo --networking-mode): *'
+                Should -Throw -ErrorId 'WslPortProxy.NotNatNetworking' -ExpectedMessage "WSL uses $Mode networking (wslinfo --networking-mode$Means No rule was changed."
         }
         @(Get-SimCall -Program 'wsl') | Should -HaveCount 1
+    }
+
+    It 'Given no networking mode (WSL 1.x has no wslinfo), returns eth0''s address (Assert-ForeignAddress judges it)' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.5.5'; networking_mode = $null } }
+        InModuleScope WslPortProxy {
+            Get-WslAddress -WslPath (Find-WslProgram) -Distro 'podman-machine-default' -TimeoutSeconds 0 -Log (Open-RunLog -Directory $TestDrive -NoFile) |
+                Should -Be '172.28.5.5'
+        }
     }
 
     It 'Assert-ForeignAddress refuses one of this server''s own addresses (exit 11) and accepts WSL''s' {

@@ -243,8 +243,11 @@ function Get-WslAddress {
         Waits up to TimeoutSeconds (0: one attempt) for an IPv4 address on eth0 in the distribution.
     .DESCRIPTION
         One wsl.exe call asks for eth0's address and for the networking mode (wslinfo, WSL 2.0 and
-        later). Any mode but nat fails at once (exit 11): in mirrored or virtioproxy mode eth0 does
-        not lead into a separate VM, so a rule would forward into this server itself or nowhere.
+        later). Any mode but nat fails at once (exit 11) with what the mode means for forwarding
+        (Get-NetworkingModeMessage); no mode printed (WSL 1.x has no wslinfo) is left to
+        Assert-ForeignAddress.
+    .OUTPUTS
+        System.String: eth0's IPv4 address.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -266,12 +269,9 @@ function Get-WslAddress {
         if ($result.ExitCode -ne 0) {
             Assert-WslDistribution -WslPath $WslPath -Distro $Distro -Said $text -CommandTimeout $CommandTimeout
         }
-        $mode = @($result.Output | Where-Object -FilterScript { "$_".Trim() -in @('mirrored', 'virtioproxy', 'none') })
-        if ($result.ExitCode -eq 0 -and $mode.Count -gt 0) {
-            $message = "WSL uses $("$($mode[0])".Trim()) networking (wslinfo --networking-mode): a portproxy rule " +
-                'would forward into this server itself or to nothing. Set networkingMode=nat in the [wsl2] section ' +
-                "of %USERPROFILE%\.wslconfig of the task's account and run wsl --shutdown (Windows Server has no " +
-                'mirrored mode; Server 2025 falls back to none). No rule was changed.'
+        $mode = Get-WslNetworkingMode -Output $result.Output
+        if ($result.ExitCode -eq 0 -and $mode -ne '' -and $mode -ne 'nat') {
+            $message = Get-NetworkingModeMessage -Mode $mode -Distro $Distro
             throw (New-Failure -ExitCode 11 -ErrorId 'NotNatNetworking' -Message $message -Category NotImplemented)
         }
         if ($result.ExitCode -eq 0 -and $text -match '\binet\s+(\d{1,3}(?:\.\d{1,3}){3})/\d{1,2}\b') {
@@ -288,6 +288,83 @@ function Get-WslAddress {
     $message = "WSL distribution '$Distro' had no IPv4 address on eth0 within $TimeoutSeconds seconds " +
         "($attempt attempts; last output: $text). No rule was changed."
     throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message $message -Category ResourceUnavailable)
+}
+
+function Get-WslNetworkingMode {
+    <#
+    .SYNOPSIS
+        The word wslinfo --networking-mode printed in the probe's output, or '' when it printed none.
+    .DESCRIPTION
+        wslinfo prints one word (microsoft/WSL src/linux/init/wslinfo.cpp): nat, bridged, mirrored,
+        virtioproxy (consomme from WSL 2.9.0), none, or wsl1 under WSL 1. The probe prints it after
+        ip's lines, which all hold spaces, so it is the last line that is one word. Any word is
+        returned, also one this module does not know, so that no new mode passes for nat.
+    .OUTPUTS
+        System.String: the mode, lower case; '' when there is none (WSL 1.x has no wslinfo).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()] [AllowEmptyCollection()] [object[]] $Output)
+    $words = @($Output | ForEach-Object -Process { "$_".Trim() } | Where-Object -FilterScript {
+            $_ -match '^[A-Za-z0-9_.-]+$'
+        })
+    if ($words.Count -eq 0) {
+        return ''
+    }
+    return $words[-1].ToLowerInvariant()
+}
+
+function Get-NetworkingModeMessage {
+    <#
+    .SYNOPSIS
+        Why no rule is written in a networking mode other than nat, and what to do about it.
+    .DESCRIPTION
+        bridged: the VM has its own LAN address. mirrored: eth0 carries this server's addresses
+        (microsoft/WSL#11272). consomme (virtioproxy before WSL 2.9.0): WSL binds this server's ports
+        itself (ConsommeNetworking.cpp). none: no network. wsl1: WSL 1 shares this server's network
+        stack. Any other word: a mode this module does not know, which it does not take for nat.
+    .OUTPUTS
+        System.String: the message, naming the mode and ending "No rule was changed."
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Mode,
+        [Parameter(Mandatory)] [string] $Distro
+    )
+    $nat = "networkingMode=nat in the [wsl2] section of %USERPROFILE%\.wslconfig of the task's account " +
+        'and run wsl --shutdown'
+    $binds = ": WSL binds this server's ports itself when a program in WSL listens, so a portproxy rule " +
+        "would fight it for the port. To forward with this tool, set $nat."
+    $head = "WSL uses $Mode networking (wslinfo --networking-mode"
+    $text = switch ($Mode) {
+        'bridged' {
+            '): the VM has its own address on the LAN, so clients can reach WSL directly and no portproxy ' +
+            "rule is needed. If this tool should forward instead, set $nat."
+        }
+        'mirrored' {
+            "): eth0 carries this server's own addresses, so a portproxy rule would forward the port into " +
+            "this server itself (microsoft/WSL#11272). To forward with this tool, set $nat (Windows Server " +
+            'has no mirrored mode).'
+        }
+        'consomme' { '; virtioproxy before WSL 2.9.0)' + $binds }
+        'virtioproxy' { '; consomme from WSL 2.9.0)' + $binds }
+        'none' {
+            '): the VM has no network, so there is nothing to forward to (WSL also falls back to none when ' +
+            'it cannot set up the mode asked for, e.g. mirrored on Windows Server, microsoft/WSL#40439). ' +
+            "Set $nat."
+        }
+        'wsl1' {
+            "): the distribution runs under WSL 1, which shares this server's network stack, so its ports " +
+            "are this server's ports already and a rule would forward into this server itself. To forward " +
+            "with this tool, convert it to WSL 2 (wsl --set-version $Distro 2) in NAT mode."
+        }
+        default {
+            '), a mode this version of WslPortProxy does not know; it forwards only in nat mode rather than ' +
+            "guess. Set $nat, or use a WslPortProxy that knows the mode."
+        }
+    }
+    return "$head$text No rule was changed."
 }
 
 function Assert-WslDistribution {
