@@ -380,6 +380,10 @@ servers:
             $xml.Task.Principals.Principal.UserId | Should -Be 'CORP\svc-podman'
             $xml.Task.Principals.Principal.LogonType | Should -Be 'InteractiveToken'
             $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\svc-podman'
+            # It runs in the account's session: the console window is hidden (closing it would end the watcher),
+            # -WindowStyle before -File, which must be last (about_PowerShell_exe); the task ran it with -Watch.
+            $xml.Task.Actions.Exec.Arguments | Should -Match '^-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass -File "[^"]+\\Update-WslPortProxy\.ps1" -Watch$'
+            $task.State | Should -Be 'Running'
         }
     }
 
