@@ -170,14 +170,23 @@ def test_settings_suit_a_server(write_inventory: Write) -> None:
     assert settings.findtext("t:RestartOnFailure/t:Count", namespaces=NS) == "3"
 
 
-def test_the_action_runs_the_installed_script_with_file_last(write_inventory: Write) -> None:
+def test_the_action_runs_the_installed_script_hidden_with_file_last(write_inventory: Write) -> None:
+    # -WindowStyle Hidden: a logon task runs in the account's session, where closing a visible console
+    # window would end the watcher; -File must be last (about_PowerShell_exe), so it comes before.
+    for text in (BOOT, LOGON):
+        exec_ = task_xml(bundle(write_inventory, text)).find("t:Actions/t:Exec", NS)
+        assert exec_ is not None
+        assert exec_.findtext("t:Command", namespaces=NS) == (
+            "%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
     exec_ = task_xml(bundle(write_inventory, BOOT)).find("t:Actions/t:Exec", NS)
     assert exec_ is not None
-    assert exec_.findtext("t:Command", namespaces=NS) == (
-        "%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
     assert exec_.findtext("t:Arguments", namespaces=NS) == (
-        '-NoProfile -NonInteractive -ExecutionPolicy Bypass '
+        '-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass '
         '-File "%ProgramFiles%\\Wsl Proxy\\Update-WslPortProxy.ps1" -Watch')
+    logon = task_xml(bundle(write_inventory, LOGON)).findtext("t:Actions/t:Exec/t:Arguments", namespaces=NS)
+    assert logon is not None
+    assert logon.startswith("-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass -File ")
+    assert logon.endswith('\\Update-WslPortProxy.ps1" -Watch')
 
 
 def test_no_principal_is_ever_system(write_inventory: Write) -> None:

@@ -36,6 +36,8 @@ New-Variable @constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable @constant -Name 'WslppRetrySeconds' -Value 30
 New-Variable @constant -Name 'WslppEventRetrySeconds' -Value 2   # restarting podman events
 New-Variable @constant -Name 'WslppStopWaitSeconds' -Value 30
+# How long the installer waits for Task Scheduler to start a logon task it could not tell would run.
+New-Variable @constant -Name 'WslppLogonStartSeconds' -Value 10
 # A keep-alive that ends sooner than this after its start died: back off instead of reconciling at once.
 New-Variable @constant -Name 'WslppQuickExitSeconds' -Value 10
 New-Variable @constant -Name 'WslppLogKeep' -Value 4

@@ -192,6 +192,66 @@ Describe 'Deploy-WslPortProxy.ps1 on a simulated fleet of three servers' {
     }
 }
 
+Describe 'A logon task whose account is not logged on, installed through the fleet (over WinRM: a network logon)' {
+    BeforeAll {
+        $script:LogonDist = New-TestBundle -Inventory @'
+defaults:
+  run_as: CORP\svc-podman
+  start: logon
+  wait_for_wsl: 3s
+  ports: [80]
+servers:
+  - name: WEB-01
+'@
+        $script:NextLogon = "*The task starts at CORP\svc-podman's next logon; its log: *"
+    }
+
+    It 'Deploy-WslPortProxy.ps1 (Publish-WslPortProxy) reports it installed with that message and records the manifest; a re-run leaves it alone' {
+        New-SimFleet -Name 'WEB-01'
+        try {
+            Use-SimServer 'WEB-01'
+            Set-SimLogonSession @{ 'CORP\svc-podman' = 3 }
+            $deploy = Join-Path $script:LogonDist '_fleet/Deploy-WslPortProxy.ps1'
+            $global:LASTEXITCODE = 0
+            $output = @(& $deploy 2>&1 3>$null 6>$null)
+
+            $LASTEXITCODE | Should -Be 0
+            @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) | Should -HaveCount 0
+            $output | Should -HaveCount 1
+            $output[0].Action | Should -Be 'installed'
+            $output[0].ExitCode | Should -Be 0
+            $output[0].Message | Should -BeLike "Installed, not run yet: CORP\svc-podman is not logged on to this server $script:NextLogon"
+            Use-SimServer 'WEB-01'
+            [System.IO.File]::ReadAllText((Join-Path $global:WslppSim.ProgramData 'WslPortProxy/manifest.json')) |
+                Should -BeExactly ([System.IO.File]::ReadAllText((Join-Path $script:LogonDist 'WEB-01/manifest.json')))
+            (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].State | Should -Be 'Ready'
+
+            $global:LASTEXITCODE = 0
+            $again = @(& $deploy 2>&1 3>$null 6>$null)
+            $LASTEXITCODE | Should -Be 0
+            $again[0].Action | Should -Be 'unchanged'
+        }
+        finally { Remove-SimFleet }
+    }
+
+    It 'files/install-bundle.ps1 (the Ansible playbook''s) returns exit 0 and that message, with no password' {
+        New-SimulatedWindows -ComputerName 'WEB-01' | Out-Null
+        try {
+            Set-SimLogonSession @{ 'CORP\svc-podman' = 3 }
+            $copy = Join-Path $global:WslppSim.Root 'Temp/wsl-portproxy-bundle'
+            Copy-Item -LiteralPath (Join-Path $script:LogonDist 'WEB-01') -Destination $copy -Recurse
+
+            $answer = @(& (Join-Path $script:LogonDist '_fleet/files/install-bundle.ps1') -BundlePath $copy -Password '')
+
+            $answer | Should -HaveCount 1
+            $answer[0].exit_code | Should -Be 0
+            $answer[0].message | Should -BeLike "Installed, not run yet: *$script:NextLogon"
+            Test-Path -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/manifest.json') | Should -BeTrue
+        }
+        finally { Remove-SimulatedWindows }
+    }
+}
+
 Describe 'The installer snippets of the Ansible playbooks, on the simulated Windows' {
     BeforeEach {
         New-SimulatedWindows -ComputerName 'WEB-01' | Out-Null

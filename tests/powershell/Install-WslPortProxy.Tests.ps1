@@ -19,12 +19,14 @@ servers:
 '@
 
     function Invoke-BundleScript {
-        <# Runs a generated script unmodified; returns its exit code and the messages of its errors. #>
+        <# Runs a generated script unmodified; returns its exit code, the messages of its errors and warnings, and its output objects. #>
         param([string] $Dist, [string] $Name, [hashtable] $Parameters = @{})
         $global:LASTEXITCODE = 0
-        $output = & (Join-Path $Dist "WEB-01/$Name") @Parameters 2>&1 3>$null 6>$null
+        $output = & (Join-Path $Dist "WEB-01/$Name") @Parameters 2>&1 3>&1 6>$null
         $errors = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { $_.Exception.Message })
-        return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Errors = $errors }
+        $warnings = @($output | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { $_.Message })
+        $results = @($output | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.WarningRecord] })
+        return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Errors = $errors; Warnings = $warnings; Results = $results }
     }
 
     function New-TestCredential {
@@ -378,6 +380,72 @@ servers:
             $xml.Task.Principals.Principal.UserId | Should -Be 'CORP\svc-podman'
             $xml.Task.Principals.Principal.LogonType | Should -Be 'InteractiveToken'
             $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\svc-podman'
+            # It runs in the account's session: the console window is hidden (closing it would end the watcher),
+            # -WindowStyle before -File, which must be last (about_PowerShell_exe); the task ran it with -Watch.
+            $xml.Task.Actions.Exec.Arguments | Should -Match '^-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass -File "[^"]+\\Update-WslPortProxy\.ps1" -Watch$'
+            $task.State | Should -Be 'Running'
+        }
+    }
+
+    Context 'Given a logon-time bundle and its account not logged on (the task runs only in an interactive session of it)' {
+        It 'Given start: logon and the account is not logged on, installs, says the task starts at that account''s next logon, exits 0, and records the install (manifest)' {
+            Set-SimLogonSession @{ 'CORP\svc-podman' = 3 }   # the admin installs over WinRM (Ansible, Publish-WslPortProxy): a network logon
+            $started = Get-Date
+
+            $result = Invoke-BundleScript -Dist $script:LogonBundle -Name 'Install-WslPortProxy.ps1'
+
+            $result.ExitCode | Should -Be 0
+            $result.Errors | Should -BeNullOrEmpty
+            ((Get-Date) - $started).TotalSeconds | Should -BeLessThan 60   # no wait for a first run that cannot come
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            $log = Join-Path (Join-Path $installed 'logs') 'Update-WslPortProxy.log'
+            $expected = "Installed, not run yet: CORP\svc-podman is not logged on to this server (at the console or over Remote " +
+                "Desktop), and a logon task runs only in its account's session. The task starts at CORP\svc-podman's next logon; its log: $log"
+            $result.Warnings | Should -Contain $expected
+            $result.Results | Should -HaveCount 1
+            $result.Results[0].FirstRun | Should -Be $expected
+            [System.IO.File]::ReadAllText((Join-Path $installed 'manifest.json')) | Should -BeExactly ([System.IO.File]::ReadAllText((Join-Path $script:LogonBundle 'WEB-01/manifest.json')))
+            $task = (Read-SimState 'tasks.json')[$script:TaskKey]
+            $task.State | Should -Be 'Ready'
+            $task.LastTaskResult | Should -Be 267011   # 0x41303: has not yet run
+            Get-SimPortProxy | Should -BeNullOrEmpty   # nothing forwarded until the watcher runs at that logon
+        }
+
+        It 'Given an account it cannot match to a logon session (a UPN), starts the task and, when Task Scheduler does not run it, says it starts at the next logon (exit 0)' {
+            $dist = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: svc-podman@corp.example
+    start: logon
+    wait_for_wsl: 2s
+    ports: [80]
+'@
+            $result = Invoke-BundleScript -Dist $dist -Name 'Install-WslPortProxy.ps1'
+
+            $result.ExitCode | Should -Be 0
+            $result.Errors | Should -BeNullOrEmpty
+            $result.Results[0].FirstRun | Should -BeLike "Installed, not run yet: Task Scheduler did not start the task within 10 seconds, so svc-podman@corp.example is probably not logged on to this server *The task starts at svc-podman@corp.example's next logon; its log: *"
+            @(Get-SimCall -Program 'cmdlet' | Where-Object { $_ -like 'cmdlet Start-ScheduledTask*' }) | Should -HaveCount 1   # it was asked to start
+            Test-Path -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/manifest.json') | Should -BeTrue
+        }
+
+        It 'Given that account logged on (known to Task Scheduler by its UPN), the task runs and the installer reports its first reconcile' {
+            $dist = New-TestBundle -Inventory @'
+servers:
+  - name: WEB-01
+    run_as: svc-podman@corp.example
+    start: logon
+    wait_for_wsl: 2s
+    ports: [80]
+'@
+            Set-SimLogonSession @{ 'CORP\svc-podman' = 10 } -Upn @{ 'CORP\svc-podman' = 'svc-podman@corp.example' }   # over Remote Desktop
+
+            $result = Invoke-BundleScript -Dist $dist -Name 'Install-WslPortProxy.ps1'
+
+            $result.ExitCode | Should -Be 0
+            $result.Results[0].FirstRun | Should -BeLike 'First reconcile succeeded: *'
+            (Read-SimState 'tasks.json')[$script:TaskKey].State | Should -Be 'Running'
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
         }
     }
 

@@ -122,6 +122,9 @@ function global:New-SimulatedWindows {
     Write-SimState 'firewall.json' @{}
     Write-SimState 'tasks.json' @{}
     Write-SimState 'eventsources.json' @{}
+    # Who is logged on (Set-SimLogonSession): the installing admin (USERDOMAIN\USERNAME below) at the
+    # console, where an admin who runs the installer by hand sits.
+    Set-SimLogonSession @{ 'CORP\svc-podman' = 2 }
     $environment = @{
         ProgramData = $sim.ProgramData; ProgramFiles = $sim.ProgramFiles; SystemRoot = $sim.SystemRoot
         COMPUTERNAME = $ComputerName; USERDOMAIN = 'CORP'; USERNAME = 'svc-podman'; WSL_UTF8 = $null
@@ -240,6 +243,44 @@ function global:Split-SimEndpoint {
 function global:Set-SimSession0 {
     <# The task runs before anyone logs on, in session 0: only the WSL package's wsl.exe works there (fakewin.py). #>
     Write-SimState 'session.json' @{ session0 = $true }
+}
+function global:Set-SimLogonSession {
+    <#
+        Who is logged on to this Windows, and how (logons.json): account ('DOMAIN\user') -> its logon
+        sessions' LogonType, the numbers of Win32_LogonSession (learn.microsoft.com, "Win32_LogonSession
+        class"; SECURITY_LOGON_TYPE in ntsecapi.h): 2 Interactive (at the console), 10 RemoteInteractive
+        (Remote Desktop), 11 CachedInteractive, 12 CachedRemoteInteractive, 3 Network (WinRM: Ansible,
+        Invoke-Command, Publish-WslPortProxy; a share). An account with several sessions: @{ 'CORP\a' = 2, 3 }.
+        Replaces every user's sessions; the system's own stay (SYSTEM 0, NETWORK SERVICE 5). -Upn names
+        an account's user principal name ('CORP\a' = 'a@corp.example'), by which Task Scheduler knows the
+        account too. @{} = nobody is logged on. New-SimulatedWindows: CORP\svc-podman at the console.
+    #>
+    param([System.Collections.IDictionary] $Session = @{}, [hashtable] $Upn = @{})
+    $sessions = [System.Collections.Generic.List[object]]::new()
+    $sessions.Add(@{ LogonId = '999'; LogonType = 0; Account = 'NT AUTHORITY\SYSTEM' })
+    $sessions.Add(@{ LogonId = '996'; LogonType = 5; Account = 'NT AUTHORITY\NETWORK SERVICE' })
+    $id = 310000
+    foreach ($account in $Session.Keys) {
+        foreach ($type in @($Session[$account])) {
+            $id += 17
+            $entry = @{ LogonId = "$id"; LogonType = [int] $type; Account = $account }
+            if ($Upn.ContainsKey($account)) { $entry.Upn = $Upn[$account] }
+            $sessions.Add($entry)
+        }
+    }
+    Write-SimState 'logons.json' @{ sessions = $sessions.ToArray() }
+}
+function global:Test-SimInteractiveSession {
+    <#
+        Whether an account (a task principal's UserId: 'DOMAIN\user', or a user principal name) has an
+        interactive session: one of LogonType 2, 10, 11 or 12 in logons.json (Set-SimLogonSession).
+    #>
+    param([string] $Account)
+    foreach ($session in @((Read-SimState 'logons.json' @{ sessions = @() }).sessions)) {
+        if ([int] $session.LogonType -notin 2, 10, 11, 12) { continue }
+        if ($session.Account -eq $Account -or ($session.ContainsKey('Upn') -and $session.Upn -eq $Account)) { return $true }
+    }
+    return $false
 }
 function global:Remove-SimWsl {
     <# No wsl.exe anywhere: neither the WSL package nor the inbox System32 one. #>
@@ -676,6 +717,22 @@ function global:Start-ScheduledTask {
         return
     }
     [xml] $document = $tasks[$key].Xml
+    # LogonType InteractiveToken: "User must already be logged on. The task will be run only in an
+    # existing interactive session." (learn.microsoft.com, "TASK_LOGON_TYPE enumeration"; the same words
+    # for the task XML's InteractiveToken, "logonType Simple Type"). Without such a session of the
+    # principal's account nothing is launched: the task stays Ready, LastRunTime and LastTaskResult stay
+    # as they were (a task never run keeps 0x41303 = 267011, SCHED_S_TASK_HAS_NOT_RUN "The task has not
+    # yet run.", learn.microsoft.com, "Task Scheduler Error and Success Constants"). Assumption, not
+    # documented: Start-ScheduledTask itself returns without an error.
+    $principal = $document.DocumentElement['Principals']['Principal']
+    if ($null -ne $principal['LogonType'] -and $principal['LogonType'].InnerText -eq 'InteractiveToken') {
+        $user = $tasks[$key].User
+        if ($null -ne $principal['UserId']) { $user = $principal['UserId'].InnerText }
+        if (-not (Test-SimInteractiveSession -Account $user)) {
+            Add-SimCall "Start-ScheduledTask $key not started: $user has no interactive session (InteractiveToken)"
+            return
+        }
+    }
     $arguments = $document.Task.Actions.Exec.Arguments
     if ($arguments -notmatch '-File "([^"]+)"((?: -\w+)*)\s*$') { throw "The task's action does not end with -File `"...`" and switches: $arguments" }
     $file = [regex]::Replace($Matches[1], '%(\w+)%', { param($m) [Environment]::GetEnvironmentVariable($m.Groups[1].Value) }).Replace('\', '/')
@@ -970,10 +1027,11 @@ function global:Get-CimInstance {
     <#
         Win32_Service (a CIM query): Name, State, ProcessId (0 when the service is stopped; services
         sharing a svchost share its PID: Microsoft Docs, Win32_Service class). -Filter "Prop='value'" only.
-        Win32_OperatingSystem: LastBootUpTime.
+        Win32_OperatingSystem: LastBootUpTime. Win32_LogonSession, Win32_LoggedOnUser: Get-SimLogonInstance.
     #>
     [CmdletBinding()] param([string] $ClassName, [string] $Filter)
     Add-SimQuery "Get-CimInstance $ClassName $Filter"
+    if ($ClassName -in 'Win32_LogonSession', 'Win32_LoggedOnUser') { return Get-SimLogonInstance -ClassName $ClassName -Filter $Filter }
     if ($ClassName -eq 'Win32_OperatingSystem') {
         # LastBootUpTime (Microsoft Docs, Win32_OperatingSystem): windows.json's boot, else a fixed morning.
         $windows = Read-SimState 'windows.json' @{}
@@ -992,6 +1050,42 @@ function global:Get-CimInstance {
         $item = [pscustomobject]@{ Name = $name; State = $state; ProcessId = $processId }
         if ($Filter -match "^(\w+)='([^']*)'$" -and "$($item.($Matches[1]))" -ne $Matches[2]) { continue }
         $item
+    }
+}
+
+function global:Get-SimLogonInstance {
+    <#
+        The logon sessions of logons.json (Set-SimLogonSession) as CIM instances. Win32_LogonSession
+        (learn.microsoft.com, "Win32_LogonSession class"): LogonId (a string, the key), LogonType (uint32);
+        -Filter 'LogonType = N OR LogonType = M ...' only. Win32_LoggedOnUser (learn.microsoft.com,
+        "Win32_LoggedOnUser class"), the association of an account and its session: Antecedent, a
+        Win32_Account reference (its keys Domain and Name), Dependent, a Win32_LogonSession reference
+        (its key LogonId); no filter.
+    #>
+    param([string] $ClassName, [string] $Filter)
+    $sessions = @((Read-SimState 'logons.json' @{ sessions = @() }).sessions)
+    if ($ClassName -eq 'Win32_LoggedOnUser') {
+        if ($Filter) { throw "The simulated Windows has no filter for Win32_LoggedOnUser: $Filter" }
+        foreach ($session in $sessions) {
+            $domain, $name = $session.Account.Split('\', 2)
+            [pscustomobject]@{
+                Antecedent = [pscustomobject]@{ Domain = $domain; Name = $name }
+                Dependent  = [pscustomobject]@{ LogonId = $session.LogonId }
+            }
+        }
+        return
+    }
+    $types = $null
+    if ($Filter) {
+        if ($Filter -notmatch '^\s*LogonType\s*=\s*\d+(\s+OR\s+LogonType\s*=\s*\d+)*\s*$') {
+            throw "The simulated Windows filters Win32_LogonSession by 'LogonType = N OR ...' only: $Filter"
+        }
+        $types = @([regex]::Matches($Filter, '\d+') | ForEach-Object { [int] $_.Value })
+    }
+    foreach ($session in $sessions) {
+        if ($null -eq $types -or [int] $session.LogonType -in $types) {
+            [pscustomobject]@{ LogonId = $session.LogonId; LogonType = [uint32] $session.LogonType }
+        }
     }
 }
 

@@ -187,6 +187,53 @@ Describe 'The task and the event source' {
         }
     }
 
+    It 'Start-FirstRun, for a logon task: <Case>' -ForEach @(
+        @{ Case = 'the account has no interactive session: the task is not started'; Logon = $false; State = 'Ready'; Started = $false; Starts = 0; Message = 'CORP\svc is not logged on to this server' }
+        @{ Case = 'cannot tell, and Task Scheduler does not start it: not started'; Logon = $null; State = 'Ready'; Started = $false; Starts = 1; Message = 'Task Scheduler did not start the task within 1 seconds, so CORP\svc is probably not logged on to this server' }
+        @{ Case = 'cannot tell, and it runs: its first result'; Logon = $null; State = 'Running'; Started = $true; Starts = 1; Message = 'Applied.' }
+        @{ Case = 'logged on: its first result'; Logon = $true; State = 'Running'; Started = $true; Starts = 1; Message = 'Applied.' }
+    ) {
+        InModuleScope WslPortProxy -Parameters @{ Logon = $Logon; State = $State; Started = $Started; Starts = $Starts; Message = $Message } {
+            param($Logon, $State, $Started, $Starts, $Message)
+            Mock Test-InteractiveLogon { $Logon }
+            Mock Start-ScheduledTask { if ($State -eq 'Running') { Save-RunResult -Directory $TestDrive -ExitCode 0 -Message 'Applied.' } }
+            Mock Get-ScheduledTaskInfo { [pscustomobject]@{ LastRunTime = 'never'; LastTaskResult = 267011 } }
+            Mock Get-ScheduledTask { [pscustomobject]@{ State = $State } }
+            $result = Start-FirstRun -Directory $TestDrive -TimeoutSeconds 30 -LogonAccount 'CORP\svc' -StartSeconds 1
+            $result.Started | Should -Be $Started
+            $result.Message | Should -Be $Message
+            Should -Invoke Start-ScheduledTask -Times $Starts -Exactly
+            Should -Invoke Test-InteractiveLogon -Times 1 -Exactly -ParameterFilter { $Account -eq 'CORP\svc' }
+        }
+        Remove-Item -LiteralPath (Join-Path $TestDrive 'last-run.json') -ErrorAction SilentlyContinue
+    }
+
+    It 'Test-InteractiveLogon: <Account> with <Case> is <Expected>' -ForEach @(
+        @{ Case = 'nobody logged on'; Session = @{}; Account = 'CORP\svc-podman'; Expected = $false }
+        @{ Case = 'it at the console'; Session = @{ 'CORP\svc-podman' = 2 }; Account = 'CORP\svc-podman'; Expected = $true }
+        @{ Case = 'it at the console (another case)'; Session = @{ 'CORP\svc-podman' = 2 }; Account = 'corp\SVC-Podman'; Expected = $true }
+        @{ Case = 'it over Remote Desktop'; Session = @{ 'CORP\svc-podman' = 10 }; Account = 'CORP\svc-podman'; Expected = $true }
+        @{ Case = 'it over WinRM, another at the console'; Session = @{ 'CORP\svc-podman' = 3; 'CORP\admin' = 2 }; Account = 'CORP\svc-podman'; Expected = $false }
+        @{ Case = 'a local account at the console'; Session = @{ 'WEB-01\podman' = 2 }; Account = 'WEB-01\podman'; Expected = $true }
+        @{ Case = 'the same user name, another domain spelling'; Session = @{ 'CORP\svc-podman' = 2 }; Account = 'corp.example\svc-podman'; Expected = $null }
+        @{ Case = 'a UPN'; Session = @{ 'CORP\svc-podman' = 2 }; Account = 'svc-podman@corp.example'; Expected = $null }
+    ) {
+        Set-SimLogonSession $Session
+        InModuleScope WslPortProxy -Parameters @{ Account = $Account; Expected = $Expected } {
+            param($Account, $Expected)
+            $answer = Test-InteractiveLogon -Account $Account
+            if ($null -eq $Expected) { $answer | Should -BeNullOrEmpty } else { $answer | Should -BeExactly $Expected }
+        }
+    }
+
+    It 'Test-InteractiveLogon cannot tell when the query fails' {
+        InModuleScope WslPortProxy {
+            Mock Get-CimInstance { throw 'The RPC server is unavailable.' }
+            Test-InteractiveLogon -Account 'CORP\svc-podman' | Should -BeNullOrEmpty
+        }
+        Get-SimCall -Program 'cim' | Should -BeNullOrEmpty
+    }
+
     It 'registers and removes the event source, and warns where PowerShell 7 has no New-EventLog' {
         InModuleScope WslPortProxy { Register-EventSource }
         (Read-SimState 'eventsources.json')['WslPortProxy'] | Should -Be 'Application'
@@ -286,13 +333,28 @@ Describe 'The exported commands' {
         (Read-SimState 'tasks.json').Count | Should -Be 0
         InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
             param($Settings)
-            Mock Start-FirstRun { [pscustomobject]@{ ExitCode = 0; Message = 'Applied: 2 rule(s) written, 0 removed.' } }
+            Mock Start-FirstRun { [pscustomobject]@{ Started = $true; ExitCode = 0; Message = 'Applied: 2 rule(s) written, 0 removed.' } }
             $result = Install-WslPortProxy -Settings $Settings -Credential (New-UnitCredential)
             $result.PSObject.TypeNames | Should -Contain 'WslPortProxy.InstallResult'
             $result.FirstRun | Should -BeLike 'First reconcile succeeded: Applied: 2 rule(s) written, 0 removed. The task keeps watching. Log: *'
-            Mock Start-FirstRun { [pscustomobject]@{ ExitCode = 4; Message = 'no address' } }
+            Should -Invoke Start-FirstRun -ParameterFilter { $LogonAccount -eq '' }   # a boot task
+            Mock Start-FirstRun { [pscustomobject]@{ Started = $true; ExitCode = 4; Message = 'no address' } }
             { Install-WslPortProxy -Settings $Settings -Credential (New-UnitCredential) } | Should -Throw -ErrorId 'WslPortProxy.FirstRunFailed,Install-WslPortProxy'
         }
+    }
+
+    It 'Install-WslPortProxy, for a logon task whose account is not logged on: warns that it starts at the next logon, says so in FirstRun and records the manifest' {
+        $dist = New-TestBundle -Inventory "servers:`n  - {name: WEB-01, run_as: 'CORP\svc-podman', start: logon, ports: [80]}`n"
+        $settings = Join-Path $dist 'WEB-01/WslPortProxy.Settings.psd1'
+        InModuleScope WslPortProxy -Parameters @{ Settings = $settings } {
+            param($Settings)
+            Mock Start-FirstRun { [pscustomobject]@{ Started = $false; ExitCode = $null; Message = 'CORP\svc-podman is not logged on to this server' } }
+            $result = Install-WslPortProxy -Settings $Settings -WarningVariable warnings -WarningAction SilentlyContinue
+            $result.FirstRun | Should -BeLike "Installed, not run yet: CORP\svc-podman is not logged on to this server (at the console or over Remote Desktop), and a logon task runs only in its account's session. The task starts at CORP\svc-podman's next logon; its log: *Update-WslPortProxy.log"
+            @($warnings | ForEach-Object { "$_" }) | Should -Contain $result.FirstRun
+            Should -Invoke Start-FirstRun -Times 1 -Exactly -ParameterFilter { $LogonAccount -eq 'CORP\svc-podman' }
+        }
+        Test-Path -LiteralPath (Join-Path $global:WslppSim.ProgramData 'WslPortProxy/manifest.json') | Should -BeTrue
     }
 
     It 'Uninstall-WslPortProxy removes the task and the rules, and reports what it did' {

@@ -6,8 +6,8 @@
     WslPortProxy module beside it and runs Install-WslPortProxy with WslPortProxy.Settings.psd1:
     checks the bundle against manifest.json and what this server needs, installs the module,
     scripts and settings into the install folder (writable by Administrators and SYSTEM only),
-    registers the scheduled task, starts it and waits for its first reconcile. Running it again
-    upgrades in place.
+    registers the scheduled task, starts it and waits for its first reconcile (a logon task whose
+    account is not logged on starts at that account's next logon). Running it again upgrades in place.
     Details: Import-Module .\WslPortProxy; Get-Help Install-WslPortProxy -Full.
 .PARAMETER Credential
     The task account's credential, for unattended installs of a boot task (else you are asked).
@@ -25,7 +25,8 @@
 .EXAMPLE
     .\Install-WslPortProxy.ps1 -Preflight
 .NOTES
-    Exit codes: 0 installed and the first reconcile succeeded (-Preflight: every check passed);
+    Exit codes: 0 installed and the first reconcile succeeded, or a logon task whose account is not
+    logged on installed (it starts at that account's next logon; -Preflight: every check passed);
     1 unexpected; 2 not elevated; 3 the bundle is for another computer (-Force); 4 installed, but
     the first reconcile failed or did not finish in time; 5 no credential, one for another
     account, or Windows refused to store the password; 6 the bundle's files do not match its

@@ -20,11 +20,17 @@ function Install-WslPortProxy {
           3. starts the task (Update-WslPortProxy.ps1 -Watch, which keeps running) and waits
              for its first reconcile; when it succeeded, copies the bundle's manifest.json into
              the install folder: what Publish-WslPortProxy and the Ansible playbook compare to
-             tell an installed bundle from a newer one.
+             tell an installed bundle from a newer one. A logon task (Start = 'logon') runs only
+             in an interactive session of its account (at the console or over Remote Desktop; a
+             WinRM session is none): when that account is not logged on (Win32_LogonSession), or
+             Task Scheduler does not start the task within 10 seconds, the installer does not
+             wait: it warns that the task starts at the account's next logon, says so in
+             FirstRun, records manifest.json and succeeds.
         Running it again upgrades in place: an older installation (also the single-script
         layout of wsl-portproxy 0.1) is replaced, its state kept and its watcher restarted.
 
-        Returns a WslPortProxy.InstallResult (Server, InstallDirectory, Task, Account, FirstRun).
+        Returns a WslPortProxy.InstallResult (Server, InstallDirectory, Task, Account, FirstRun:
+        the first reconcile's result, or that a logon task starts at its account's next logon).
         A failure is a terminating error; Data['WslPortProxyExitCode'] is the entry script's
         exit code: 2 NotElevated, 3 WrongComputer, 4 FirstRunFailed or FirstRunTimeout,
         5 NoCredential, WrongCredential, PasswordStorageDisabled or BatchLogonDenied,
@@ -121,15 +127,28 @@ function Install-WslPortProxy {
         Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
             -Credential $taskCredential
         $firstRun = $null
-        $result = Start-FirstRun -Directory $directory -TimeoutSeconds ($config.WaitForWslSeconds + 120)
+        $logonAccount = ''
+        if ($config.Start -eq 'logon') {
+            $logonAccount = $account
+        }
+        $result = Start-FirstRun -Directory $directory -TimeoutSeconds ($config.WaitForWslSeconds + 120) `
+            -LogonAccount $logonAccount
         if ($null -ne $result) {
             $log = Join-Path -Path (Join-Path -Path $directory -ChildPath 'logs') -ChildPath 'Update-WslPortProxy.log'
-            if ($result.ExitCode -ne 0) {
+            if (-not $result.Started) {
+                $firstRun = "Installed, not run yet: $($result.Message) (at the console or over Remote Desktop), and " +
+                    "a logon task runs only in its account's session. The task starts at $account's next logon; " +
+                    "its log: $log"
+                Write-Warning -Message $firstRun
+            }
+            elseif ($result.ExitCode -ne 0) {
                 $message = "Installed, but the first run of the task failed with code $($result.ExitCode): " +
                     "$($result.Message) (see Update-WslPortProxy.ps1's help and the log $log)."
                 throw (New-Failure -ExitCode 4 -ErrorId 'FirstRunFailed' -Message $message)
             }
-            $firstRun = "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
+            else {
+                $firstRun = "First reconcile succeeded: $($result.Message) The task keeps watching. Log: $log"
+            }
             Save-InstalledManifest -BundlePath $bundle -Directory $directory
         }
         return [pscustomobject]@{
