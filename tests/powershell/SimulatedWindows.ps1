@@ -423,7 +423,7 @@ function global:ConvertTo-SimMaskNotation {
 function global:Add-SimQuery {
     <#
         Records a query of a CIM-backed cmdlet (NetSecurity, NetTCPIP: each call is a CIM query,
-        tens of milliseconds on a real server; shared/windows-facts.md, "CIM costs") as
+        tens of milliseconds on a real server; docs/windows-facts.md, "CIM costs") as
         'cim <cmdlet> <what>', so tests and the bench can count them.
     #>
     param([string] $Line)
@@ -625,7 +625,7 @@ function global:Register-ScheduledTask {
     <#
         register-faults.json {fault: ...} models Windows refusing a stored password: 'NoPasswordStorage'
         when the policy "Network access: Do not allow storage of passwords and credentials for network
-        authentication" is on (0x80070520, ERROR_NO_SUCH_LOGON_SESSION; shared/windows-facts.md), and
+        authentication" is on (0x80070520, ERROR_NO_SUCH_LOGON_SESSION; docs/windows-facts.md), and
         'NoBatchRight' when the account lacks "Log on as a batch job" (0x80070569,
         ERROR_LOGON_TYPE_NOT_GRANTED, winerror.h). Both only for a task registered with a password.
     #>
@@ -768,7 +768,7 @@ function global:Update-SimTaskState {
 function global:Stop-ScheduledTask {
     <#
         Task Scheduler ends a running task with WM_CLOSE, then TerminateProcess, and the cmdlet returns
-        before the instance is gone: until then the task still counts as Running (shared/windows-facts.md,
+        before the instance is gone: until then the task still counts as Running (docs/windows-facts.md,
         "Stopping a task"). task-faults.json {stop_seconds: N} makes the old instance take N seconds.
     #>
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
@@ -847,7 +847,7 @@ function global:Get-NetConnectionProfile {
 function global:Get-SimProcessName {
     <#
         The simulated process table: PID -> name. PID 4 is System, where HTTP.sys (IIS, WinRM's HTTP
-        listener, ...) listens (shared/windows-facts.md, "Binding can fail silently"); iphlpsvc runs in a
+        listener, ...) listens (docs/windows-facts.md, "Binding can fail silently"); iphlpsvc runs in a
         shared svchost. network.json's processes adds or overrides entries ({"1234": "nginx"}).
     #>
     $names = @{ 4 = 'System'; 2872 = 'svchost'; 5120 = 'wslrelay' }
@@ -1093,7 +1093,7 @@ function global:Get-NetFirewallProfile {
     <#
         The firewall profiles of a policy store. In ActiveStore, AllowLocalFirewallRules is False where
         Group Policy says "Apply local firewall rules: No": local rules then exist but do nothing
-        (shared/windows-facts.md; Microsoft Docs, Set-NetFirewallProfile -AllowLocalFirewallRules).
+        (docs/windows-facts.md; Microsoft Docs, Set-NetFirewallProfile -AllowLocalFirewallRules).
         network.json's local_rules_ignored lists those profiles.
     #>
     [CmdletBinding()] param([string] $PolicyStore, [string[]] $Name)

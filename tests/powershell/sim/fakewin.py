@@ -137,7 +137,7 @@ def distro_command(sim: Sim, config: dict[str, Any], distro: dict[str, Any], com
 
 def distro_not_found(config: dict[str, Any]) -> int:
     """The message is in the system language, and only the WSL package (>= 2.0) adds the error
-    code line (shared/windows-facts.md; issue 9 §8): wsl.json's "locale" ("de", "fr") is an
+    code line (docs/windows-facts.md, WSL): wsl.json's "locale" ("de", "fr") is an
     inbox wsl.exe on such a server (wording illustrative). A script must ask --list --quiet."""
     localized = {"de": "Es gibt keine Verteilung mit dem angegebenen Namen.",
                  "fr": "Aucune distribution portant le nom indiqué n\u2019a été trouvée."}
@@ -181,7 +181,7 @@ def docker_ps(distro: dict[str, Any]) -> int:
 
 def eth0(sim: Sim, config: dict[str, Any], distro: dict[str, Any]) -> int:
     """``ip -4 -o addr show dev eth0``. In mirrored mode eth0 carries the host's own address
-    (microsoft/WSL#11272; shared/windows-facts.md)."""
+    (microsoft/WSL#11272; docs/windows-facts.md)."""
     if distro.get("no_ip_for", 0) > 0:
         distro["no_ip_for"] -= 1
         sim.write("wsl.json", config)
@@ -258,7 +258,7 @@ def netsh_script(sim: Sim, script: Path) -> int:
 
 EXCLUDED_HEADERS = {
     # The headers are in the system language (Microsoft Docs, netsh interface ipv4 show
-    # excludedportrange; shared/windows-facts.md: netsh output is localized). "de" stands for any
+    # excludedportrange; docs/windows-facts.md: netsh output is localized). "de" stands for any
     # non-English server: the wording is illustrative, the point is that only numbers are stable.
     "en": ("Protocol tcp Port Exclusion Ranges", "Start Port    End Port",
            "* - Administered port exclusions."),
@@ -499,7 +499,7 @@ def whoami(sim: Sim, args: list[str]) -> int:
 
 # SDDL of a folder nobody locked: what C:\ProgramData passes on (SYSTEM and Administrators full
 # control, Users read/execute and "create folders / append data": why anyone may create folders
-# there; shared/windows-facts.md, "The install folder can be planted").
+# there; docs/windows-facts.md, "The install folder can be planted").
 INHERITED_DACL = "(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)(A;CIID;0x100004;;;BU)"
 SID_ALIASES = {"*S-1-5-32-544": "BA", "*S-1-5-18": "SY"}
 ACCOUNT_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"  # the task's account, whatever its name
