@@ -180,10 +180,12 @@ function global:Invoke-SimEntryScript {
         throw "$Path $Arguments did not end within $TimeoutSeconds s"
     }
     $process.WaitForExit()
+    # PowerShell 7 may colour what it writes (ANSI escapes, e.g. under a TERM); Windows PowerShell 5.1 does not.
+    $plain = { param($Path) [System.IO.File]::ReadAllText($Path) -replace '\x1b\[[0-9;?]*[A-Za-z]', '' }
     return [pscustomobject]@{
         ExitCode = $process.ExitCode
-        Output   = [System.IO.File]::ReadAllText("$out.out")
-        Error    = [System.IO.File]::ReadAllText("$out.err")
+        Output   = & $plain "$out.out"
+        Error    = & $plain "$out.err"
     }
 }
 
