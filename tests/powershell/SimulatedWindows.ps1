@@ -244,6 +244,20 @@ function global:Set-SimSession0 {
     <# The task runs before anyone logs on, in session 0: only the WSL package's wsl.exe works there (fakewin.py). #>
     Write-SimState 'session.json' @{ session0 = $true }
 }
+function global:Set-SimWindowsPath {
+    <#
+        PATH as Windows has it once the WSL package is installed: %SystemRoot%\System32, %SystemRoot%,
+        %SystemRoot%\System32\Wbem first (the default system Path), then this process's own PATH (so
+        the POSIX tools the tests use stay found), and %ProgramFiles%\WSL last: the WSL MSI appends
+        it (microsoft/WSL msipackage/package.wix.in:56, Part="last", WSL 2.8.5 and later). Podman
+        5.6 and later runs "wsl" from PATH (fakewin.py podman_wsl). Restored by Remove-SimulatedWindows.
+    #>
+    $system32 = Join-Path $global:WslppSim.SystemRoot 'System32'
+    $folders = @($system32, $global:WslppSim.SystemRoot, (Join-Path $system32 'Wbem'), $env:PATH,
+        (Join-Path $global:WslppSim.ProgramFiles 'WSL'))
+    if (-not $global:WslppSim.SavedEnv.ContainsKey('PATH')) { $global:WslppSim.SavedEnv['PATH'] = $env:PATH }
+    $env:PATH = $folders -join [System.IO.Path]::PathSeparator
+}
 function global:Set-SimLogonSession {
     <#
         Who is logged on to this Windows, and how (logons.json): account ('DOMAIN\user') -> its logon

@@ -58,6 +58,26 @@ Describe 'Start-PodmanMachine' {
         @(Get-SimCall -Program 'podman' | Where-Object { $_ -notlike 'podman started*' }) | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default', 'podman machine inspect podman-machine-default', 'podman machine inspect podman-machine-default')
     }
 
+    It 'Given Podman <Version> before logon and PATH as Windows has it (System32 first, WSL last), starts the machine with the WSL package''s wsl.exe' -ForEach @(
+        @{ Version = '5.5.2' }   # FindWSL: the LOCALAPPDATA link
+        @{ Version = '5.6.0' }   # "wsl" from PATH
+        @{ Version = '5.8.2' }
+    ) {
+        Set-SimSession0
+        Set-SimWindowsPath
+        Write-SimState 'podman.json' @{ version = $Version; machines = @{ 'podman-machine-default' = 'stopped' } }
+        InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
+            param($Directory)
+            Start-PodmanMachine -Distro 'podman-machine-default' -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile)
+        }
+        $package = Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'
+        $used = @(Get-SimCall -Program 'podman' | Where-Object { $_ -like 'podman started*' })
+        $used | Should -HaveCount 1
+        $item = Get-Item -LiteralPath ($used[0] -replace '^podman started podman-machine-default with ', '')
+        if ($item.LinkType) { $item.Target | Should -Be $package } else { $item.FullName | Should -Be $package }
+        (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
+    }
+
     It 'Given -WhatIf, only asks, and makes no link' {
         InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
             param($Directory)
