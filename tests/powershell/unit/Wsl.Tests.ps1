@@ -25,6 +25,9 @@ Describe 'Find-WslProgram' {
 }
 
 Describe 'Get-PodmanMachineState' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
     It 'reads .State from <Case>' -ForEach @(
         @{ Case = 'the inspect JSON'; ExitCode = 0; Output = @('[{"Name":"m","State":"Running"}]'); State = 'running' }
         @{ Case = 'a failed inspect'; ExitCode = 125; Output = @('Error: m: VM does not exist'); State = 'unknown (podman machine inspect exit 125: Error: m: VM does not exist)' }
@@ -142,6 +145,22 @@ Describe 'Get-PodmanWslFolder and Invoke-Podman' {
             $log = Open-RunLog -Directory $TestDrive
             Get-PodmanWslFolder -Directory $Directory -Log $log | Should -BeNullOrEmpty
             Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'is missing: podman picks its own wsl\.exe\.'
+        }
+    }
+
+    It 'gives podman a PATH of the WSL package''s folder first, then System32, the Windows folder, Wbem and podman''s own folder' {
+        InModuleScope WslPortProxy {
+            $system32 = Join-Path $env:SystemRoot 'System32'
+            $podman = Join-Path (Join-Path (Join-Path $env:ProgramFiles 'RedHat') 'Podman') 'podman.exe'
+            $expected = @((Join-Path $env:ProgramFiles 'WSL'), $system32, $env:SystemRoot, (Join-Path $system32 'Wbem'), (Split-Path $podman)) -join [System.IO.Path]::PathSeparator
+            Get-PodmanSearchPath -Podman $podman | Should -BeExactly $expected
+            $saved = $env:PATH
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 0; Output = @($env:PATH) } }
+            (Invoke-Podman -Podman $podman -ArgumentList @('ps')).Output | Should -BeExactly $expected
+            $env:PATH | Should -BeExactly $saved
+            Mock Invoke-NativeCommand { throw 'boom' }
+            { Invoke-Podman -Podman $podman -ArgumentList @('ps') } | Should -Throw 'boom'
+            $env:PATH | Should -BeExactly $saved
         }
     }
 
