@@ -40,7 +40,10 @@ def test_two_fakes_writing_one_state_file_at_once_both_succeed_and_leave_it_whol
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wsl.json"]
 
 
-def run_podman(state: Path, args: list[str], path: list[Path], **env: str) -> subprocess.CompletedProcess:
+Run = subprocess.CompletedProcess[str]
+
+
+def run_podman(state: Path, args: list[str], path: list[Path], **env: str) -> Run:
     """The fake podman.exe (fakewin.py STATE podman ARGS) started with PATH and the given variables."""
     environment = {
         "PATH": os.pathsep.join(str(p) for p in path),
