@@ -87,7 +87,12 @@ function global:New-SimulatedWindows {
         [string] $WslIp = '172.28.241.140',
         [string] $Distro = 'podman-machine-default',
         [string] $ComputerName = 'WEB-01',
-        [switch] $NoPodman
+        [switch] $NoPodman,
+        # Where podman.exe is (containers/podman contrib/win-installer): RedHat = %ProgramFiles%\RedHat\Podman
+        # (the installer up to 5.6.x, burn.wxs; the setup.exe later); Machine = %ProgramFiles%\Podman (the
+        # MSI from 5.7.0 in machine scope, podman-main.wxs); User = %LOCALAPPDATA%\Programs\Podman (that
+        # MSI's default user scope), with USERPROFILE and LOCALAPPDATA set for CORP\svc-podman.
+        [ValidateSet('RedHat', 'Machine', 'User')] [string] $PodmanScope = 'RedHat'
     )
     $root = Join-Path ([System.IO.Path]::GetTempPath()) ("simwin-" + [guid]::NewGuid().ToString('n'))
     $sim = [pscustomobject]@{
@@ -112,8 +117,16 @@ function global:New-SimulatedWindows {
     foreach ($program in 'wsl', 'netsh', 'whoami', 'icacls', 'taskkill') {
         Install-SimProgram -Program $program -Path (Join-Path (Join-Path $sim.SystemRoot 'System32') "$program.exe") -Fake $fake
     }
+    $userProfile = Join-Path (Join-Path $root 'Users') 'svc-podman'
+    $localAppData = $null
+    if ($PodmanScope -eq 'User') { $localAppData = Join-Path (Join-Path $userProfile 'AppData') 'Local' }
     if (-not $NoPodman) {
-        Install-SimProgram -Program podman -Path (Join-Path (Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman') 'podman.exe') -Fake $fake
+        $podmanFolder = @{
+            RedHat  = Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman'
+            Machine = Join-Path $sim.ProgramFiles 'Podman'
+            User    = Join-Path (Join-Path $localAppData 'Programs') 'Podman'
+        }[$PodmanScope]
+        Install-SimProgram -Program podman -Path (Join-Path $podmanFolder 'podman.exe') -Fake $fake
     }
     Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0; generation = 0 } } }
     Write-SimState 'podman.json' @{ machines = @{ $Distro = 'stopped' } }
@@ -130,6 +143,7 @@ function global:New-SimulatedWindows {
         COMPUTERNAME = $ComputerName; USERDOMAIN = 'CORP'; USERNAME = 'svc-podman'; WSL_UTF8 = $null
         WSLPP_SIM_STATE = $sim.State
     }
+    if ($localAppData) { $environment.USERPROFILE = $userProfile; $environment.LOCALAPPDATA = $localAppData }
     foreach ($name in $environment.Keys) {
         $sim.SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name)
         [Environment]::SetEnvironmentVariable($name, $environment[$name])
