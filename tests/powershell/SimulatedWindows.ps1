@@ -121,11 +121,11 @@ function global:New-SimulatedWindows {
     $localAppData = $null
     if ($PodmanScope -eq 'User') { $localAppData = Join-Path (Join-Path $userProfile 'AppData') 'Local' }
     if (-not $NoPodman) {
-        $podmanFolder = @{
-            RedHat  = Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman'
-            Machine = Join-Path $sim.ProgramFiles 'Podman'
-            User    = Join-Path (Join-Path $localAppData 'Programs') 'Podman'
-        }[$PodmanScope]
+        $podmanFolder = switch ($PodmanScope) {
+            'RedHat' { Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman' }
+            'Machine' { Join-Path $sim.ProgramFiles 'Podman' }
+            'User' { Join-Path (Join-Path $localAppData 'Programs') 'Podman' }
+        }
         Install-SimProgram -Program podman -Path (Join-Path $podmanFolder 'podman.exe') -Fake $fake
     }
     Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0; generation = 0 } } }
