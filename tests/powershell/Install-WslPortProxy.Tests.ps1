@@ -263,6 +263,26 @@ Describe 'Install-WslPortProxy.ps1' {
             ($run.Output -replace '\s', '') | Should -Match ([regex]::Escape(('Port 8443 lies in the administered port exclusion 8400-8499' -replace '\s', '')))
         }
 
+        It 'warns, and still installs, when podman.exe is only a per-user install (%LOCALAPPDATA%\Programs\Podman): the account''s unelevated processes can replace it' {
+            Remove-SimulatedWindows
+            New-SimulatedWindows -PodmanScope User | Out-Null
+            $run = Invoke-SimEntryScript -Path (Join-Path $script:BootBundle 'WEB-01/Install-WslPortProxy.ps1') -Arguments '-Preflight'
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $said = 'which that account''s unelevated processes can replace, and run it elevated (only administrators can write %ProgramFiles%)'
+            ($run.Output -replace '\s', '') | Should -Match ([regex]::Escape(($said -replace '\s', '')))
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential); WarningVariable = 'warned' }
+            $result.ExitCode | Should -Be 0
+            "$($result.Warnings)" | Should -BeLike '*podman.exe: No podman.exe for all users*'
+        }
+
+        It 'gives no podman.exe warning for a machine-wide install (<Scope>)' -ForEach @(@{ Scope = 'RedHat' }, @{ Scope = 'Machine' }) {
+            Remove-SimulatedWindows
+            New-SimulatedWindows -PodmanScope $Scope | Out-Null
+            $run = Invoke-SimEntryScript -Path (Join-Path $script:BootBundle 'WEB-01/Install-WslPortProxy.ps1') -Arguments '-Preflight'
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $run.Output | Should -Not -Match 'No podman\.exe for all users'
+        }
+
         It 'refuses a listen address that is not one of this server''s' {
             $dist = New-TestBundle -Inventory @'
 servers:
@@ -283,7 +303,7 @@ servers:
             $run = Invoke-SimEntryScript -Path $preflight -Arguments '-Preflight'   # as an admin runs it: powershell -File ... -Preflight
             $run.ExitCode | Should -Be 7
             $rows = @([regex]::Matches($run.Output, '(?m)^Item\s*:\s*(.+?)\s*\r?\nOk\s*:\s*(\w+)') | ForEach-Object { "$($_.Groups[1].Value) $($_.Groups[2].Value)" })
-            $rows | Should -Be @('Windows build True', 'WSL package True', '0.0.0.0:80 True', '0.0.0.0:8443 False')
+            $rows | Should -Be @('Windows build True', 'WSL package True', 'podman.exe True', '0.0.0.0:80 True', '0.0.0.0:8443 False')
             # Format-List wraps long values at the console's width, even inside a word: compared without white space.
             ($run.Output -replace '\s', '') | Should -Match ([regex]::Escape(('Problem : 0.0.0.0:8443 is held by nginx (PID 1234): stop it there, or forward another port.' -replace '\s', '')))
             Get-SimSnapshot | Should -Be $before

@@ -87,7 +87,12 @@ function global:New-SimulatedWindows {
         [string] $WslIp = '172.28.241.140',
         [string] $Distro = 'podman-machine-default',
         [string] $ComputerName = 'WEB-01',
-        [switch] $NoPodman
+        [switch] $NoPodman,
+        # Where podman.exe is (containers/podman contrib/win-installer): RedHat = %ProgramFiles%\RedHat\Podman
+        # (the installer up to 5.6.x, burn.wxs; the setup.exe later); Machine = %ProgramFiles%\Podman (the
+        # MSI from 5.7.0 in machine scope, podman-main.wxs); User = %LOCALAPPDATA%\Programs\Podman (that
+        # MSI's default user scope), with USERPROFILE and LOCALAPPDATA set for CORP\svc-podman.
+        [ValidateSet('RedHat', 'Machine', 'User')] [string] $PodmanScope = 'RedHat'
     )
     $root = Join-Path ([System.IO.Path]::GetTempPath()) ("simwin-" + [guid]::NewGuid().ToString('n'))
     $sim = [pscustomobject]@{
@@ -112,8 +117,16 @@ function global:New-SimulatedWindows {
     foreach ($program in 'wsl', 'netsh', 'whoami', 'icacls', 'taskkill') {
         Install-SimProgram -Program $program -Path (Join-Path (Join-Path $sim.SystemRoot 'System32') "$program.exe") -Fake $fake
     }
+    $userProfile = Join-Path (Join-Path $root 'Users') 'svc-podman'
+    $localAppData = $null
+    if ($PodmanScope -eq 'User') { $localAppData = Join-Path (Join-Path $userProfile 'AppData') 'Local' }
     if (-not $NoPodman) {
-        Install-SimProgram -Program podman -Path (Join-Path (Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman') 'podman.exe') -Fake $fake
+        $podmanFolder = switch ($PodmanScope) {
+            'RedHat' { Join-Path (Join-Path $sim.ProgramFiles 'RedHat') 'Podman' }
+            'Machine' { Join-Path $sim.ProgramFiles 'Podman' }
+            'User' { Join-Path (Join-Path $localAppData 'Programs') 'Podman' }
+        }
+        Install-SimProgram -Program podman -Path (Join-Path $podmanFolder 'podman.exe') -Fake $fake
     }
     Write-SimState 'wsl.json' @{ distros = @{ $Distro = @{ ip = $WslIp; no_ip_for = 0; generation = 0 } } }
     Write-SimState 'podman.json' @{ machines = @{ $Distro = 'stopped' } }
@@ -130,6 +143,7 @@ function global:New-SimulatedWindows {
         COMPUTERNAME = $ComputerName; USERDOMAIN = 'CORP'; USERNAME = 'svc-podman'; WSL_UTF8 = $null
         WSLPP_SIM_STATE = $sim.State
     }
+    if ($localAppData) { $environment.USERPROFILE = $userProfile; $environment.LOCALAPPDATA = $localAppData }
     foreach ($name in $environment.Keys) {
         $sim.SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name)
         [Environment]::SetEnvironmentVariable($name, $environment[$name])
@@ -245,6 +259,20 @@ function global:Split-SimEndpoint {
 function global:Set-SimSession0 {
     <# The task runs before anyone logs on, in session 0: only the WSL package's wsl.exe works there (fakewin.py). #>
     Write-SimState 'session.json' @{ session0 = $true }
+}
+function global:Set-SimWindowsPath {
+    <#
+        PATH as Windows has it once the WSL package is installed: %SystemRoot%\System32, %SystemRoot%,
+        %SystemRoot%\System32\Wbem first (the default system Path), then this process's own PATH (so
+        the POSIX tools the tests use stay found), and %ProgramFiles%\WSL last: the WSL MSI appends
+        it (microsoft/WSL msipackage/package.wix.in:56, Part="last", WSL 2.8.5 and later). Podman
+        5.6 and later runs "wsl" from PATH (fakewin.py podman_wsl). Restored by Remove-SimulatedWindows.
+    #>
+    $system32 = Join-Path $global:WslppSim.SystemRoot 'System32'
+    $folders = @($system32, $global:WslppSim.SystemRoot, (Join-Path $system32 'Wbem'), $env:PATH,
+        (Join-Path $global:WslppSim.ProgramFiles 'WSL'))
+    if (-not $global:WslppSim.SavedEnv.ContainsKey('PATH')) { $global:WslppSim.SavedEnv['PATH'] = $env:PATH }
+    $env:PATH = $folders -join [System.IO.Path]::PathSeparator
 }
 function global:Set-SimLogonSession {
     <#

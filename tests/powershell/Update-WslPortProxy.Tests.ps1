@@ -93,6 +93,27 @@ Describe 'Update-WslPortProxy.ps1' {
             Get-UpdateLog | Should -Match ([regex]::Escape("[INFO] podman machine podman-machine-default is running (podman machine inspect)."))
         }
 
+        It 'Given Podman 5.6 or later (wsl from PATH) before logon, with PATH as Windows has it (System32 first, WSL last), starts the machine with the WSL package''s wsl.exe' {
+            Set-SimSession0
+            Set-SimWindowsPath
+            Write-SimState 'podman.json' @{ version = '5.8.2'; machines = @{ 'podman-machine-default' = 'stopped' } }
+            Invoke-Update | Should -Be 0 -Because $script:LastRun.Output
+            $package = Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'
+            Get-SimCall -Program 'podman' | Should -Contain "podman started podman-machine-default with $package"
+            (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        }
+
+        It 'Given only a per-user Podman <Version> (%LOCALAPPDATA%\Programs\Podman) before logon, starts the machine with it and the WSL package''s wsl.exe' -ForEach @(@{ Version = '5.5.2' }, @{ Version = '5.8.2' }) {
+            Remove-SimulatedWindows
+            New-SimulatedWindows -PodmanScope User | Out-Null
+            Set-SimSession0
+            Set-SimWindowsPath
+            Write-SimState 'podman.json' @{ version = $Version; machines = @{ 'podman-machine-default' = 'stopped' } }
+            Invoke-Update | Should -Be 0 -Because $script:LastRun.Output
+            (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
+            Get-UpdateLog | Should -Match ([regex]::Escape("with $(Join-Path $env:LOCALAPPDATA 'Programs/Podman/podman.exe')."))
+        }
+
         It 'Given podman machine start fails, the run fails with exit code 12, logs and writes no rule' {
             Write-SimState 'eventsources.json' @{ WslPortProxy = 'Application' }
             Write-SimState 'podman.json' @{ machines = @{ 'podman-machine-default' = 'stopped' }; start_fault = @{ exit = 125; message = 'Error: could not start gvproxy' } }

@@ -30,7 +30,8 @@ function Start-EngineEventStream {
         watcher waits on, a quarter of a second at a time, along with the keep-alive and its
         timer). Returns $null when there is nothing to follow: no auto_ports, or an engine other
         than podman (Docker is re-checked periodically). A machine that is not running, or no
-        podman.exe, is an error (exit 13, EngineFailed): the watcher tries again later.
+        podman.exe, is an error (exit 13, EngineFailed): the watcher tries again later. podman
+        runs with the PATH of Get-PodmanSearchPath, as every podman the module starts.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([pscustomobject])]
@@ -54,6 +55,7 @@ function Start-EngineEventStream {
     $info.CreateNoWindow = $true
     $info.RedirectStandardOutput = $true
     $info.RedirectStandardError = $true
+    $info.EnvironmentVariables['PATH'] = Get-PodmanSearchPath -Podman $target.Podman   # as Invoke-Podman's
     $process = [System.Diagnostics.Process]::Start($info)
     Write-Log -Log $Log -Message "Following the container events ($command, process $($process.Id))."
     return [pscustomobject]@{

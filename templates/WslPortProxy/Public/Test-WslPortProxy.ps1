@@ -9,6 +9,9 @@ function Test-WslPortProxy {
                            CurrentBuildNumber); Windows Server 2019 (17763) has only WSL 1
           'WSL package'    %ProgramFiles%\WSL\wsl.exe (WSL 2.0 or later): the inbox or Store
                            wsl.exe cannot be used by a task before anyone logs on
+          'podman.exe'     with a podman machine: never a problem; a warning when there is no
+                           machine-wide podman.exe (%ProgramFiles%\RedHat\Podman or %ProgramFiles%\Podman),
+                           since a per-user one can be replaced by the account's unelevated processes
           '<address:port>' one row per forwarded address and port: the port lies in a range a
                            service reserves (netsh int ipv4 show excludedportrange; an
                            administered exclusion, marked *, is only a warning), another process
@@ -16,7 +19,8 @@ function Test-WslPortProxy {
                            fine, and so is WSL's localhost relay on 127.0.0.1 or ::1 beside a
                            wildcard rule), or the listen address is not one of this server's
         Problem is '' when Ok, else one sentence per problem saying what is wrong and what to do.
-        Warning is what may still go wrong although the check passed (an administered port exclusion).
+        Warning is what may still go wrong although the check passed (an administered port exclusion,
+        no machine-wide podman.exe).
         The installer runs it first and installs nothing when a row is not Ok. What only the
         task's account can see (the distribution registered for it, WSL's networking mode) is
         checked by the task's first run, whose result the installer reports.
@@ -37,7 +41,7 @@ function Test-WslPortProxy {
     $ErrorActionPreference = 'Stop'
     try {
         $config = Import-Settings -Settings $Settings
-        Get-PreflightResult -Rule $config.Rules
+        Get-PreflightResult -Rule $config.Rules -PodmanMachine:$config.PodmanMachine
     }
     catch {
         $PSCmdlet.ThrowTerminatingError($_)

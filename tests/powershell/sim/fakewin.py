@@ -347,11 +347,34 @@ def netsh_portproxy(sim: Sim, verb: str, kind: str, params: dict[str, str]) -> i
     return 0
 
 
-def find_wsl() -> str:
-    """The wsl.exe ``podman machine`` runs (containers/podman pkg/machine/wsl/wutil FindWSL):
+# The Podman release the simulated podman.exe is (podman.json "version"). 5.5.2, the last release
+# with FindWSL, is the default, so that the scenes written before versions were modelled keep
+# testing the LOCALAPPDATA arrangement; the tests of 5.6 and later set "version" themselves.
+DEFAULT_PODMAN_VERSION = "5.5.2"
+
+
+def podman_version(config: dict[str, Any]) -> tuple[int, int]:
+    """(major, minor) of podman.json "version" ("5.6.0-rc1" -> (5, 6))."""
+    major, minor = str(config.get("version", DEFAULT_PODMAN_VERSION)).split("-")[0].split(".")[:2]
+    return int(major), int(minor)
+
+
+def search_path(name: str) -> str | None:
+    """The first folder of this process's PATH that holds NAME, as Go's exec.LookPath finds a
+    program on Windows (PATH's folders in order; ';' there, ':' for the simulation's POSIX
+    folders: os.pathsep); None when no folder holds it."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if folder and os.path.isfile(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    return None
+
+
+def find_wsl() -> str | None:
+    """The wsl.exe ``podman machine`` runs up to Podman 5.5.x (containers/podman
+    pkg/machine/wsl/wutil/wutil.go FindWSL, l.36-68, tags v5.0.0-v5.5.2):
     %LOCALAPPDATA% (else %USERPROFILE%\\AppData\\Local) \\Microsoft\\WindowsApps\\wsl.exe if it
     exists, else %SystemRoot% (else C:\\Windows) \\System32\\wsl.exe if it exists, else plain
-    "wsl" from PATH. %ProgramFiles%\\WSL is never looked at."""
+    "wsl" from PATH. %ProgramFiles%\\WSL is looked at only through PATH, after both."""
     local = os.environ.get("LOCALAPPDATA") or (
         os.path.join(os.environ["USERPROFILE"], "AppData", "Local") if os.environ.get("USERPROFILE") else "")
     candidates = [os.path.join(local, "Microsoft", "WindowsApps", "wsl.exe")] if local else []
@@ -360,7 +383,35 @@ def find_wsl() -> str:
     for candidate in candidates:
         if os.path.exists(candidate):
             return candidate
-    return "wsl"
+    return search_path("wsl.exe")
+
+
+def podman_wsl(config: dict[str, Any]) -> str | None:
+    """The wsl.exe this podman runs: FindWSL up to 5.5.x; from 5.6.0 (5.6.0-rc1, commit b6eeaea7f3
+    "Take path for wsl instead of forcing through WindowsApps") FindWSL is gone and
+    wutil.go NewWSLCommand (l.30-34, v5.6.0 to main c6580b4a52) runs exec.Command("wsl", ...)
+    with WSL_UTF8=1: "wsl" from the PATH podman.exe was started with. The WSL MSI appends
+    %ProgramFiles%\\WSL to the system PATH last (microsoft/WSL msipackage/package.wix.in:56,
+    Part="last", from 2.8.5), after %SystemRoot%\\System32, so a PATH as Windows has it finds the
+    inbox System32\\wsl.exe first."""
+    if podman_version(config) >= (5, 6):
+        return search_path("wsl.exe")
+    return find_wsl()
+
+
+def machine_wsl(sim: Sim, config: dict[str, Any]) -> tuple[str | None, int]:
+    """Runs the machine's wsl.exe as ``machine start`` and ``machine inspect`` do (inspect through
+    the machine's State(): pkg/machine/wsl/stubber.go l.226-235, ``wsl -l --quiet --running``):
+    (its path, 0), or (None, 125) after podman's error when it is not found or, from session 0,
+    is not the WSL package's (session0_refuses)."""
+    wsl_path = podman_wsl(config)
+    if wsl_path is None:
+        print('Error: exec: "wsl": executable file not found in %PATH%', file=sys.stderr)
+        return None, 125
+    if session0_refuses(sim, wsl_path):
+        print(f"Error: {wsl_path}: The file cannot be accessed by the system.", file=sys.stderr)
+        return None, 125
+    return wsl_path, 0
 
 
 def podman_ps(sim: Sim, config: dict[str, Any], connection: str | None) -> int:
@@ -437,6 +488,9 @@ def podman_events(sim: Sim, config: dict[str, Any], connection: str | None) -> i
 def podman(sim: Sim, args: list[str]) -> int:
     sim.log("podman " + " ".join(args))
     config = sim.read("podman.json", {"machines": {}})
+    if args == ["--version"]:  # cmd/podman: "podman version X" (cobra's version template)
+        print(f"podman version {config.get('version', DEFAULT_PODMAN_VERSION)}")
+        return 0
     connection = None
     if args[:1] == ["--connection"] and len(args) > 1:
         connection, args = args[1], args[2:]
@@ -450,29 +504,31 @@ def podman(sim: Sim, args: list[str]) -> int:
     return podman_machine(sim, config, args[1], args[2])
 
 
-def podman_machine(sim: Sim, config: dict[str, Any], verb: str, name: str) -> int:  # noqa: PLR0911
-    """``podman machine inspect NAME`` and ``podman machine start NAME``."""
+def podman_machine(sim: Sim, config: dict[str, Any], verb: str, name: str) -> int:
+    """``podman machine inspect NAME`` and ``podman machine start NAME``; both run wsl.exe
+    (machine_wsl), ``podman ps`` and ``podman events`` do not: they go over the machine's
+    connection (pkg/machine/provider/platform_windows.go only reads the configuration)."""
     machines = config["machines"]
+    if name not in machines:
+        print(f"Error: {name}: VM does not exist", file=sys.stderr)
+        return 125
+    wsl_path, failed = machine_wsl(sim, config)
+    if wsl_path is None:
+        return failed
     if verb == "inspect":
-        if name not in machines:
-            print(f"Error: {name}: VM does not exist", file=sys.stderr)
-            return 125
         rootful = name in config.get("rootful", [])  # podman machine set --rootful
         print(json.dumps([{"Name": name, "State": machines[name], "Rootful": rootful}], indent=2))
         if machines[name] == "starting":  # a start in progress completes: the next inspect says running
             machines[name] = "running"
             sim.write("podman.json", config)
         return 0
-    if name not in machines:
-        print(f"Error: {name}: VM does not exist", file=sys.stderr)
-        return 125
     if machines[name] in ("running", "starting"):
-        print(f'Error: unable to start "{name}": machine {name}: VM already running or starting',
-              file=sys.stderr)
-        return 125
-    wsl_path = find_wsl()
-    if session0_refuses(sim, wsl_path):
-        print(f"Error: {wsl_path}: The file cannot be accessed by the system.", file=sys.stderr)
+        # containers/podman machine start on a running machine, exit 125: v5.4.0 and later "unable to
+        # start NAME: already running"; v5.0.0-v5.3.x "machine NAME: VM already running or starting".
+        said = f"machine {name}: VM already running or starting"
+        if podman_version(config) >= (5, 4):
+            said = "already running"
+        print(f'Error: unable to start "{name}": {said}', file=sys.stderr)
         return 125
     fault = config.get("start_fault")  # {"exit": 125, "message": "..."} or {"stays": "stopped"}
     if fault and "exit" in fault:

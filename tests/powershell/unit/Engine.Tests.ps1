@@ -4,6 +4,36 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
 }
 
+Describe 'Find-PodmanProgram' {
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'finds the <Scope> install (<Folder>)' -ForEach @(
+        @{ Scope = 'RedHat'; Folder = 'Program Files/RedHat/Podman' }
+        @{ Scope = 'Machine'; Folder = 'Program Files/Podman' }
+        @{ Scope = 'User'; Folder = 'Users/svc-podman/AppData/Local/Programs/Podman' }
+    ) {
+        $sim = New-SimulatedWindows -PodmanScope $Scope
+        $expected = Join-Path (Join-Path $sim.Root $Folder) 'podman.exe'
+        InModuleScope WslPortProxy { Find-PodmanProgram } | Should -Be $expected
+    }
+
+    It 'prefers a machine-wide install to the account''s per-user one' {
+        $sim = New-SimulatedWindows -PodmanScope User
+        $machine = Join-Path (Join-Path $sim.ProgramFiles 'Podman') 'podman.exe'
+        Install-SimProgram -Program podman -Path $machine -Fake (Join-Path $PSScriptRoot '../sim/fakewin.py')
+        InModuleScope WslPortProxy { Find-PodmanProgram } | Should -Be $machine
+    }
+
+    It 'takes no per-user install from a LOCALAPPDATA outside the account''s profile' {
+        New-SimulatedWindows -PodmanScope User | Out-Null
+        $env:USERPROFILE = Join-Path $global:WslppSim.Root 'Users/someone-else'
+        InModuleScope WslPortProxy {
+            Get-UserPodmanPath | Should -BeNullOrEmpty
+            Find-PodmanProgram | Should -BeNullOrEmpty
+        }
+    }
+}
+
 Describe 'ConvertFrom-PodmanContainerList' {
     It 'expands ranges, keeps TCP (also in a protocol list), drops UDP, and marks loopback bindings unreachable' {
         InModuleScope WslPortProxy {

@@ -92,6 +92,9 @@ Describe 'Start-EngineEventStream and Stop-EngineEventStream' {
 }
 
 Describe 'Start-EngineEventStream with a real process' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
     It 'starts the program with the events arguments, reads its output without blocking, and says how it ended' {
         $program = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName   # exits at once on these arguments
         InModuleScope WslPortProxy -Parameters @{ Program = $program } {
@@ -103,6 +106,7 @@ Describe 'Start-EngineEventStream with a real process' {
             $stream = Start-EngineEventStream -Settings $settings -Log $log
             $stream.Command | Should -BeExactly 'podman --connection m-root events --format json --filter type=container'
             Should -Invoke Write-Log -Times 1 -Exactly -ParameterFilter { $Message -like 'Following the container events (podman --connection m-root events *, process *).' }
+            $stream.Process.StartInfo.EnvironmentVariables['PATH'] | Should -BeExactly (Get-PodmanSearchPath -Podman $Program)
             $received = $null
             $clock = [System.Diagnostics.Stopwatch]::StartNew()
             while (($null -eq $received -or -not $received.Ended) -and $clock.Elapsed.TotalSeconds -lt 20) {

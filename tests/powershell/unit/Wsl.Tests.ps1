@@ -25,6 +25,9 @@ Describe 'Find-WslProgram' {
 }
 
 Describe 'Get-PodmanMachineState' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
     It 'reads .State from <Case>' -ForEach @(
         @{ Case = 'the inspect JSON'; ExitCode = 0; Output = @('[{"Name":"m","State":"Running"}]'); State = 'running' }
         @{ Case = 'a failed inspect'; ExitCode = 125; Output = @('Error: m: VM does not exist'); State = 'unknown (podman machine inspect exit 125: Error: m: VM does not exist)' }
@@ -56,6 +59,26 @@ Describe 'Start-PodmanMachine' {
         }
         (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
         @(Get-SimCall -Program 'podman' | Where-Object { $_ -notlike 'podman started*' }) | Should -Be @('podman machine inspect podman-machine-default', 'podman machine start podman-machine-default', 'podman machine inspect podman-machine-default', 'podman machine inspect podman-machine-default')
+    }
+
+    It 'Given Podman <Version> before logon and PATH as Windows has it (System32 first, WSL last), starts the machine with the WSL package''s wsl.exe' -ForEach @(
+        @{ Version = '5.5.2' }   # FindWSL: the LOCALAPPDATA link
+        @{ Version = '5.6.0' }   # "wsl" from PATH
+        @{ Version = '5.8.2' }
+    ) {
+        Set-SimSession0
+        Set-SimWindowsPath
+        Write-SimState 'podman.json' @{ version = $Version; machines = @{ 'podman-machine-default' = 'stopped' } }
+        InModuleScope WslPortProxy -Parameters @{ Directory = $script:Directory } {
+            param($Directory)
+            Start-PodmanMachine -Distro 'podman-machine-default' -Directory $Directory -Log (Open-RunLog -Directory $TestDrive -NoFile)
+        }
+        $package = Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'
+        $used = @(Get-SimCall -Program 'podman' | Where-Object { $_ -like 'podman started*' })
+        $used | Should -HaveCount 1
+        $item = Get-Item -LiteralPath ($used[0] -replace '^podman started podman-machine-default with ', '')
+        if ($item.LinkType) { $item.Target | Should -Be $package } else { $item.FullName | Should -Be $package }
+        (Read-SimState 'podman.json').machines['podman-machine-default'] | Should -Be 'running'
     }
 
     It 'Given -WhatIf, only asks, and makes no link' {
@@ -122,6 +145,22 @@ Describe 'Get-PodmanWslFolder and Invoke-Podman' {
             $log = Open-RunLog -Directory $TestDrive
             Get-PodmanWslFolder -Directory $Directory -Log $log | Should -BeNullOrEmpty
             Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'is missing: podman picks its own wsl\.exe\.'
+        }
+    }
+
+    It 'gives podman a PATH of the WSL package''s folder first, then System32, the Windows folder, Wbem and podman''s own folder' {
+        InModuleScope WslPortProxy {
+            $system32 = Join-Path $env:SystemRoot 'System32'
+            $podman = Join-Path (Join-Path (Join-Path $env:ProgramFiles 'RedHat') 'Podman') 'podman.exe'
+            $expected = @((Join-Path $env:ProgramFiles 'WSL'), $system32, $env:SystemRoot, (Join-Path $system32 'Wbem'), (Split-Path $podman)) -join [System.IO.Path]::PathSeparator
+            Get-PodmanSearchPath -Podman $podman | Should -BeExactly $expected
+            $saved = $env:PATH
+            Mock Invoke-NativeCommand { [pscustomobject]@{ ExitCode = 0; Output = @($env:PATH) } }
+            (Invoke-Podman -Podman $podman -ArgumentList @('ps')).Output | Should -BeExactly $expected
+            $env:PATH | Should -BeExactly $saved
+            Mock Invoke-NativeCommand { throw 'boom' }
+            { Invoke-Podman -Podman $podman -ArgumentList @('ps') } | Should -Throw 'boom'
+            $env:PATH | Should -BeExactly $saved
         }
     }
 

@@ -1,18 +1,71 @@
 # What the container engine says it publishes (Podman through podman.exe, or Docker Engine in the
 # distribution), and how that compares with what the settings forward. Read-only.
 
-function Find-PodmanProgram {
+function Get-MachinePodmanPath {
     <#
     .SYNOPSIS
-        podman.exe of the Podman installer (%ProgramFiles%\RedHat\Podman), else from PATH, else $null.
+        Where the Podman installers put podman.exe for all users, in folders only administrators can write.
+    .DESCRIPTION
+        %ProgramFiles%\RedHat\Podman: the installer up to 5.6.x, and the setup.exe later
+        (containers/podman contrib/win-installer burn.wxs); %ProgramFiles%\Podman: the MSI from
+        5.7.0 installed for all users (podman-main.wxs, Scope="perUserOrMachine", machine scope).
+    .OUTPUTS
+        System.String: the two paths, whether they exist or not.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param()
     $programFiles = Get-EnvironmentFolder -Name 'ProgramFiles'
-    $candidate = Join-Path -Path (Join-Path -Path (Join-Path -Path $programFiles -ChildPath 'RedHat') `
-                -ChildPath 'Podman') -ChildPath 'podman.exe'
-    return Find-Program -Name 'podman.exe' -Candidate @($candidate)
+    Join-Path -Path (Join-Path -Path (Join-Path -Path $programFiles -ChildPath 'RedHat') -ChildPath 'Podman') `
+        -ChildPath 'podman.exe'
+    Join-Path -Path (Join-Path -Path $programFiles -ChildPath 'Podman') -ChildPath 'podman.exe'
+}
+
+function Get-UserPodmanPath {
+    <#
+    .SYNOPSIS
+        %LOCALAPPDATA%\Programs\Podman\podman.exe of this account, or $null when LOCALAPPDATA is not
+        a folder in the account's own profile (USERPROFILE).
+    .DESCRIPTION
+        Where the MSI from Podman 5.7.0 installs for one user (its default scope; containers/podman
+        contrib/win-installer podman-main.wxs). The account's unelevated processes can replace it.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $local = $env:LOCALAPPDATA
+    $userFolder = $env:USERPROFILE
+    if (-not $local -or -not $userFolder) {
+        return $null
+    }
+    $separators = [char[]] @('\', '/')
+    $inside = $userFolder.TrimEnd($separators) + [System.IO.Path]::DirectorySeparatorChar
+    $candidate = $local.TrimEnd($separators) + [System.IO.Path]::DirectorySeparatorChar
+    if (-not $candidate.StartsWith($inside, [System.StringComparison]::OrdinalIgnoreCase)) {
+        return $null
+    }
+    return Join-Path -Path (Join-Path -Path (Join-Path -Path $local -ChildPath 'Programs') -ChildPath 'Podman') `
+        -ChildPath 'podman.exe'
+}
+
+function Find-PodmanProgram {
+    <#
+    .SYNOPSIS
+        podman.exe: a machine-wide install, else this account's per-user install, else from PATH, else $null.
+    .DESCRIPTION
+        Machine-wide installs (Get-MachinePodmanPath) come first: only administrators can write
+        them. A per-user install (Get-UserPodmanPath) is used only from the account's own profile;
+        Test-WslPortProxy warns about it.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $candidates = @(Get-MachinePodmanPath)
+    $user = Get-UserPodmanPath
+    if ($user) {
+        $candidates += $user
+    }
+    return Find-Program -Name 'podman.exe' -Candidate $candidates
 }
 
 function New-PublishedPort {

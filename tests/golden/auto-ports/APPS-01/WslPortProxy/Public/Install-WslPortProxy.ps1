@@ -96,7 +96,7 @@ function Install-WslPortProxy {
                 'where it was generated, or generate it again.'
             throw (New-Failure -ExitCode 6 -ErrorId 'BundleChanged' -Message $message -Category InvalidData)
         }
-        $preflight = @(Get-PreflightResult -Rule $config.Rules)
+        $preflight = @(Get-PreflightResult -Rule $config.Rules -PodmanMachine:$config.PodmanMachine)
         foreach ($row in $preflight) {
             if ($row.Warning) {
                 Write-Warning -Message "$($row.Item): $($row.Warning)"

@@ -109,10 +109,45 @@ function Get-PodmanMachineState {
     return 'unknown (podman machine inspect listed no machine)'
 }
 
+function Get-PodmanSearchPath {
+    <#
+    .SYNOPSIS
+        The PATH podman.exe runs with: folders only administrators can write, the WSL package's first.
+    .DESCRIPTION
+        From Podman 5.6 podman machine runs "wsl" from its PATH (containers/podman
+        pkg/machine/wsl/wutil/wutil.go NewWSLCommand, commit b6eeaea7f3). Windows' PATH has
+        %SystemRoot%\System32 first, and the WSL package appends %ProgramFiles%\WSL last
+        (microsoft/WSL msipackage/package.wix.in, WSL 2.8.5 and later), so podman would run the inbox
+        System32\wsl.exe, which fails before logon (microsoft/WSL#9231). This PATH is
+        %ProgramFiles%\WSL, %SystemRoot%\System32, %SystemRoot%, %SystemRoot%\System32\Wbem and
+        podman.exe's own folder, in that order; the account's own PATH folders are left out.
+    .OUTPUTS
+        System.String: the folders, separated as PATH separates them.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $Podman)
+    $systemRoot = Get-EnvironmentFolder -Name 'SystemRoot'
+    $system32 = Join-Path -Path $systemRoot -ChildPath 'System32'
+    $folders = @(
+        (Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL'),
+        $system32,
+        $systemRoot,
+        (Join-Path -Path $system32 -ChildPath 'Wbem'),
+        (Split-Path -Path $Podman -Parent)
+    )
+    $unique = @($folders | Where-Object -FilterScript { $_ } | Select-Object -Unique)
+    return ($unique -join [System.IO.Path]::PathSeparator)
+}
+
 function Invoke-Podman {
     <#
     .SYNOPSIS
-        Runs podman.exe, with LOCALAPPDATA pointing at LocalAppData when given (restored afterwards).
+        Runs podman.exe with PATH from Get-PodmanSearchPath and, when given, LOCALAPPDATA pointing at
+        LocalAppData; both are put back afterwards.
+    .DESCRIPTION
+        PATH (WSL package's folder first) is what podman 5.6 and later finds wsl.exe by;
+        LOCALAPPDATA (Get-PodmanWslFolder) is what podman up to 5.5 finds it by.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -123,7 +158,9 @@ function Invoke-Podman {
         [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $saved = $env:LOCALAPPDATA
+    $savedPath = $env:PATH
     try {
+        $env:PATH = Get-PodmanSearchPath -Podman $Podman
         if ($LocalAppData) {
             $env:LOCALAPPDATA = $LocalAppData
         }
@@ -131,6 +168,7 @@ function Invoke-Podman {
     }
     finally {
         $env:LOCALAPPDATA = $saved
+        $env:PATH = $savedPath
     }
 }
 
@@ -139,9 +177,10 @@ function Get-PodmanWslFolder {
     .SYNOPSIS
         A LOCALAPPDATA for podman in which Microsoft\WindowsApps\wsl.exe is the WSL package's wsl.exe.
     .DESCRIPTION
-        podman machine picks wsl.exe itself (containers/podman, pkg/machine/wsl/wutil FindWSL):
+        podman machine up to 5.5 picks wsl.exe itself (containers/podman, pkg/machine/wsl/wutil FindWSL):
         %LOCALAPPDATA%\Microsoft\WindowsApps\wsl.exe if it exists, else System32\wsl.exe; it never
-        looks at %ProgramFiles%\WSL, and PATH only when neither exists. Before anyone logs on
+        looks at %ProgramFiles%\WSL, and PATH only when neither exists (5.6 and later take PATH:
+        Get-PodmanSearchPath; the link is then unused). Before anyone logs on
         (session 0) only the WSL package's wsl.exe works (microsoft/WSL#9231,
         containers/podman#22513). So podman runs with LOCALAPPDATA set to
         <install folder>\podman-wsl, where Microsoft\WindowsApps\wsl.exe is a symbolic link to
@@ -191,8 +230,9 @@ function Start-PodmanMachine {
     .SYNOPSIS
         Starts the podman machine of the distribution unless it runs; confirms it runs (else exit 12).
     .DESCRIPTION
-        Already running (podman exit 125, "already running or starting") is fine. podman runs
-        with the LOCALAPPDATA of Get-PodmanWslFolder, so that it uses the WSL package's wsl.exe.
+        Already running (podman exit 125, "already running", before 5.4 "already running or
+        starting") is fine. podman runs with the LOCALAPPDATA of Get-PodmanWslFolder (up to 5.5) and
+        the PATH of Get-PodmanSearchPath (5.6 and later), so that it uses the WSL package's wsl.exe.
         After a start, podman machine inspect must say running within WaitSeconds. podman.exe
         missing for the account is a warning (the distribution may be another WSL one).
     #>

@@ -169,16 +169,46 @@ function Get-PortPreflight {
     }
 }
 
+function Get-PodmanWarning {
+    <#
+    .SYNOPSIS
+        Why the task's podman.exe may not be the one an administrator installed, or '' (machine-wide install).
+    .DESCRIPTION
+        The task runs podman.exe elevated. A per-user install (%LOCALAPPDATA%\Programs\Podman, the
+        default of the MSI from Podman 5.7) can be replaced by the account's unelevated processes;
+        only administrators can write %ProgramFiles%. This checks as the admin who runs it, not as
+        the task's account.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $machine = @(Get-MachinePodmanPath)
+    if (@($machine | Where-Object -FilterScript { Test-Path -LiteralPath $_ -PathType Leaf }).Count -gt 0) {
+        return ''
+    }
+    return "No podman.exe for all users ($($machine -join ', ')): the task would use its account's per-user " +
+        'install (%LOCALAPPDATA%\Programs\Podman\podman.exe), which that account''s unelevated processes can ' +
+        'replace, and run it elevated (only administrators can write %ProgramFiles%). Install Podman for all ' +
+        'users (the MSI in machine scope, or the setup.exe).'
+}
+
 function Get-PreflightResult {
     <#
     .SYNOPSIS
-        Every preflight row: the Windows build, the WSL package, then one per forwarded port.
+        Every preflight row: the Windows build, the WSL package, podman.exe (for a podman machine),
+        then one per forwarded port.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule)
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule,
+        [switch] $PodmanMachine
+    )
     New-PreflightResult -Item 'Windows build' -Problem @(Get-WindowsBuildProblem)
     New-PreflightResult -Item 'WSL package' -Problem @(Get-WslPackageProblem)
+    if ($PodmanMachine) {
+        New-PreflightResult -Item 'podman.exe' -Problem @() -Warning (Get-PodmanWarning)
+    }
     Get-PortPreflight -Rule $Rule
 }
 
