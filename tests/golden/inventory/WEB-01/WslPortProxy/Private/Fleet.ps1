@@ -409,6 +409,7 @@ function Get-FleetStatus {
                 [pscustomobject]@{
                     PSTypeName = 'WslPortProxy.FleetStatus'; Server = $member.Name; Port = $port.Listener
                     State = @('problem', 'ok')[[int] [bool] $port.Ok]; Problem = "$($port.Problem)"
+                    View = $(if ($report.View) { "$($report.View.Text)" } else { '' })   # whose view of WSL
                 }
             }
             continue
