@@ -178,9 +178,17 @@ function global:Invoke-SimEntryScript {
         Runs an entry script as Windows does: a separate PowerShell process started with -File and the
         given words as its arguments (what the task's action, an admin in cmd or a deployment tool
         passes), on this simulated Windows (sim/Start-SimEntry.ps1). Returns its exit code and what it
-        wrote to stdout and stderr.
+        wrote to stdout and stderr. Account ('CORP\admin') runs it as another account: USERDOMAIN and
+        USERNAME of the child only (the fakes take them for the caller's token; fakewin.py caller()).
     #>
-    param([Parameter(Mandatory)] [string] $Path, [string[]] $Arguments = @(), [int] $TimeoutSeconds = 300)
+    param([Parameter(Mandatory)] [string] $Path, [string[]] $Arguments = @(), [int] $TimeoutSeconds = 300,
+        [string] $Account)
+    if ($Account) {
+        $saved = @{ USERDOMAIN = $env:USERDOMAIN; USERNAME = $env:USERNAME }
+        $env:USERDOMAIN, $env:USERNAME = $Account.Split('\', 2)
+        try { return Invoke-SimEntryScript -Path $Path -Arguments $Arguments -TimeoutSeconds $TimeoutSeconds }
+        finally { $env:USERDOMAIN = $saved.USERDOMAIN; $env:USERNAME = $saved.USERNAME }
+    }
     # The PowerShell this test runs in: powershell.exe (5.1) or pwsh, which can be a dotnet tool (not the process's own path).
     $shell = Join-Path $PSHOME 'powershell.exe'
     if ($PSVersionTable.PSEdition -ne 'Desktop') { $shell = @(Get-ChildItem -LiteralPath $PSHOME -Filter 'pwsh*' | Where-Object { $_.Name -in 'pwsh', 'pwsh.exe' })[0].FullName }

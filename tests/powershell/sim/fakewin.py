@@ -86,6 +86,40 @@ def session0_refuses(sim: Sim, wsl_path: str) -> bool:
     return os.path.realpath(wsl_path) != os.path.realpath(package_wsl())
 
 
+# The account the simulated scene is made for (New-SimulatedWindows: CORP\svc-podman): the owner
+# of a distribution or podman machine whose entry names none.
+DEFAULT_OWNER = "CORP\\svc-podman"
+
+
+def caller() -> str:
+    """The account this program runs as: USERDOMAIN\\USERNAME of its environment (the stand-in
+    for the process token; no USERNAME = the scene's account)."""
+    if not os.environ.get("USERNAME"):
+        return DEFAULT_OWNER
+    return f"{os.environ.get('USERDOMAIN', '')}\\{os.environ['USERNAME']}"
+
+
+def owned_by_caller(entry: dict[str, Any]) -> bool:
+    """WSL distributions are registered per user: microsoft/WSL src/windows/common/registry.cpp
+    OpenLxssUserKey (l.302-309 at HEAD 3e27a6a50177) opens HKCU\\Software\\Microsoft\\Windows\\
+    CurrentVersion\\Lxss of the caller, whom the service impersonates first (LxssUserSession.cpp:4170);
+    each distribution is a {GUID} subkey there (DistributionRegistration::Create l.59-118). So
+    another account sees none of them. An entry's "owner" (default DEFAULT_OWNER) is compared
+    case-insensitively, as Windows compares account names."""
+    return str(entry.get("owner", DEFAULT_OWNER)).lower() == caller().lower()
+
+
+def visible_distros(config: dict[str, Any]) -> dict[str, Any]:
+    """The distributions the calling account has registered; a name is looked up case-insensitively
+    (GetDistributionId, LxssUserSession.cpp:1267-1300), so the key is the name as registered."""
+    return {name: d for name, d in config["distros"].items() if owned_by_caller(d)}
+
+
+def find_distro(distros: dict[str, Any], name: str) -> str | None:
+    """The registered name that matches name, ignoring case (GetDistributionId), or None."""
+    return next((known for known in distros if known.lower() == name.lower()), None)
+
+
 def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.exe outcome)
     sim.log("wsl " + " ".join(args))
     with open(sim.state / "wsl-utf8.log", "a", encoding="utf-8") as handle:  # what WSL_UTF8 was per call
@@ -94,7 +128,7 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         wsl_say("The file cannot be accessed by the system.")
         return 1
     config = sim.read("wsl.json", {"distros": {}})
-    distros: dict[str, Any] = config["distros"]
+    distros: dict[str, Any] = visible_distros(config)
     if args[:2] in (["-l", "-q"], ["--list", "--quiet"]):
         for name in distros:
             wsl_say(name)
@@ -102,7 +136,7 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
     if len(args) < 3 or args[0] not in ("-d", "--distribution") or args[2] not in ("-e", "--exec"):
         wsl_say(f"fake wsl.exe: unsupported arguments {args}")
         return 1
-    name, command = args[1], args[3:]
+    name, command = find_distro(distros, args[1]) or args[1], args[3:]
     if name in distros and distros[name].get("hang", 0) != 0 and command[:2] == ["sh", "-c"]:
         # wsl.json distro "hang": the next N commands run in it hang (-1: every one)
         if distros[name]["hang"] > 0:
@@ -485,6 +519,17 @@ def podman_events(sim: Sim, config: dict[str, Any], connection: str | None) -> i
             sys.stdout.flush()
 
 
+def foreign_machine(config: dict[str, Any], machine: str) -> bool:
+    """Podman's machines and connections are per user: their files are under the caller's
+    %USERPROFILE% (containers/podman pkg/machine: the machine config in
+    %USERPROFILE%\\.config\\containers\\podman\\machine, the connections in the user's
+    podman-connections.json), and the WSL distribution is the caller's own (owned_by_caller).
+    podman.json "owners": {machine: account}, default DEFAULT_OWNER; another account's machine is
+    one that does not exist."""
+    owner = str(config.get("owners", {}).get(machine, DEFAULT_OWNER))
+    return machine in config["machines"] and owner.lower() != caller().lower()
+
+
 def podman(sim: Sim, args: list[str]) -> int:
     sim.log("podman " + " ".join(args))
     config = sim.read("podman.json", {"machines": {}})
@@ -494,6 +539,16 @@ def podman(sim: Sim, args: list[str]) -> int:
     connection = None
     if args[:1] == ["--connection"] and len(args) > 1:
         connection, args = args[1], args[2:]
+    machine = (connection or config.get("default_connection", "podman-machine-default")).removesuffix("-root")
+    if args[:1] == ["machine"] and len(args) == 3:
+        machine = args[2]
+    if foreign_machine(config, machine):
+        if args[:1] == ["machine"]:
+            print(f"Error: {machine}: VM does not exist", file=sys.stderr)
+        else:
+            print(f'Error: failed to resolve active destination: "{connection or machine}" '
+                  "service destination not found", file=sys.stderr)
+        return 125
     if args == ["ps", "--format", "json"]:
         return podman_ps(sim, config, connection)
     if args == ["events", "--format", "json", "--filter", "type=container"]:

@@ -170,3 +170,173 @@ function Save-State {
     Set-Content -LiteralPath $temporary -Value ($document | ConvertTo-Json) -Encoding UTF8
     Move-Item -LiteralPath $temporary -Destination $Path -Force
 }
+
+function Get-CallerAccount {
+    <#
+    .SYNOPSIS
+        The account this process runs as, 'DOMAIN\user', as the module names it everywhere
+        ($env:USERDOMAIN\$env:USERNAME, what the run log and Start-PodmanMachine's warning say).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    return '{0}\{1}' -f $env:USERDOMAIN, $env:USERNAME
+}
+
+function Save-Observation {
+    <#
+    .SYNOPSIS
+        Records in observed.json what this run saw of WSL: its address, the engine reading, when and as whom.
+    .DESCRIPTION
+        WSL distributions and podman machines are per user (HKCU\...\Lxss of the caller: microsoft/WSL
+        src/windows/common/registry.cpp OpenLxssUserKey), so an admin who is not the task's account
+        cannot ask WSL; -Status, -Discover and Find-WslPortProxyPort read this record instead.
+        Written atomically: a temporary file of this process's own, then a move over the old one.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [string] $Directory,
+        [AllowNull()] [AllowEmptyString()] [string] $Address,
+        [AllowNull()] [pscustomobject] $Published
+    )
+    $path = Join-Path -Path $Directory -ChildPath 'observed.json'
+    if (-not $PSCmdlet.ShouldProcess($path, 'Record what WSL looks like to the task account')) {
+        return
+    }
+    $engine = $null
+    $ports = $null
+    $failure = $null
+    if ($null -ne $Published) {
+        $failure = $Published.Failure
+        if ($null -ne $Published.Reading) {
+            $engine = $Published.Reading.Engine
+            $ports = [object[]] @($Published.Reading.Ports | Select-Object -Property Engine, Container, HostIp, Port,
+                ContainerPort, Reachable)
+        }
+    }
+    $document = [pscustomobject]@{
+        schema       = 1
+        account      = Get-CallerAccount
+        observedUnix = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()   # a number: ConvertFrom-Json (7) turns dates
+        wslAddress   = $(if ($Address) { $Address } else { $null })
+        engineRead   = $null -ne $Published
+        engine       = $engine
+        ports        = $ports
+        failure      = $failure
+    }
+    if (-not (Test-Path -LiteralPath $Directory -PathType Container)) {
+        New-Item -Path $Directory -ItemType Directory -Force | Out-Null
+    }
+    $temporary = '{0}.{1}.tmp' -f $path, $PID
+    Set-Content -LiteralPath $temporary -Value ($document | ConvertTo-Json -Depth 4) -Encoding UTF8
+    Move-Item -LiteralPath $temporary -Destination $path -Force
+}
+
+function Read-Observation {
+    <#
+    .SYNOPSIS
+        What the task account's last run recorded (observed.json), with AgeSeconds and Text, or $null.
+    .DESCRIPTION
+        Published is what Get-PublishedPortReading returns (Reading $null and Failure $null: the run
+        read no engine). Text says whose view it is and how old: "WSL as seen by CORP\svc-podman's
+        watcher 42 s ago".
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [string] $Directory)
+    $path = Join-Path -Path $Directory -ChildPath 'observed.json'
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+        return $null
+    }
+    try {
+        $data = Get-Content -LiteralPath $path -Raw -Encoding UTF8 | ConvertFrom-Json
+        $when = [DateTimeOffset]::FromUnixTimeSeconds([long] $data.observedUnix).UtcDateTime
+    }
+    catch {
+        return $null
+    }
+    $age = [Math]::Max(0, [int] ((Get-Date).ToUniversalTime() - $when).TotalSeconds)
+    $observed = $when.ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture)
+    $published = [pscustomobject]@{ Reading = $null; Failure = $null }
+    if ($data.engine) {
+        $published.Reading = [pscustomobject]@{ Engine = $data.engine; Ports = [object[]] @($data.ports) }
+    }
+    elseif ($data.failure) {
+        $published.Failure = $data.failure
+    }
+    return [pscustomobject]@{
+        Account     = "$($data.account)"
+        ObservedUtc = $observed
+        AgeSeconds  = $age
+        Address     = $(if ($data.wslAddress) { "$($data.wslAddress)" } else { $null })
+        EngineRead  = [bool] $data.engineRead
+        Published   = $published
+        Text        = "WSL as seen by $($data.account)'s watcher $age s ago (observed.json, $observed)"
+    }
+}
+
+function Get-WslView {
+    <#
+    .SYNOPSIS
+        Whose view of WSL a read-only command may use: 'Wsl' (ask it: the caller is the task's account)
+        or 'WatcherRecord' (the caller is another account, who sees none of the task account's distributions).
+    .DESCRIPTION
+        The task's account is RunAs; with no RunAs (the installing admin's) it is the account the
+        record names, and without a record the caller is taken for it (ask WSL, as before). Account
+        names are compared ignoring case, as Windows does. Returns Source, Caller, TaskAccount and
+        Record (Read-Observation, or $null). Exit 9 (NoObservation) when the record is needed and missing.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [int] $ExitCode = 9
+    )
+    $caller = Get-CallerAccount
+    $record = Read-Observation -Directory $Settings.InstallDirectory
+    $task = $caller
+    if ($Settings.RunAs) {
+        $task = Get-TaskAccount -RunAs $Settings.RunAs
+    }
+    elseif ($null -ne $record) {
+        $task = $record.Account
+    }
+    $view = [pscustomobject]@{ Source = 'Wsl'; Caller = $caller; TaskAccount = $task; Record = $record }
+    if ($task -eq $caller) {   # -eq ignores case
+        return $view
+    }
+    if ($null -eq $record) {
+        $message = "You are $caller, not the task's account $task, and WSL distributions are per user: " +
+            "the watcher has not recorded anything yet (observed.json), so there is nothing to check against. " +
+            "Run this as $task, or start the task and try again."
+        throw (New-Failure -ExitCode $ExitCode -ErrorId 'NoObservation' -Message $message -Category ObjectNotFound)
+    }
+    $view.Source = 'WatcherRecord'
+    return $view
+}
+
+function Get-RecordedReading {
+    <#
+    .SYNOPSIS
+        The engine reading the task account's watcher recorded (Get-WslView's Record), for a caller who
+        cannot ask the engine; exit 13 (EngineFailed) naming the task account when there is none.
+    .DESCRIPTION
+        The watcher reads the engine only for auto_ports, so without auto_ports there is nothing recorded.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [pscustomobject] $View)
+    $published = $View.Record.Published
+    if ($null -ne $published.Reading) {
+        return $published.Reading
+    }
+    $why = 'it reads the container engine only for auto_ports'
+    if ($published.Failure) {
+        $why = "it could not read the container engine: $($published.Failure)"
+    }
+    $message = "You are $($View.Caller), not the task's account $($View.TaskAccount), and podman machines and WSL " +
+        "distributions are per user; the watcher recorded no published ports ($why). " +
+        "Run this as $($View.TaskAccount)."
+    throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ObjectNotFound)
+}

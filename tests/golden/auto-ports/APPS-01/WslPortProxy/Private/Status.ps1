@@ -187,7 +187,8 @@ function ConvertTo-StatusReport {
         [AllowNull()] [Nullable[datetime]] $PausedUntil,
         [AllowEmptyCollection()] [string[]] $Warning = @(),
         [AllowNull()] [AllowEmptyString()] [string] $Engine,
-        [AllowEmptyCollection()] [object[]] $Drift = @()
+        [AllowEmptyCollection()] [object[]] $Drift = @(),
+        [AllowNull()] [pscustomobject] $View
     )
     $bad = @($Row | Where-Object -FilterScript { -not $_.Ok }).Count
     $text = "All $($Row.Count) port(s) are forwarded, allowed, listening and answered by WSL."
@@ -218,5 +219,27 @@ function ConvertTo-StatusReport {
         Ports          = [object[]] @($Row)
         Engine         = $(if ($Engine) { $Engine } else { $null })
         Drift          = [object[]] @($Drift | Select-Object -Property Port, Kind, Message)
+        View           = $View
+    }
+}
+
+function ConvertTo-StatusView {
+    <#
+    .SYNOPSIS
+        The status document's View: whose view of WSL the report shows (Get-WslView), and how old it is.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [pscustomobject] $View)
+    $record = $View.Record
+    if ($View.Source -eq 'WatcherRecord') {
+        return [pscustomobject]@{
+            Source = 'WatcherRecord'; Account = $record.Account; Caller = $View.Caller
+            ObservedUtc = $record.ObservedUtc; AgeSeconds = $record.AgeSeconds; Text = $record.Text
+        }
+    }
+    return [pscustomobject]@{
+        Source = 'Wsl'; Account = $View.Caller; Caller = $View.Caller; ObservedUtc = $null; AgeSeconds = 0
+        Text = "WSL as $($View.Caller) sees it now"
     }
 }

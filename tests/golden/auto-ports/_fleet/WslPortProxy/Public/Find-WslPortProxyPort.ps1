@@ -8,6 +8,9 @@ function Find-WslPortProxyPort {
         when the machine is rootful); for any other distribution, Docker Engine when
         /var/run/docker.sock exists there (docker ps, as the account's default WSL user). It
         changes nothing and starts nothing: a podman machine that is not running is an error.
+        Podman machines and WSL distributions are per user: run by another account than the task's,
+        it lists what the task account's watcher last recorded (observed.json; only with auto_ports,
+        else exit 13 naming the task account) and says whose it is and how old.
 
         Returns one WslPortProxy.PublishedPort per container and port: Engine, Container, HostIp
         (where it is published inside WSL; 0.0.0.0 for all addresses), Port (the port inside WSL
@@ -44,14 +47,26 @@ function Find-WslPortProxyPort {
     $ErrorActionPreference = 'Stop'
     try {
         $config = Import-Settings -Settings $Settings
-        $reading = Read-PublishedPort -Settings $config
+        $view = Get-WslView -Settings $config -ExitCode 13   # podman machines and distributions are per user
+        if ($view.Source -eq 'WatcherRecord') {
+            $reading = Get-RecordedReading -View $view
+        }
+        else {
+            $reading = Read-PublishedPort -Settings $config
+        }
         if ($null -eq $reading) {
             $message = "No container engine to ask in WSL distribution $($config.Distro): the settings do not name " +
                 'a podman machine (podman_machine), and /var/run/docker.sock does not exist there.'
             throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ObjectNotFound)
         }
         if ($AsInventory) {
+            if ($view.Source -eq 'WatcherRecord') {
+                "# $($view.Record.Text); you are $($view.Caller)."
+            }
             return ConvertTo-PortInventory -Reading $reading -Distro $config.Distro -Rule $config.Rules
+        }
+        if ($view.Source -eq 'WatcherRecord') {
+            Write-Information -MessageData "$($view.Record.Text); you are $($view.Caller)."
         }
         $connected = @($config.Rules | ForEach-Object -Process { $_.ConnectPort })
         foreach ($item in $reading.Ports) {

@@ -405,10 +405,15 @@ function Get-FleetStatus {
     foreach ($member in $Server) {
         $report = $reports[$member.Name]
         if ($null -ne $report) {
+            $view = ''   # whose view of WSL; a server with an older bundle reports none
+            if ($report.PSObject.Properties['View'] -and $null -ne $report.View) {
+                $view = "$($report.View.Text)"
+            }
             foreach ($port in @($report.Ports)) {
                 [pscustomobject]@{
                     PSTypeName = 'WslPortProxy.FleetStatus'; Server = $member.Name; Port = $port.Listener
                     State = @('problem', 'ok')[[int] [bool] $port.Ok]; Problem = "$($port.Problem)"
+                    View = $view
                 }
             }
             continue
@@ -427,7 +432,7 @@ function Get-FleetStatus {
         }
         [pscustomobject]@{
             PSTypeName = 'WslPortProxy.FleetStatus'; Server = $member.Name; Port = ''; State = $state
-            Problem    = $problem
+            Problem    = $problem; View = ''
         }
     }
 }

@@ -46,7 +46,15 @@ function Invoke-Reconcile {
         # One read serves both steps: adds and sets touch only wanted rules, deletions only stale ones.
         $current = Get-PortProxyRule
         if (-not $Remove) {
-            $plan = Get-AutomaticRule -Settings $Settings -Automatic $state.Automatic -Current $current -Log $Log
+            $published = $null   # one engine read serves auto_ports and the record; none without auto_ports
+            if ($null -ne $Settings.AutoPorts) {
+                $published = Get-PublishedPortReading -Settings $Settings
+            }
+            $plan = Get-AutomaticRule -Settings $Settings -Automatic $state.Automatic -Current $current -Log $Log `
+                -Published $published
+            if (-not $WhatIfPreference) {   # for -Status and -Discover run by other accounts (observed.json)
+                Save-Observation -Directory $directory -Address $address -Published $published
+            }
             Write-AutoPortSkip -Skipped $plan.Skipped -Log $Log
             $effective = Merge-AutomaticRule -Settings $Settings -Rule $plan.Rules
             $rules = @($effective.Rules)

@@ -4,7 +4,10 @@ function Get-WslPortProxyStatus {
         Checks every forwarded port end to end: rule, firewall, listener, WSL side.
     .DESCRIPTION
         Returns one WslPortProxy.PortStatus object per forwarded listen address and port, and
-        nothing else (a summary is the caller's: count the objects whose Ok is $false). When an
+        nothing else (a summary is the caller's: count the objects whose Ok is $false). WSL
+        distributions are per user: run by another account than the task's, it checks against what
+        the task account's watcher last recorded (observed.json) and says whose it is and how old
+        (exit 9, NoObservation, when there is no record yet). When an
         admin has paused the watcher (Update-WslPortProxy -Pause), an information message says
         until when. It
         changes nothing, but asking WSL for its address starts the distribution if it is stopped.
@@ -37,6 +40,9 @@ function Get-WslPortProxyStatus {
         With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
         server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text), the warnings, the
         container Engine that was read ($null for none) and the Drift (Port, Kind, Message),
+        the View (whose view of WSL: Source 'Wsl' when the caller is the task's account and asked
+        WSL, 'WatcherRecord' when another account read what the task account's watcher recorded in
+        observed.json; Account, Caller, ObservedUtc, AgeSeconds, Text),
         versioned (SchemaVersion) so that it can be sent as JSON: Update-WslPortProxy.ps1 -Status
         -Json prints it with ConvertTo-Json -Depth 4 (README.txt lists its properties).
     .PARAMETER Settings
@@ -75,15 +81,23 @@ function Get-WslPortProxyStatus {
         $address = $null
         $warnings = New-Object -TypeName 'System.Collections.Generic.List[string]'
         $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
-        try {
-            $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 -Log $log `
-                -CommandTimeout $config.CommandTimeouts.Wsl
+        $view = Get-WslView -Settings $config   # another account sees none of the task account's distributions
+        if ($view.Source -eq 'WatcherRecord') {
+            Write-Information -MessageData "$($view.Record.Text); you are $($view.Caller)."
+            $address = $view.Record.Address
+            $attempt = $view.Record.Published
         }
-        catch {
-            $warnings.Add($_.Exception.Message)
-            Write-Warning -Message $_.Exception.Message
+        else {
+            try {
+                $address = Get-WslAddress -WslPath (Find-WslProgram) -Distro $config.Distro -TimeoutSeconds 0 `
+                    -Log $log -CommandTimeout $config.CommandTimeouts.Wsl
+            }
+            catch {
+                $warnings.Add($_.Exception.Message)
+                Write-Warning -Message $_.Exception.Message
+            }
+            $attempt = Get-PublishedPortReading -Settings $config   # one read: drift and auto_ports
         }
-        $attempt = Get-PublishedPortReading -Settings $config   # one read: drift and auto_ports
         $reading = $attempt.Reading
         if ($null -ne $attempt.Failure) {
             $warnings.Add("Cannot read the published ports: $($attempt.Failure)")
@@ -153,7 +167,8 @@ function Get-WslPortProxyStatus {
                 $engine = $reading.Engine
             }
             ConvertTo-StatusReport -Settings $config -Address $address -Row $rows.ToArray() -PausedUntil $pausedUntil `
-                -Warning @($warnings | ForEach-Object -Process { "$_" }) -Engine $engine -Drift $drift
+                -Warning @($warnings | ForEach-Object -Process { "$_" }) -Engine $engine -Drift $drift `
+                -View (ConvertTo-StatusView -View $view)
         }
         else {   # after the rows: the drift, as information
             foreach ($item in $drift) {
