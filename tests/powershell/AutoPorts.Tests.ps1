@@ -62,6 +62,15 @@ Describe 'auto_ports: forwarding what containers publish, inside the allow-list'
         @($state.firewall) | Should -Not -Contain 'WslPortProxy-TCP-0.0.0.0-9000'
     }
 
+    It 'Given the task runs before logon (session 0) with Podman 5.5 (FindWSL), reads what containers publish through the WSL package link too' {
+        Set-SimSession0
+        Set-SimWindowsPath
+        Set-SimContainer @{ web = @(New-SimPublish -HostPort 8080) }
+        Invoke-Run | Should -Be 0
+        (Get-SimPortProxy)['0.0.0.0/8080'] | Should -Be '172.28.241.140/8080'
+        Get-UpdateLog | Should -Not -Match 'auto_ports: the engine cannot be read'
+    }
+
     It 'leaves a published port to the static entry that already forwards it' {
         Set-SimContainer ([ordered]@{ proxy = @(New-SimPublish -HostPort 9443 -ContainerPort 443) })
         Invoke-Run | Should -Be 0

@@ -42,7 +42,8 @@ function Start-EngineEventStream {
     if ($null -eq $Settings.AutoPorts -or $Settings.AutoPorts.From -ne 'podman') {
         return $null
     }
-    $target = Get-PodmanConnection -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman
+    $target = Get-PodmanConnection -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman `
+        -LocalAppData (Get-PodmanLinkFolder -Directory $Settings.InstallDirectory)
     $arguments = @('--connection', $target.Connection, 'events', '--format', 'json', '--filter', 'type=container')
     $command = "podman $($arguments -join ' ')"
     if (-not $PSCmdlet.ShouldProcess($command, 'Start following the container events')) {

@@ -172,6 +172,29 @@ function Invoke-Podman {
     }
 }
 
+function Get-PodmanLinkFolder {
+    <#
+    .SYNOPSIS
+        The LOCALAPPDATA folder Get-PodmanWslFolder made for podman up to 5.5, or $null when it has no link.
+    .DESCRIPTION
+        Reading only: the reconcile makes the link before it starts the machine; what asks podman
+        later (the engine reading, the event stream) runs podman machine inspect, which runs wsl.exe
+        too, with the same folder.
+    .OUTPUTS
+        [string]
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $Directory)
+    $root = Join-Path -Path $Directory -ChildPath 'podman-wsl'
+    $link = Join-Path -Path (Join-Path -Path (Join-Path -Path $root -ChildPath 'Microsoft') -ChildPath 'WindowsApps') `
+        -ChildPath 'wsl.exe'
+    if (Test-Path -LiteralPath $link) {
+        return $root
+    }
+    return $null
+}
+
 function Get-PodmanWslFolder {
     <#
     .SYNOPSIS

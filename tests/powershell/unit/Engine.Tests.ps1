@@ -126,9 +126,12 @@ Describe 'Read-PublishedPort' {
             Mock Read-DockerPort { [pscustomobject]@{ Engine = 'docker'; Ports = $unsorted } }
             Mock Find-WslProgram { 'wsl.exe' }
             $timeouts = [pscustomobject]@{ Wsl = 7; Podman = 8; Netsh = 9 }
-            (Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $true; Distro = 'm'; CommandTimeouts = $timeouts })).Engine | Should -Be 'podman'
-            Should -Invoke Read-PodmanPort -Times 1 -Exactly -ParameterFilter { $CommandTimeout -eq 8 }   # the settings' podman.exe time
-            $docker = Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $false; Distro = 'Ubuntu'; CommandTimeouts = $timeouts })
+            $link = Join-Path $TestDrive 'podman-wsl/Microsoft/WindowsApps'   # what the reconcile made for podman <= 5.5
+            New-Item -ItemType Directory -Path $link -Force | Out-Null
+            Set-Content -LiteralPath (Join-Path $link 'wsl.exe') -Value 'link'
+            (Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $true; Distro = 'm'; CommandTimeouts = $timeouts; InstallDirectory = $TestDrive })).Engine | Should -Be 'podman'
+            Should -Invoke Read-PodmanPort -Times 1 -Exactly -ParameterFilter { $CommandTimeout -eq 8 -and $LocalAppData -eq (Join-Path $TestDrive 'podman-wsl') }
+            $docker = Read-PublishedPort -Settings ([pscustomobject]@{ PodmanMachine = $false; Distro = 'Ubuntu'; CommandTimeouts = $timeouts; InstallDirectory = $TestDrive })
             Should -Invoke Read-DockerPort -Times 1 -Exactly -ParameterFilter { $CommandTimeout -eq 7 }   # wsl.exe's
             @($docker.Ports | ForEach-Object { $_.Port }) | Should -Be @(80, 90)
             Should -Invoke Read-DockerPort -Times 1 -Exactly -ParameterFilter { $Distro -eq 'Ubuntu' -and $WslPath -eq 'wsl.exe' }

@@ -83,7 +83,7 @@ Describe 'Start-EngineEventStream and Stop-EngineEventStream' {
             Start-EngineEventStream -Settings ([pscustomobject]@{ AutoPorts = $null }) -Log $log | Should -BeNullOrEmpty
             $docker = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'docker' }; Distro = 'Ubuntu' }
             Start-EngineEventStream -Settings $docker -Log $log | Should -BeNullOrEmpty
-            $podman = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'podman' }; Distro = 'm'; CommandTimeouts = [pscustomobject]@{ Wsl = 7; Podman = 8; Netsh = 9 } }
+            $podman = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'podman' }; Distro = 'm'; CommandTimeouts = [pscustomobject]@{ Wsl = 7; Podman = 8; Netsh = 9 }; InstallDirectory = $TestDrive }
             Start-EngineEventStream -Settings $podman -Log $log -WhatIf | Should -BeNullOrEmpty
             Should -Invoke Get-PodmanConnection -Times 1 -Exactly -ParameterFilter { $CommandTimeout -eq 8 }
             Stop-EngineEventStream -Stream $null
@@ -102,7 +102,7 @@ Describe 'Start-EngineEventStream with a real process' {
             Mock Get-PodmanConnection { [pscustomobject]@{ Podman = $Program; Connection = 'm-root' } }
             Mock Write-Log { }
             $log = Open-RunLog -Directory $TestDrive -NoFile
-            $settings = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'podman' }; Distro = 'm'; CommandTimeouts = [pscustomobject]@{ Wsl = 7; Podman = 8; Netsh = 9 } }
+            $settings = [pscustomobject]@{ AutoPorts = [pscustomobject]@{ From = 'podman' }; Distro = 'm'; CommandTimeouts = [pscustomobject]@{ Wsl = 7; Podman = 8; Netsh = 9 }; InstallDirectory = $TestDrive }
             $stream = Start-EngineEventStream -Settings $settings -Log $log
             $stream.Command | Should -BeExactly 'podman --connection m-root events --format json --filter type=container'
             Should -Invoke Write-Log -Times 1 -Exactly -ParameterFilter { $Message -like 'Following the container events (podman --connection m-root events *, process *).' }

@@ -172,12 +172,14 @@ function Get-PodmanConnection {
         podman machine init makes two connections: NAME (rootless) and NAME-root (rootful);
         podman machine inspect's Rootful says which one the containers run under (older podman
         versions have no Rootful: rootless). A machine that is not running is not started: an
-        error (exit 13, EngineFailed) says so, as does a missing podman.exe.
+        error (exit 13, EngineFailed) says so, as does a missing podman.exe. machine inspect runs
+        wsl.exe: LocalAppData is the folder Get-PodmanLinkFolder names, for podman up to 5.5.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $Distro,
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData,
         [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $podman = Find-PodmanProgram
@@ -185,8 +187,8 @@ function Get-PodmanConnection {
         $message = "podman.exe was not found for $env:USERDOMAIN\$env:USERNAME."
         throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category ObjectNotFound)
     }
-    $inspect = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'inspect', $Distro) -LocalAppData $null `
-        -CommandTimeout $CommandTimeout
+    $inspect = Invoke-Podman -Podman $podman -ArgumentList @('machine', 'inspect', $Distro) `
+        -LocalAppData $LocalAppData -CommandTimeout $CommandTimeout
     $machine = @{}
     if ($inspect.ExitCode -eq 0) {
         try {
@@ -222,15 +224,16 @@ function Read-PodmanPort {
         The ports the podman machine's containers publish, through podman.exe and the machine's connection.
     .DESCRIPTION
         podman ps over the connection Get-PodmanConnection names; a machine that is not running,
-        or a podman that fails, is an error (exit 13).
+        or a podman that fails, is an error (exit 13). LocalAppData: as for Get-PodmanConnection.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $Distro,
+        [AllowNull()] [AllowEmptyString()] [string] $LocalAppData,
         [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
-    $target = Get-PodmanConnection -Distro $Distro -CommandTimeout $CommandTimeout
+    $target = Get-PodmanConnection -Distro $Distro -LocalAppData $LocalAppData -CommandTimeout $CommandTimeout
     $podman = $target.Podman
     $connection = $target.Connection
     $result = Invoke-Podman -Podman $podman -ArgumentList @('--connection', $connection, 'ps', '--format', 'json') `
@@ -312,7 +315,8 @@ function Read-PublishedPort {
     [OutputType([pscustomobject])]
     param([Parameter(Mandatory)] [pscustomobject] $Settings)
     if ($Settings.PodmanMachine) {
-        $reading = Read-PodmanPort -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman
+        $reading = Read-PodmanPort -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman `
+            -LocalAppData (Get-PodmanLinkFolder -Directory $Settings.InstallDirectory)
     }
     else {
         $reading = Read-DockerPort -WslPath (Find-WslProgram) -Distro $Settings.Distro `
