@@ -169,6 +169,12 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
                             "with %ProgramData%, %ProgramFiles%, %SystemDrive% or a drive letter, "
                             "then folder names of letters, digits, spaces and . _ ( ) - (no '..', "
                             "no other variables)"),
+    "install-dir-outside-protected-root": (
+        "inv.yaml", server("    install_dir: '%SystemDrive%\\Tools\\WslPortProxy'\n"),
+        "servers[0].install_dir (line 3): '%SystemDrive%\\Tools\\WslPortProxy' is outside "
+        "%ProgramData% and %ProgramFiles%: the installer refuses it unless every folder above it "
+        "can be renamed, deleted or re-permissioned by administrators only (a folder made under a "
+        "drive's root lets every user change it)"),
     "metrics-file-invalid": ("inv.yaml", server("    metrics_file: 'C:\\metrics\\wsl.txt'\n"),
                              "servers[0].metrics_file (line 3): 'C:\\metrics\\wsl.txt' is not a "
                              ".prom file path: start with %ProgramData%, %ProgramFiles%, "

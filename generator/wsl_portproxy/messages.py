@@ -120,6 +120,11 @@ CATALOG: dict[str, Message] = {
                               "%ProgramFiles%, %SystemDrive% or a drive letter, then folder names "
                               "of letters, digits, spaces and . _ ( ) - (no '..', no other "
                               "variables)"),
+    "install-dir-outside-protected-root": _w("{value} is outside %ProgramData% and %ProgramFiles%: "
+                                             "the installer refuses it unless every folder above "
+                                             "it can be renamed, deleted or re-permissioned by "
+                                             "administrators only (a folder made under a drive's "
+                                             "root lets every user change it)"),
     "metrics-file-invalid": _e("{value} is not a .prom file path: start with %ProgramData%, "
                                "%ProgramFiles%, %SystemDrive% or a drive letter, then folder "
                                "names, and end with a file name ending in .prom (windows_exporter "

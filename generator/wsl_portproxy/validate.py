@@ -97,10 +97,19 @@ def _settings(c: Collector, raw: dict[str, Any], path: Path_, base: dict[str, An
                 result[key] = check(raw[key])
             except FieldError as exc:
                 c.add((*path, key), str(exc))
+            else:
+                _warn_install_dir(c, (*path, key), key, result[key])
     if "firewall" in raw:
         firewall = c.mapping(raw["firewall"], (*path, "firewall"), FIREWALL_KEYS) or {}
         _firewall(c, firewall, (*path, "firewall"), result)
     return result
+
+
+def _warn_install_dir(c: Collector, path: Path_, key: str, value: Any) -> None:
+    """An install folder outside the two roots only administrators manage gets a warning."""
+    protected = ("ProgramData", "ProgramFiles")
+    if key == "install_dir" and value.root_variable not in protected:
+        c.warn(path, text("install-dir-outside-protected-root", value=show(value.windows_path)))
 
 
 def _firewall(c: Collector, raw: dict[str, Any], path: Path_, result: dict[str, Any]) -> None:
