@@ -257,6 +257,10 @@ function Write-AutoPortSkip {
     <#
     .SYNOPSIS
         Logs each port auto_ports skipped (a WARN line, its Message) and one throttled warning event naming them all.
+    .DESCRIPTION
+        The lines go to the log only (-NoEvent): a container that publishes many ports, reconcile
+        after reconcile, writes one event 2000 while the skipped ports stay the same (Write-LogEvent
+        -Throttle: once a day, or again after a change or a failure), not one per port and run.
     #>
     [CmdletBinding()]
     [OutputType([void])]
@@ -266,7 +270,7 @@ function Write-AutoPortSkip {
     )
     $lines = @($Skipped | ForEach-Object -Process { $_.Message })
     foreach ($line in $lines) {
-        Write-Log -Log $Log -Level WARN -Message $line
+        Write-Log -Log $Log -Level WARN -Message $line -NoEvent
     }
     if ($lines.Count -gt 0) {
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning `
