@@ -96,6 +96,20 @@ Describe 'Get-AutomaticRule' {
         }
     }
 
+    It 'keeps, when the engine cannot be read, only the recorded rules today''s allow-list admits and no static port forwards' {
+        InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
+            param($Settings)
+            Mock Read-PublishedPort { throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message 'podman is down') }
+            Mock Write-Log { }
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $recorded = @('0.0.0.0/7000', '0.0.0.0/8005', '0.0.0.0/80', '0.0.0.0/9001')   # 7000: no longer allowed; 80, 9001: static
+            $plan = Get-AutomaticRule -Settings $Settings -Automatic $recorded -Current @{} -Log $log
+            $plan.EngineRead | Should -BeFalse
+            @($plan.Rules).Key | Should -Be @('0.0.0.0/8005')
+            @($plan.Skipped) | Should -HaveCount 0
+        }
+    }
+
     It 'returns an empty plan without auto_ports, and asks no engine' {
         InModuleScope WslPortProxy {
             Mock Read-PublishedPort { throw 'not asked' }
