@@ -96,6 +96,20 @@ Describe 'Get-AutomaticRule' {
         }
     }
 
+    It 'keeps, when the engine cannot be read, only the recorded rules today''s allow-list admits and no static port forwards' {
+        InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
+            param($Settings)
+            Mock Read-PublishedPort { throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message 'podman is down') }
+            Mock Write-Log { }
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $recorded = @('0.0.0.0/7000', '0.0.0.0/8005', '0.0.0.0/80', '0.0.0.0/9001')   # 7000: no longer allowed; 80, 9001: static
+            $plan = Get-AutomaticRule -Settings $Settings -Automatic $recorded -Current @{} -Log $log
+            $plan.EngineRead | Should -BeFalse
+            @($plan.Rules).Key | Should -Be @('0.0.0.0/8005')
+            @($plan.Skipped) | Should -HaveCount 0
+        }
+    }
+
     It 'returns an empty plan without auto_ports, and asks no engine' {
         InModuleScope WslPortProxy {
             Mock Read-PublishedPort { throw 'not asked' }
@@ -125,7 +139,7 @@ Describe 'Merge-AutomaticRule' {
 }
 
 Describe 'Write-AutoPortSkip' {
-    It 'logs a WARN line per port and one throttled event naming them all' {
+    It 'logs a WARN line per port (log only) and one throttled event naming them all' {
         InModuleScope WslPortProxy {
             Mock Write-Log { }
             Mock Write-LogEvent { }
@@ -133,11 +147,32 @@ Describe 'Write-AutoPortSkip' {
             $skipped = @([pscustomobject]@{ Port = 80; Containers = 'web'; Reason = 'x holds it'; Message = 'auto_ports: not forwarding port 80 (web): x holds it.' },
                 [pscustomobject]@{ Port = 81; Containers = 'api'; Reason = 'y'; Message = 'auto_ports: not forwarding port 81 (api): y.' })
             Write-AutoPortSkip -Skipped $skipped -Log $log
-            Should -Invoke Write-Log -Times 2 -Exactly -ParameterFilter { $Level -eq 'WARN' }
+            Should -Invoke Write-Log -Times 2 -Exactly -ParameterFilter { $Level -eq 'WARN' -and $NoEvent }
             Should -Invoke Write-LogEvent -Times 1 -Exactly -ParameterFilter { $Throttle -and $Message -eq 'auto_ports: not forwarding port 80 (web): x holds it. auto_ports: not forwarding port 81 (api): y.' }
             Write-AutoPortSkip -Skipped @() -Log $log
             Should -Invoke Write-LogEvent -Times 1 -Exactly
         }
+    }
+}
+
+Describe 'Write-AutoPortSkip in a watcher' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'writes one event 2000 for the same skipped ports over three reconciles, and a new one when they change' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory (Join-Path $TestDrive 'logs')
+            $skipped = @([pscustomobject]@{ Port = 80; Message = 'auto_ports: not forwarding port 80 (web): x.' },
+                [pscustomobject]@{ Port = 81; Message = 'auto_ports: not forwarding port 81 (api): y.' })
+            foreach ($run in 1..3) {
+                Write-AutoPortSkip -Skipped $skipped -Log $log -WarningAction SilentlyContinue
+            }
+            Write-AutoPortSkip -Skipped @($skipped[0]) -Log $log -WarningAction SilentlyContinue
+        }
+        Get-SimEvent | Should -Be @('2000 Warning auto_ports: not forwarding port 80 (web): x. auto_ports: not forwarding port 81 (api): y.',
+            '2000 Warning auto_ports: not forwarding port 80 (web): x.')
+        @(Get-Content -LiteralPath (Join-Path $TestDrive 'logs/Update-WslPortProxy.log') | Where-Object { $_ -like '*`[WARN`] auto_ports: not forwarding*' }) | Should -HaveCount 7
     }
 }
 

@@ -75,6 +75,62 @@ Describe 'Receive-EngineEvent' {
     }
 }
 
+Describe 'Receive-EngineEvent under a flood' {
+    BeforeAll {
+        function Start-Flood {
+            <# A stand-in for podman events that prints a container event every 50 ms, 200 in all (10 s). #>
+            $info = New-Object System.Diagnostics.ProcessStartInfo (Get-SimPython)
+            $info.ArgumentList.Add('-c')
+            $info.ArgumentList.Add("import time`nfor i in range(200):`n    print('{`"Name`":`"c%d`",`"Status`":`"start`"}' % i, flush=True)`n    time.sleep(0.05)")
+            $info.UseShellExecute = $false
+            $info.RedirectStandardOutput = $true
+            return [System.Diagnostics.Process]::Start($info)
+        }
+        function New-FloodStream {
+            param($Process)
+            [pscustomobject]@{ Process = $Process; Reader = $Process.StandardOutput; Pending = $Process.StandardOutput.ReadLineAsync()
+                Errors = [System.Threading.Tasks.Task]::FromResult(''); Started = Get-Date; Command = 'podman events' }
+        }
+    }
+
+    It 'stops taking lines after a bounded time while events keep coming every 50 ms, and misses none' {
+        $process = Start-Flood
+        try {
+            $stream = New-FloodStream -Process $process
+            InModuleScope WslPortProxy -Parameters @{ Stream = $stream } {
+                param($Stream)
+                $first = Receive-EngineEvent -Stream $Stream -Milliseconds 5000
+                $first.Ended | Should -BeFalse
+                # 200 lines take 10 s to come; one wake-up takes what came within its bound (1 s: about 20).
+                @($first.Events).Count | Should -BeGreaterThan 0
+                @($first.Events).Count | Should -BeLessOrEqual 40
+                $second = Receive-EngineEvent -Stream $Stream -Milliseconds 5000
+                @(@($first.Events) + @($second.Events)) | Should -Be @(0..(@($first.Events).Count + @($second.Events).Count - 1) | ForEach-Object { "start c$_" })
+            }
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+    }
+
+    It 'lets Wait-WslChange see the keep-alive that ended while the flood goes on' {
+        $keepAlive = [System.Diagnostics.Process]::Start([System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName, '--no-such-option')
+        $keepAlive.WaitForExit()
+        $process = Start-Flood
+        try {
+            $stream = New-FloodStream -Process $process
+            InModuleScope WslPortProxy -Parameters @{ Stream = $stream; KeepAlive = $keepAlive } {
+                param($Stream, $KeepAlive)
+                Wait-WslChange -KeepAlive $KeepAlive -Seconds 0 -EventStream $Stream | Should -BeExactly 'WSL stopped or restarted (the keep-alive process ended)'
+            }
+            $process.HasExited | Should -BeFalse   # seen while the flood lasts (10 s), not after it
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill() }
+        }
+    }
+}
+
 Describe 'Start-EngineEventStream and Stop-EngineEventStream' {
     It 'follows nothing without auto_ports from podman, and changes nothing under -WhatIf' {
         InModuleScope WslPortProxy {

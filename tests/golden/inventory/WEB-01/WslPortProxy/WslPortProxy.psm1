@@ -35,6 +35,7 @@ New-Variable @constant -Name 'WslppTaskName' -Value 'WslPortProxy'
 New-Variable @constant -Name 'WslppTaskPath' -Value '\WslPortProxy\'
 New-Variable @constant -Name 'WslppRetrySeconds' -Value 30
 New-Variable @constant -Name 'WslppEventRetrySeconds' -Value 2   # restarting podman events
+New-Variable @constant -Name 'WslppEventDrainMilliseconds' -Value 1000   # podman events read per wake-up, at most
 New-Variable @constant -Name 'WslppStopWaitSeconds' -Value 30
 # How long the installer waits for Task Scheduler to start a logon task it could not tell would run.
 New-Variable @constant -Name 'WslppLogonStartSeconds' -Value 10

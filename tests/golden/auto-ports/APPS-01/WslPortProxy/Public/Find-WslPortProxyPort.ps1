@@ -52,7 +52,7 @@ function Find-WslPortProxyPort {
             $reading = Get-RecordedReading -View $view
         }
         else {
-            $reading = Read-PublishedPort -Settings $config
+            $reading = Read-PublishedPort -Settings $config -All
         }
         if ($null -eq $reading) {
             $message = "No container engine to ask in WSL distribution $($config.Distro): the settings do not name " +

@@ -119,8 +119,9 @@ function Get-WslPortProxyStatus {
         if ($null -ne $reading) {
             $publishers = Group-PublishedPort -Published $reading.Ports
             $skipped = @($plan.Skipped | ForEach-Object -Process { [int] $_.Port })
+            $outside = $reading.PSObject.Properties['Outside']   # not in the watcher's record (observed.json)
             $drift = @(Get-PublishedDrift -Rule $effective.Rules -Published $reading.Ports `
-                    -AutoPorts $config.AutoPorts -Skipped $skipped)
+                    -AutoPorts $config.AutoPorts -Skipped $skipped -Outside $(if ($outside) { $outside.Value }))
         }
         foreach ($check in @(Get-PortCheck -Settings $effective -Address $address -Current $current)) {
             $problems = @($check.Problems)

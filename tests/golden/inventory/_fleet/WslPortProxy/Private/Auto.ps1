@@ -83,6 +83,21 @@ function Test-AutoPortAllowed {
     return $false
 }
 
+function Get-StaticListenPort {
+    <#
+    .SYNOPSIS
+        The ports the inventory's static entries listen on, as a set (port -> $true).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory)] [pscustomobject] $Settings)
+    $static = @{}
+    foreach ($rule in $Settings.Rules) {
+        $static[$rule.ListenPort] = $true
+    }
+    return $static
+}
+
 function Get-AutoPortCandidate {
     <#
     .SYNOPSIS
@@ -106,10 +121,7 @@ function Get-AutoPortCandidate {
         Write-Log -Log $Log -Level WARN -Message "auto_ports: cannot read what containers publish ($reason)."
         return $null
     }
-    $static = @{}
-    foreach ($rule in $Settings.Rules) {
-        $static[$rule.ListenPort] = $true
-    }
+    $static = Get-StaticListenPort -Settings $Settings
     $candidates = @{}
     $groups = Group-PublishedPort -Published $Published.Reading.Ports
     foreach ($group in $groups.Values) {
@@ -186,8 +198,9 @@ function Get-AutomaticRule {
         the inventory says, connect port = the published port. A port not yet forwarded is
         skipped when it is not free: a portproxy rule this tool did not create is there, or
         another Windows process listens on it (never fought over); and beyond Limit rules. When
-        the engine cannot be read, the rules recorded as automatic (Automatic) are kept as they
-        are: nothing is removed on a guess.
+        the engine cannot be read, the rules recorded as automatic (Automatic) are kept: nothing
+        is removed on a guess about the containers; but only those today's allow-list admits and
+        no static port forwards (a port taken out of the allow-list goes all the same).
     .PARAMETER Published
         What Get-PublishedPortReading returned, when the caller has read the engine already;
         without it, the engine is read here (only when the settings have auto_ports).
@@ -214,8 +227,12 @@ function Get-AutomaticRule {
     if ($null -eq $candidates) {
         $plan.EngineRead = $false
         $candidates = @{}
+        $static = Get-StaticListenPort -Settings $Settings
         foreach ($key in $Automatic) {
-            $candidates[[int] $key.Split('/')[-1]] = ''
+            $port = [int] $key.Split('/')[-1]
+            if (-not $static.ContainsKey($port) -and (Test-AutoPortAllowed -AutoPorts $auto -Port $port)) {
+                $candidates[$port] = ''
+            }
         }
     }
     $listeners = $null
@@ -257,6 +274,10 @@ function Write-AutoPortSkip {
     <#
     .SYNOPSIS
         Logs each port auto_ports skipped (a WARN line, its Message) and one throttled warning event naming them all.
+    .DESCRIPTION
+        The lines go to the log only (-NoEvent): a container that publishes many ports, reconcile
+        after reconcile, writes one event 2000 while the skipped ports stay the same (Write-LogEvent
+        -Throttle: once a day, or again after a change or a failure), not one per port and run.
     #>
     [CmdletBinding()]
     [OutputType([void])]
@@ -266,7 +287,7 @@ function Write-AutoPortSkip {
     )
     $lines = @($Skipped | ForEach-Object -Process { $_.Message })
     foreach ($line in $lines) {
-        Write-Log -Log $Log -Level WARN -Message $line
+        Write-Log -Log $Log -Level WARN -Message $line -NoEvent
     }
     if ($lines.Count -gt 0) {
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning `

@@ -102,18 +102,115 @@ function New-PublishedPort {
     }
 }
 
+function New-PublishedRange {
+    <#
+    .SYNOPSIS
+        Published TCP ports left unexpanded (WslPortProxy.PublishedRange): First-Last, outside the scope read.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Sample,
+        [Parameter(Mandatory)] [int] $First,
+        [Parameter(Mandatory)] [int] $Last
+    )
+    return [pscustomobject]@{
+        PSTypeName = 'WslPortProxy.PublishedRange'; Engine = $Sample.Engine; Container = $Sample.Container
+        HostIp = $Sample.HostIp; First = $First; Last = $Last; Reachable = $Sample.Reachable
+    }
+}
+
+function Split-PortRange {
+    <#
+    .SYNOPSIS
+        Cuts First-Last into pieces (First, Last, Inside) by Within: sorted, disjoint ranges; $null = all inside.
+    .DESCRIPTION
+        The cost is one step per range of Within, never one per port: a container publishing
+        1-65535 costs as much as one publishing a single port.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [int] $First,
+        [Parameter(Mandatory)] [int] $Last,
+        [AllowNull()] [object[]] $Within
+    )
+    if ($null -eq $Within) {
+        return [pscustomobject]@{ First = $First; Last = $Last; Inside = $true }
+    }
+    $next = $First
+    foreach ($range in $Within) {
+        if ($range.Last -lt $next) {
+            continue
+        }
+        if ($range.First -gt $Last) {
+            break
+        }
+        if ($range.First -gt $next) {
+            [pscustomobject]@{ First = $next; Last = $range.First - 1; Inside = $false }
+            $next = $range.First
+        }
+        $end = [Math]::Min($Last, $range.Last)
+        [pscustomobject]@{ First = $next; Last = $end; Inside = $true }
+        $next = $end + 1
+    }
+    if ($next -le $Last) {
+        [pscustomobject]@{ First = $next; Last = $Last; Inside = $false }
+    }
+}
+
+function ConvertFrom-PublishedMapping {
+    <#
+    .SYNOPSIS
+        One published mapping (host ports First-Last from ContainerFirst on) as PublishedPort objects
+        for the ports inside Within and a PublishedRange for each piece outside it.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $Engine,
+        [Parameter(Mandatory)] [string] $Container,
+        [AllowEmptyString()] [string] $HostIp = '',
+        [Parameter(Mandatory)] [int] $First,
+        [Parameter(Mandatory)] [int] $Last,
+        [Parameter(Mandatory)] [int] $ContainerFirst,
+        [AllowNull()] [object[]] $Within
+    )
+    foreach ($piece in @(Split-PortRange -First $First -Last $Last -Within $Within)) {
+        if (-not $piece.Inside) {
+            $sample = New-PublishedPort -Engine $Engine -Container $Container -HostIp $HostIp -Port $piece.First `
+                -ContainerPort ($ContainerFirst + $piece.First - $First)
+            New-PublishedRange -Sample $sample -First $piece.First -Last $piece.Last
+            continue
+        }
+        for ($port = $piece.First; $port -le $piece.Last; $port++) {
+            New-PublishedPort -Engine $Engine -Container $Container -HostIp $HostIp -Port $port `
+                -ContainerPort ($ContainerFirst + $port - $First)
+        }
+    }
+}
+
 function ConvertFrom-PodmanContainerList {
     <#
     .SYNOPSIS
-        The TCP ports of `podman ps --format json`'s containers, one object per port (ranges expanded).
+        The TCP ports of `podman ps --format json`'s containers, one object per port inside Within
+        (ranges expanded there only), a WslPortProxy.PublishedRange for the rest.
     .DESCRIPTION
         Each container has Names (a list) and Ports, a list of PortMapping (containers/common,
         libnetwork/types/network.go): host_ip ('' = all addresses), host_port, container_port,
         range (how many ports; 0 or 1 = one) and protocol ('tcp', 'udp', 'sctp' or a comma list).
+        -p 1-65535:1-65535 is one mapping with range 65535.
+    .PARAMETER Within
+        Sorted, disjoint port ranges (First, Last) to expand; $null expands everything.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Json)
+    param(
+        [Parameter(Mandatory)] [AllowEmptyString()] [string] $Json,
+        [AllowNull()] [object[]] $Within
+    )
     $parsed = ConvertFrom-Json -InputObject $Json
     foreach ($container in @($parsed | Where-Object -FilterScript { $null -ne $_ })) {
         $name = "$(@($container.Names)[0])"
@@ -122,11 +219,10 @@ function ConvertFrom-PodmanContainerList {
             if ("$($mapping.protocol)" -ne '' -and $protocols -notcontains 'tcp') {
                 continue
             }
-            $count = [Math]::Max(1, [int] $mapping.range)
-            for ($offset = 0; $offset -lt $count; $offset++) {
-                New-PublishedPort -Engine 'podman' -Container $name -HostIp "$($mapping.host_ip)" `
-                    -Port ([int] $mapping.host_port + $offset) -ContainerPort ([int] $mapping.container_port + $offset)
-            }
+            $first = [int] $mapping.host_port
+            $last = [Math]::Min(65535, $first + [Math]::Max(1, [int] $mapping.range) - 1)
+            ConvertFrom-PublishedMapping -Engine 'podman' -Container $name -HostIp "$($mapping.host_ip)" `
+                -First $first -Last $last -ContainerFirst ([int] $mapping.container_port) -Within $Within
         }
     }
 }
@@ -139,12 +235,14 @@ function ConvertFrom-DockerPortText {
         The text is docker/cli's DisplayablePorts (cli/command/formatter/container.go): published
         ports as ip:host->container/proto, host and container possibly ranges ('a-b'); a port
         that is exposed but not published ('80/tcp') has no '->' and is not a published port.
+        Ports outside Within are not expanded (as ConvertFrom-PodmanContainerList).
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [AllowEmptyString()] [string] $Text,
-        [Parameter(Mandatory)] [string] $Container
+        [Parameter(Mandatory)] [string] $Container,
+        [AllowNull()] [object[]] $Within
     )
     $pattern = '^(?<ip>.*):(?<host>\d+)(-(?<hostEnd>\d+))?->(?<inner>\d+)(-\d+)?/(?<protocol>\w+)$'
     foreach ($item in $Text.Split(',')) {
@@ -157,10 +255,9 @@ function ConvertFrom-DockerPortText {
         if ($match.Groups['hostEnd'].Success) {
             $last = [int] $match.Groups['hostEnd'].Value
         }
-        for ($port = $first; $port -le $last; $port++) {
-            New-PublishedPort -Engine 'docker' -Container $Container -HostIp $match.Groups['ip'].Value -Port $port `
-                -ContainerPort ([int] $match.Groups['inner'].Value + $port - $first)
-        }
+        ConvertFrom-PublishedMapping -Engine 'docker' -Container $Container -HostIp $match.Groups['ip'].Value `
+            -First $first -Last ([Math]::Min(65535, $last)) -ContainerFirst ([int] $match.Groups['inner'].Value) `
+            -Within $Within
     }
 }
 
@@ -225,12 +322,14 @@ function Read-PodmanPort {
     .DESCRIPTION
         podman ps over the connection Get-PodmanConnection names; a machine that is not running,
         or a podman that fails, is an error (exit 13). LocalAppData: as for Get-PodmanConnection.
+        Within: as for ConvertFrom-PodmanContainerList (New-PublishedReading).
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $Distro,
         [AllowNull()] [AllowEmptyString()] [string] $LocalAppData,
+        [AllowNull()] [object[]] $Within,
         [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $target = Get-PodmanConnection -Distro $Distro -LocalAppData $LocalAppData -CommandTimeout $CommandTimeout
@@ -250,7 +349,8 @@ function Read-PodmanPort {
     $ports = $null
     if ($result.ExitCode -eq 0 -and $start -ge 0) {
         try {
-            $ports = @(ConvertFrom-PodmanContainerList -Json ($lines[$start..($lines.Count - 1)] -join "`n"))
+            $ports = @(ConvertFrom-PodmanContainerList -Json ($lines[$start..($lines.Count - 1)] -join "`n") `
+                    -Within $Within)
         }
         catch {
             Write-Verbose -Message "Unreadable output of podman ps: $($_.Exception.Message)"
@@ -263,7 +363,7 @@ function Read-PodmanPort {
         }
         throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message $message -Category InvalidResult)
     }
-    return [pscustomobject]@{ Engine = "podman (connection $connection)"; Ports = [object[]] $ports }
+    return New-PublishedReading -Engine "podman (connection $connection)" -Item $ports
 }
 
 function Read-DockerPort {
@@ -272,13 +372,15 @@ function Read-DockerPort {
         The ports Docker Engine's containers publish in the distribution; $null when it has no Docker socket.
     .DESCRIPTION
         One wsl.exe call: docker ps runs only when /var/run/docker.sock exists. The account's
-        default user in the distribution must be allowed to use it (the docker group).
+        default user in the distribution must be allowed to use it (the docker group). Within: as
+        for ConvertFrom-DockerPortText.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory)] [string] $WslPath,
         [Parameter(Mandatory)] [string] $Distro,
+        [AllowNull()] [object[]] $Within,
         [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
     )
     $probe = "if [ -S /var/run/docker.sock ]; then docker ps --no-trunc --format '{{json .}}'; " +
@@ -295,9 +397,73 @@ function Read-DockerPort {
     }
     $ports = foreach ($line in @($result.Output | Where-Object -FilterScript { "$_".TrimStart().StartsWith('{') })) {
         $container = ConvertFrom-Json -InputObject $line
-        ConvertFrom-DockerPortText -Text "$($container.Ports)" -Container "$(@($container.Names -split ',')[0])"
+        ConvertFrom-DockerPortText -Text "$($container.Ports)" -Container "$(@($container.Names -split ',')[0])" `
+            -Within $Within
     }
-    return [pscustomobject]@{ Engine = 'docker'; Ports = [object[]] @($ports) }
+    return New-PublishedReading -Engine 'docker' -Item @($ports)
+}
+
+function New-PublishedReading {
+    <#
+    .SYNOPSIS
+        An engine reading: Engine, Ports (the WslPortProxy.PublishedPort items) and Outside (the
+        WslPortProxy.PublishedRange items: published, not expanded).
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [string] $Engine,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Item
+    )
+    $ports = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    $outside = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($entry in $Item) {
+        if ($entry.PSObject.TypeNames -contains 'WslPortProxy.PublishedRange') {
+            $outside.Add($entry)
+        }
+        else {
+            $ports.Add($entry)
+        }
+    }
+    return [pscustomobject]@{ Engine = $Engine; Ports = $ports.ToArray(); Outside = $outside.ToArray() }
+}
+
+function Get-PublishedPortScope {
+    <#
+    .SYNOPSIS
+        The ports worth expanding when the engine is read for auto_ports: its allow-list and the
+        static entries' connect ports, as sorted, disjoint ranges (First, Last); $null without auto_ports.
+    .DESCRIPTION
+        A container decides what it publishes: -p 1-65535:1-65535 is one line of podman ps, and
+        expanding it port by port costs about 20 s of CPU. Only the ports auto_ports may forward,
+        and those a static entry forwards to (for the drift), are expanded; the rest stays a range.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [pscustomobject] $Settings)
+    $auto = $Settings.PSObject.Properties['AutoPorts']
+    if ($null -eq $auto -or $null -eq $auto.Value) {
+        return $null
+    }
+    $ranges = @($auto.Value.Allow | ForEach-Object -Process { [pscustomobject]@{ First = $_.First; Last = $_.Last } })
+    $ranges += @($Settings.Rules | ForEach-Object -Process {
+            [pscustomobject]@{ First = $_.ConnectPort; Last = $_.ConnectPort } })
+    $merged = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($range in @($ranges | Sort-Object -Property First)) {
+        $last = $null
+        if ($merged.Count -gt 0) {
+            $last = $merged[$merged.Count - 1]
+        }
+        if ($null -ne $last -and $range.First -le $last.Last + 1) {
+            $last.Last = [Math]::Max($last.Last, $range.Last)
+        }
+        else {
+            $merged.Add([pscustomobject]@{ First = $range.First; Last = $range.Last })
+        }
+    }
+    return , [object[]] $merged.ToArray()
 }
 
 function Read-PublishedPort {
@@ -309,18 +475,27 @@ function Read-PublishedPort {
         sorted by port). The engine is asked, not the sockets: what it publishes is what it means
         to serve. A podman machine also offers a Docker-compatible socket for the same containers,
         so Docker is asked only in a distribution that is not a podman machine. Throws exit 13
-        (EngineFailed) when the engine is there but cannot be read.
+        (EngineFailed) when the engine is there but cannot be read. With auto_ports only the ports
+        of Get-PublishedPortScope are expanded, the rest is in Outside; All expands everything
+        (Find-WslPortProxyPort, run by an admin, lists what is published).
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory)] [pscustomobject] $Settings)
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [switch] $All
+    )
+    $within = $null
+    if (-not $All) {
+        $within = Get-PublishedPortScope -Settings $Settings
+    }
     if ($Settings.PodmanMachine) {
         $reading = Read-PodmanPort -Distro $Settings.Distro -CommandTimeout $Settings.CommandTimeouts.Podman `
-            -LocalAppData (Get-PodmanLinkFolder -Directory $Settings.InstallDirectory)
+            -LocalAppData (Get-PodmanLinkFolder -Directory $Settings.InstallDirectory) -Within $within
     }
     else {
         $reading = Read-DockerPort -WslPath (Find-WslProgram) -Distro $Settings.Distro `
-            -CommandTimeout $Settings.CommandTimeouts.Wsl
+            -CommandTimeout $Settings.CommandTimeouts.Wsl -Within $within
     }
     if ($null -ne $reading) {
         $reading.Ports = [object[]] @($reading.Ports | Sort-Object -Property Port, Container, HostIp)
@@ -386,7 +561,8 @@ function Get-PublishedDrift {
         rule forwards to it, nothing publishes it) or LoopbackOnly (published on a loopback
         address only: not reachable through eth0, so skipped). Information, not a problem. With
         AutoPorts, a published port outside its allow-list says so; the ports auto_ports skipped
-        (Skipped: they have a warning of their own) are left out.
+        (Skipped: they have a warning of their own) are left out. Outside: the reading's ranges
+        left unexpanded (New-PublishedReading), one drift per range.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -394,7 +570,8 @@ function Get-PublishedDrift {
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Rule,
         [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Published,
         [AllowNull()] [pscustomobject] $AutoPorts,
-        [AllowEmptyCollection()] [int[]] $Skipped = @()
+        [AllowEmptyCollection()] [int[]] $Skipped = @(),
+        [AllowNull()] [AllowEmptyCollection()] [object[]] $Outside = @()
     )
     $forwarded = @{}
     foreach ($item in $Rule) {
@@ -417,6 +594,21 @@ function Get-PublishedDrift {
             }
             [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotForwarded'; Message = $text }
         }
+    }
+    foreach ($range in @($Outside | Where-Object -FilterScript { $null -ne $_ })) {
+        $words = @("Port $($range.First) is", 'it is', 'it')
+        if ($range.Last -ne $range.First) {
+            $words = @("Ports $($range.First)-$($range.Last) are", 'they are', 'them')
+        }
+        $kind = 'NotForwarded'
+        $text = "$($words[0]) published ($($range.Container)) but not forwarded: $($words[1]) outside " +
+            "auto_ports.allow; add $($words[2]) there or to this server's ports in the inventory."
+        if (-not $range.Reachable) {
+            $kind = 'LoopbackOnly'
+            $text = "$($words[0]) published ($($range.Container)) on $($range.HostIp) only: not reachable " +
+                'through eth0, so not forwarded; skipped.'
+        }
+        [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $range.First; Kind = $kind; Message = $text }
     }
     foreach ($port in @($forwarded.Keys | Sort-Object)) {
         if (-not $byPort.ContainsKey($port)) {

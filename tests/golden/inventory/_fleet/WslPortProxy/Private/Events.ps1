@@ -121,6 +121,9 @@ function Receive-EngineEvent {
         Returns a WslPortProxy.EngineEvents with Ended ($true: the stream is over; Message says
         how) and Events ('start web', ...). Lines that arrive together, or within 100 ms of each
         other, are taken together: podman run gives several events, one reconcile follows them.
+        For at most $script:WslppEventDrainMilliseconds, though: a steady flood of events (one
+        every 50 ms) would otherwise keep the watcher reading, with no re-check and no look at
+        WSL's keep-alive while it lasts. The lines left are taken at the next call.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -132,6 +135,7 @@ function Receive-EngineEvent {
         return $null
     }
     $events = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     while ($Stream.Pending.IsCompleted) {
         $line = $null
         if (-not $Stream.Pending.IsFaulted) {
@@ -174,7 +178,11 @@ function Receive-EngineEvent {
         catch {
             Write-Verbose -Message "Not an event: $line"
         }
-        $null = Wait-PendingLine -Task $Stream.Pending -Milliseconds 100
+        $left = $script:WslppEventDrainMilliseconds - $clock.ElapsedMilliseconds
+        if ($left -le 0) {
+            break   # bounded: the watcher looks at WSL and its timer before it reads on
+        }
+        $null = Wait-PendingLine -Task $Stream.Pending -Milliseconds ([Math]::Min(100, $left))
     }
     return [pscustomobject]@{
         PSTypeName = 'WslPortProxy.EngineEvents'; Ended = $false; Events = $events.ToArray(); Message = ''
