@@ -107,9 +107,13 @@ Describe 'Install-WslPortProxy.ps1' {
             $credential = New-TestCredential
             (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
             Clear-SimCall
-            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+            $result.ExitCode | Should -Be 0
             @((Read-SimState 'tasks.json').Keys) | Should -Be @($script:TaskKey)
             Get-SimNetshCommand | Should -BeNullOrEmpty   # no portproxy rule written: every one was right
+            # The folder it made is kept, with the watcher's own link to the WSL package's wsl.exe in it.
+            $result.Warnings | Should -BeNullOrEmpty
+            @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Force | ForEach-Object Name) | Should -Be @('WslPortProxy')
         }
 
         It 'refuses a credential for another account (exit 5) and registers nothing' {

@@ -218,12 +218,20 @@ Describe 'Get-InstallFolderProblem and Copy-CarriedState' {
     It 'Given <Case> inside, says "<Expected>"' -ForEach @(
         @{ Case = 'nothing wrong'; Expected = '' }
         @{ Case = 'a link at podman-wsl'; Expected = 'podman-wsl in it: it is a SymbolicLink (to *)' }
+        @{ Case = 'the watcher''s own link to the WSL package''s wsl.exe'; Expected = '' }
+        @{ Case = 'a link to another wsl.exe where the watcher puts its own'; Expected = 'podman-wsl?Microsoft?WindowsApps?wsl.exe in it: it is a SymbolicLink (to *)' }
         @{ Case = 'a log file a user owns'; Expected = 'logs?Update-WslPortProxy.log in it: it is owned by S-1-5-21-1004336348-1177238915-682003330-1005, not by Administrators or SYSTEM' }
     ) {
         if ($Case -eq 'a link at podman-wsl') {
             New-Item -ItemType SymbolicLink -Path (Join-Path $script:Path 'podman-wsl') -Target $global:WslppSim.Root | Out-Null
         }
         if ($Case -eq 'a log file a user owns') { Set-SimPlanted -Path (Join-Path $script:Path 'logs/Update-WslPortProxy.log') }
+        if ($Case -like '*wsl.exe*') {
+            $apps = Join-Path $script:Path 'podman-wsl/Microsoft/WindowsApps'
+            New-Item -ItemType Directory -Path $apps -Force | Out-Null
+            $target = $(if ($Case -like 'the watcher*') { Join-Path $global:WslppSim.ProgramFiles 'WSL/wsl.exe' } else { Join-Path $global:WslppSim.Root 'evil.exe' })
+            New-Item -ItemType SymbolicLink -Path (Join-Path $apps 'wsl.exe') -Target $target | Out-Null
+        }
         InModuleScope WslPortProxy -Parameters @{ Path = $script:Path; Expected = $Expected } {
             param($Path, $Expected)
             Get-InstallFolderProblem -Path $Path | Should -BeLike $Expected

@@ -261,6 +261,8 @@ function Get-InstallFolderProblem {
         The folder: no link, owned by Administrators or SYSTEM, its own protected DACL (nothing
         inherited) that lets no one else write. Every folder and file in it (walked without
         following a link): no link, owned by Administrators or SYSTEM, writable by no one else.
+        The one link allowed is the watcher's own podman-wsl\Microsoft\WindowsApps\wsl.exe to
+        the WSL package's wsl.exe (Get-PodmanWslFolder).
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -272,10 +274,18 @@ function Get-InstallFolderProblem {
     if ("$((Get-Acl -LiteralPath $Path).Sddl)" -notmatch 'D:P') {
         return 'its permissions are inherited from its parent folder, not the ones the installer sets'
     }
+    # The one link the watcher makes itself (Get-PodmanWslFolder): to the WSL package's wsl.exe.
+    $podmanLink = [System.IO.Path]::Combine([string[]] @($Path, 'podman-wsl', 'Microsoft', 'WindowsApps', 'wsl.exe'))
+    $package = Join-Path -Path (Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL') `
+        -ChildPath 'wsl.exe'
     $pending = New-Object -TypeName 'System.Collections.Generic.Queue[string]'
     $pending.Enqueue($Path)
     while ($pending.Count -gt 0) {
         foreach ($item in @(Get-ChildItem -LiteralPath $pending.Dequeue() -Force)) {
+            if ($item.FullName -eq $podmanLink -and "$($item.LinkType)" -eq 'SymbolicLink' -and
+                "$(@($item.Target)[0])" -eq $package) {
+                continue   # its folder is checked like every other: only administrators may replace it
+            }
             $reason = Get-UnsafeReason -Path $item.FullName -Access
             if ($reason) {
                 return "$($item.FullName.Substring($Path.Length + 1)) in it: $reason"
