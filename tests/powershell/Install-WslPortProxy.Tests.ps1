@@ -75,12 +75,17 @@ Describe 'Install-WslPortProxy.ps1' {
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
             $result.ExitCode | Should -Be 0
             $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            # The folder is made inside a staging folder locked first, so it is locked from its first moment.
             $calls = Read-SimState 'icacls.json'
-            $calls | Should -HaveCount 3
-            $calls[0] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C', '/L', '/Q')
-            $calls[1] | Should -Be @($installed, '/reset', '/T', '/C', '/L', '/Q')
-            $calls[2] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/L', '/Q')
-            (Get-Acl -LiteralPath $installed).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;S-1-5-21-1004336348-1177238915-682003330-1001)'
+            $calls | Should -HaveCount 4
+            $stage = $calls[0][0]
+            $stage | Should -BeLike "$installed.new-*"
+            $calls[0] | Should -Be @($stage, '/setowner', '*S-1-5-32-544', '/T', '/C', '/L', '/Q')
+            $calls[1] | Should -Be @($stage, '/reset', '/T', '/C', '/L', '/Q')
+            $calls[2] | Should -Be @($stage, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/L', '/Q')
+            $calls[3] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/L', '/Q')
+            Test-Path -LiteralPath $stage | Should -BeFalse
+            (Get-Acl -LiteralPath $installed).Sddl | Should -BeExactly 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;S-1-5-21-1004336348-1177238915-682003330-1001)'
         }
 
         It 'writes the password nowhere: not in the bundle, the install folder, its logs or any call' {
@@ -102,9 +107,13 @@ Describe 'Install-WslPortProxy.ps1' {
             $credential = New-TestCredential
             (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
             Clear-SimCall
-            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+            $result.ExitCode | Should -Be 0
             @((Read-SimState 'tasks.json').Keys) | Should -Be @($script:TaskKey)
             Get-SimNetshCommand | Should -BeNullOrEmpty   # no portproxy rule written: every one was right
+            # The folder it made is kept, with the watcher's own link to the WSL package's wsl.exe in it.
+            $result.Warnings | Should -BeNullOrEmpty
+            @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Force | ForEach-Object Name) | Should -Be @('WslPortProxy')
         }
 
         It 'refuses a credential for another account (exit 5) and registers nothing' {
@@ -162,6 +171,111 @@ Describe 'Install-WslPortProxy.ps1' {
             @(Get-ChildItem -LiteralPath $target -Force) | Should -HaveCount 0
             (Get-Item -LiteralPath (Join-Path $installed 'logs') -Force).LinkType | Should -BeNullOrEmpty
             Test-Path -LiteralPath (Join-Path $installed 'logs/Update-WslPortProxy.log') | Should -BeTrue
+        }
+    }
+
+    Context 'Given an install folder whose parent folders someone else may change' {
+        BeforeAll {
+            function New-InstallDirBundle {
+                param([string] $InstallDir)
+                return New-TestBundle -Inventory @"
+servers:
+  - name: WEB-01
+    run_as: CORP\svc-podman
+    start: boot
+    wait_for_wsl: 2s
+    install_dir: '$InstallDir'
+    ports: [80]
+"@
+            }
+        }
+
+        It 'Given %SystemDrive%\Tools\WslPortProxy, where C:\Tools inherits from C:\ the right of Authenticated Users to modify, refuses with exit code 11 naming C:\Tools and the right, and installs nothing' {
+            $bundle = New-InstallDirBundle -InstallDir '%SystemDrive%\Tools\WslPortProxy'
+            $tools = Join-Path $global:WslppSim.Root 'Tools'
+            $installed = Join-Path $tools 'WslPortProxy'
+
+            $result = Invoke-BundleScript -Dist $bundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 11
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 11): The install folder $installed is not safe: its parent folder $tools lets Authenticated Users (AU) delete, rename or change the permissions of it (0x1301bf), and whoever may do that can replace what the task runs elevated. Nothing was installed. Choose an install folder whose parent folders only Administrators, SYSTEM or TrustedInstaller may change (the default %ProgramData%\WslPortProxy is one), or remove that right from $tools.")
+            Test-Path -LiteralPath $tools | Should -BeFalse   # the parent folder it made is removed again
+            (Read-SimState 'tasks.json').Count | Should -Be 0
+        }
+
+        It 'Given a parent folder under %ProgramData% that a user made, refuses with exit code 11 naming its owner' {
+            $bundle = New-InstallDirBundle -InstallDir '%ProgramData%\Vendor\WslPortProxy'
+            $vendor = Join-Path $global:WslppSim.ProgramData 'Vendor'
+            New-Item -ItemType Directory -Path $vendor | Out-Null
+            Set-SimPlanted -Path $vendor
+
+            $result = Invoke-BundleScript -Dist $bundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 11
+            $result.Errors[0] | Should -BeLike "*its parent folder $vendor is owned by S-1-5-21-1004336348-1177238915-682003330-1005, who may change its permissions, and whoever*"
+            Test-Path -LiteralPath (Join-Path $vendor 'WslPortProxy') | Should -BeFalse
+            (Read-SimState 'tasks.json').Count | Should -Be 0
+        }
+
+        It 'Given a parent folder that is a symbolic link (or junction), refuses with exit code 11 and writes nothing into its target' {
+            $bundle = New-InstallDirBundle -InstallDir '%ProgramData%\Vendor\WslPortProxy'
+            $target = Join-Path $global:WslppSim.Root 'elsewhere'
+            New-Item -ItemType Directory -Path $target | Out-Null
+            $vendor = Join-Path $global:WslppSim.ProgramData 'Vendor'
+            New-Item -ItemType SymbolicLink -Path $vendor -Target $target | Out-Null
+
+            $result = Invoke-BundleScript -Dist $bundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 11
+            $result.Errors[0] | Should -BeLike "*its parent folder $vendor is a SymbolicLink (to $target), and whoever*"
+            @(Get-ChildItem -LiteralPath $target -Force) | Should -HaveCount 0
+        }
+
+        It 'Given install_dir under %ProgramFiles% (TrustedInstaller owns it; only administrators may change it), installs' {
+            $bundle = New-InstallDirBundle -InstallDir '%ProgramFiles%\WslPortProxy'
+            $result = Invoke-BundleScript -Dist $bundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+            $result.ExitCode | Should -Be 0
+            Test-Path -LiteralPath (Join-Path $global:WslppSim.ProgramFiles 'WslPortProxy/Update-WslPortProxy.ps1') | Should -BeTrue
+        }
+    }
+
+    Context 'Given an install folder that exists already' {
+        It 'Given a folder an administrator made with the inherited ProgramData permissions and a junction a user put at podman-wsl, moves it aside and creates a fresh folder: nothing lands in the junction''s target' {
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            New-Item -ItemType Directory -Path $installed | Out-Null
+            $target = Join-Path $global:WslppSim.Root 'elsewhere'
+            New-Item -ItemType Directory -Path $target | Out-Null
+            New-Item -ItemType SymbolicLink -Path (Join-Path $installed 'podman-wsl') -Target $target | Out-Null
+
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
+
+            $result.ExitCode | Should -Be 0
+            $aside = @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Directory | Where-Object { $_.Name -like 'WslPortProxy.planted-*' })
+            $aside | Should -HaveCount 1
+            $result.Warnings | Should -Contain "$installed was moved aside to $($aside[0].FullName) because it lets BU write (0x100116); a fresh folder is used instead."   # the inherited ProgramData entry
+            (Get-Item -LiteralPath (Join-Path $installed 'podman-wsl') -Force -ErrorAction SilentlyContinue).LinkType | Should -BeNullOrEmpty   # the first run may make its own
+            @(Get-ChildItem -LiteralPath $target -Force) | Should -HaveCount 0
+            (Get-Acl -LiteralPath $installed).Sddl | Should -BeLike 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;*)'
+        }
+
+        It 'Given the installed folder later got an entry that lets Users write, moves it aside, carries state.json over and installs into a fresh folder' {
+            $credential = New-TestCredential
+            (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }).ExitCode | Should -Be 0
+            $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+            $state = Get-Content -Raw -LiteralPath (Join-Path $installed 'state.json')
+            $sddl = (Get-Acl -LiteralPath $installed).Sddl
+            Set-SimAcl -Path $installed -Dacl ($sddl.Substring($sddl.IndexOf('D:PAI') + 5) + '(A;OICI;0x1301bf;;;BU)') -Protected
+            Clear-SimCall
+
+            $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+
+            $result.ExitCode | Should -Be 0
+            $aside = @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Directory | Where-Object { $_.Name -like 'WslPortProxy.planted-*' })
+            $aside | Should -HaveCount 1
+            $result.Warnings | Should -Contain "$installed was moved aside to $($aside[0].FullName) because it lets BU write (0x1301bf); a fresh folder is used instead."
+            Get-Content -Raw -LiteralPath (Join-Path $installed 'state.json') | Should -Be $state
+            (Get-Acl -LiteralPath $installed).Sddl | Should -Not -Match ';;;BU\)'
+            Get-SimNetshCommand | Should -BeNullOrEmpty   # the state came along: every rule was right
         }
     }
 

@@ -554,5 +554,35 @@ servers:
         @([regex]::Matches((Get-UpdateLog), '\[WARN\] Cannot write the metrics file .*wsl-portproxy\.prom: ')).Count | Should -Be 1
         Wait-SimScript -Handle $watcher -Seconds 0 | Should -BeNullOrEmpty
     }
+
+    It 'Given a textfile folder a user made (so theirs), the elevated watcher writes nothing there: one warning in the log, forwarding goes on, and -Status says why' {
+        $folder = Split-Path (Get-MetricsPath)
+        Set-SimPlanted -Path $folder
+        $watcher = Start-SimScript -Path $script:MeteredUpdate -Arguments '-Watch'
+        $null = Wait-Until { (Get-UpdateLog) -match '\[WARN\] Cannot write the metrics file' } -Because 'the warning'
+
+        $expected = "Cannot write the metrics file $(Get-MetricsPath): its folder $folder is not one only Administrators and SYSTEM may write: it is owned by S-1-5-21-1004336348-1177238915-682003330-1005, not by Administrators or SYSTEM"
+        (Get-UpdateLog) | Should -Match ([regex]::Escape("[WARN] $expected"))
+        @(Get-ChildItem -LiteralPath $folder -Force) | Should -HaveCount 0   # not even a temporary file
+        (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+        $global:LASTEXITCODE = 0
+        $status = @(& $script:MeteredUpdate -Status 3>&1 2>$null 6>$null)
+        @($status | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { $_.Message }) | Should -Contain $expected
+        Stop-SimScript -Handle $watcher | Should -Be 267014
+    }
+
+    It 'Given a link (reparse point) on the textfile folder''s path, writes nothing through it' {
+        $real = Join-Path $global:WslppSim.Root 'elsewhere'
+        New-Item -ItemType Directory -Path (Join-Path $real 'textfile_inputs') -Force | Out-Null
+        $exporter = Join-Path $global:WslppSim.ProgramFiles 'windows_exporter'
+        Remove-Item -LiteralPath $exporter -Recurse
+        New-Item -ItemType SymbolicLink -Path $exporter -Target $real | Out-Null
+        $watcher = Start-SimScript -Path $script:MeteredUpdate -Arguments '-Watch'
+        $null = Wait-Until { (Get-UpdateLog) -match '\[WARN\] Cannot write the metrics file' } -Because 'the warning'
+
+        (Get-UpdateLog) | Should -Match ([regex]::Escape("[WARN] Cannot write the metrics file $(Get-MetricsPath): the folder $exporter on its path is a link (reparse point)"))
+        @(Get-ChildItem -LiteralPath (Join-Path $real 'textfile_inputs') -Force) | Should -HaveCount 0
+        Stop-SimScript -Handle $watcher | Should -Be 267014
+    }
 }
 

@@ -9,9 +9,10 @@ function Install-WslPortProxy {
              Policy's execution policy lets the task's scripts run; a failure installs nothing;
           1. copies the module, Update-WslPortProxy.ps1, Uninstall-WslPortProxy.ps1, the settings
              and README.txt into the install folder, which only Administrators and SYSTEM may
-             write (the task runs elevated; a planted folder or link there, or in its logs, is
-             moved aside first, and the folder is checked again after copying), and registers
-             the event source WslPortProxy;
+             write (the task runs elevated): every parent folder must be one only
+             administrators may change; an existing folder not exactly as the installer leaves
+             it is moved aside (its state.json kept); a new one is made locked from the start;
+             everything is checked again after copying; then registers the event source;
           2. registers the scheduled task \WslPortProxy\WslPortProxy as the settings' RunAs account
              (the owner of the WSL distribution), or as the installing admin when RunAs is empty;
              a boot task (Start = 'boot') needs that account's password: it is asked for unless
@@ -37,7 +38,8 @@ function Install-WslPortProxy {
         6 BundleChanged, 7 PreflightFailed (a Test-WslPortProxy check failed), 8
         ExecutionPolicyBlocks (Group Policy's AllSigned with unsigned files, or Restricted),
         9 TaskStillRunning (the old watcher did not stop), 10 InvalidSettings, 11
-        InstallFolderUnsafe (the install folder is not safe after copying), 1 unexpected.
+        InstallFolderUnsafe (a parent folder others may change, or the install folder could
+        not be made safely or is not safe after copying), 1 unexpected.
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
     .PARAMETER BundlePath

@@ -608,10 +608,8 @@ def whoami(sim: Sim, args: list[str]) -> int:
     return 0
 
 
-# SDDL of a folder nobody locked: what C:\ProgramData passes on (SYSTEM and Administrators full
-# control, Users read/execute and "create folders / append data": why anyone may create folders
-# there; docs/windows-facts.md, "The install folder can be planted").
-INHERITED_DACL = "(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)(A;CIID;0x100004;;;BU)"
+# A folder nobody locked has what its parent passes on; the Get-Acl stand-in (SimulatedWindows.ps1)
+# derives it from the roots' DACLs (docs/windows-facts.md, "Security: the install path").
 SID_ALIASES = {"*S-1-5-32-544": "BA", "*S-1-5-18": "SY"}
 ACCOUNT_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"  # the task's account, whatever its name
 RIGHTS = {"F": "FA", "RX": "0x1200a9"}
@@ -632,18 +630,34 @@ def icacls(sim: Sim, args: list[str]) -> int:
     if "/L" not in [a.upper() for a in args[1:]] and os.path.islink(path):
         path = os.path.realpath(path)
     acls = sim.read("acl.json", {})
-    entry = acls.setdefault(os.path.abspath(path), {"owner": "BA", "dacl": INHERITED_DACL})
+    entry = _acl_entry(acls, os.path.abspath(path))
     if "/setowner" in args:
         entry["owner"] = SID_ALIASES.get(args[args.index("/setowner") + 1], ACCOUNT_SID)
-    if "/reset" in args:
-        entry["dacl"] = INHERITED_DACL
+    if "/reset" in args:   # back to what the parent passes on (the Get-Acl stand-in derives it)
+        entry.pop("dacl", None)
+        entry["protected"] = False
     if "/grant:r" in args:
         aces = [a for a in args[args.index("/grant:r") + 1:] if ":" in a and not a.startswith("/")]
         entry["dacl"] = "".join(_ace(a) for a in aces)
+        entry["protected"] = "/inheritance:r" in args
     sim.write("acl.json", acls)
     print("processed file: " + path)
     print("Successfully processed 1 files; Failed processing 0 files")
     return 0
+
+
+def _acl_entry(acls: dict[str, Any], path: str) -> dict[str, Any]:
+    """The entry of this very file: by inode (a security descriptor follows its file through a
+    rename), else by path; a new entry is owned by Administrators and inherits its DACL."""
+    inode = str(os.lstat(path).st_ino)
+    for key, found in acls.items():
+        if found.get("ino") == inode or (not found.get("ino") and key == path):
+            entry: dict[str, Any] = found
+            entry["ino"] = inode
+            return entry
+    entry = {"owner": "BA", "protected": False, "ino": inode}
+    acls[path] = entry
+    return entry
 
 
 def _ace(grant: str) -> str:

@@ -78,17 +78,22 @@ Describe 'The install folder' {
 
     It 'Copy-BundleFile locks the folder first, replaces an old module whole and copies what the task needs' {
         $target = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } {
+            param($Target)
+            New-InstallDirectory -Path $Target -Account 'CORP\svc-podman'   # an earlier install's folder (4 icacls calls)
+        }
         New-Item -ItemType Directory -Path (Join-Path $target 'WslPortProxy/Old') -Force | Out-Null
         Set-Content -LiteralPath (Join-Path $target 'WslPortProxy/Old/Stale.ps1') -Value 'old'
         InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle; Target = $target } {
             param($Bundle, $Target)
             Copy-BundleFile -BundlePath $Bundle -Destination $Target -Account 'CORP\svc-podman'
         }
+        @(Get-ChildItem -LiteralPath $global:WslppSim.ProgramData -Force | ForEach-Object Name) | Should -Be @('WslPortProxy')   # kept, not moved aside
         Test-Path -LiteralPath (Join-Path $target 'WslPortProxy/Old') | Should -BeFalse
         Test-Path -LiteralPath (Join-Path $target 'Install-WslPortProxy.ps1') | Should -BeFalse
         (Get-FileHash (Join-Path $target 'WslPortProxy/Public/Update-WslPortProxy.ps1')).Hash |
             Should -Be (Get-FileHash (Join-Path $script:Bundle 'WslPortProxy/Public/Update-WslPortProxy.ps1')).Hash
-        (Read-SimState 'icacls.json').Count | Should -Be 3
+        (Read-SimState 'icacls.json').Count | Should -Be 4   # none for a folder kept as it was
     }
 
     It 'Given -WhatIf, copies nothing and sets no ACL' {

@@ -87,6 +87,7 @@ Describe 'Update-MetricsFile' {
     It 'checks the ports against the address it is given and writes the file; a failure is warned about once' {
         InModuleScope WslPortProxy {
             Mock Get-PortCheck { }
+            Mock Get-WriteTargetProblem { '' }
             Mock Write-MetricsFile { throw 'disk full' }
             Mock Write-Log { }
             $log = [pscustomobject]@{ Warned = @{} }
@@ -99,6 +100,22 @@ Describe 'Update-MetricsFile' {
             Mock Write-MetricsFile { }
             Update-MetricsFile -Settings $settings -Address '1.2.3.4' -Success $true -DurationSeconds 1 -Restarts 0 -Log $log
             $log.Warned['MetricsFile'] | Should -BeExactly ''
+        }
+    }
+
+    It 'writes nothing where Get-WriteTargetProblem finds a reason, and warns once with it' {
+        InModuleScope WslPortProxy {
+            Mock Get-WriteTargetProblem { 'its folder X:\ does not exist' }
+            Mock Get-PortCheck { }
+            Mock Write-MetricsFile { }
+            Mock Write-Log { }
+            $log = [pscustomobject]@{ Warned = @{} }
+            $settings = [pscustomobject]@{ MetricsFile = 'X:\m.prom'; Server = 'A'; Distro = 'd' }
+            foreach ($run in 1..2) {
+                Update-MetricsFile -Settings $settings -Address '1.2.3.4' -Success $true -DurationSeconds 1 -Restarts 0 -Log $log
+            }
+            Should -Invoke Write-MetricsFile -Times 0 -Exactly
+            Should -Invoke Write-Log -Times 1 -Exactly -ParameterFilter { $Level -eq 'WARN' -and $Message -eq 'Cannot write the metrics file X:\m.prom: its folder X:\ does not exist' }
         }
     }
 }

@@ -131,9 +131,10 @@ function Copy-BundleFile {
     .SYNOPSIS
         Locks the install folder, then copies the module, the entry scripts, the settings and README.txt.
     .DESCRIPTION
-        A planted folder (a link, or one not owned by Administrators or SYSTEM) is moved aside
-        first and the new, empty folder locked before anything is copied; afterwards owner and
-        ACL are checked again (exit 11). The module folder is replaced whole, so no file of an
+        Initialize-InstallDirectory checks the parent folders, moves aside an install folder
+        not exactly as the installer leaves it and makes a new one locked from the start, before
+        anything is copied; afterwards owner, ACL and links of everything in it are checked
+        again (exit 11). The module folder is replaced whole, so no file of an
         older module version stays behind. Every installed file is unblocked (its
         Zone.Identifier mark removed).
     #>

@@ -80,6 +80,13 @@ function Get-WslPortProxyStatus {
         }
         $address = $null
         $warnings = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        if ($config.MetricsFile) {   # the watcher's reason to write no metrics file
+            $unsafe = Get-WriteTargetProblem -Path $config.MetricsFile
+            if ($unsafe) {
+                $warnings.Add("Cannot write the metrics file $($config.MetricsFile): $unsafe")
+                Write-Warning -Message $warnings[$warnings.Count - 1]
+            }
+        }
         $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
         $view = Get-WslView -Settings $config   # another account sees none of the task account's distributions
         if ($view.Source -eq 'WatcherRecord') {

@@ -132,7 +132,9 @@ function Update-MetricsFile {
     .DESCRIPTION
         Never fails the watcher: a problem (e.g. windows_exporter's folder is missing) is logged
         as a warning, once until it changes or goes away. Costs one registry read and the
-        firewall and listener queries of -Status, only when MetricsFile is set.
+        firewall and listener queries of -Status, only when MetricsFile is set. The file is
+        written only where Get-WriteTargetProblem finds nothing (a folder only administrators
+        may write, no link on the path); else nothing is written, and -Status says why.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -147,15 +149,20 @@ function Update-MetricsFile {
     if (-not $Settings.MetricsFile) {
         return
     }
-    try {
-        $check = @(Get-PortCheck -Settings $Settings -Address $Address)
-        $text = ConvertTo-MetricText -Settings $Settings -Check $check -Address $Address -Success $Success `
-            -Finished (Get-Date) -DurationSeconds $DurationSeconds -Restarts $Restarts
-        Write-MetricsFile -Path $Settings.MetricsFile -Text $text
-        $problem = ''
+    $problem = Get-WriteTargetProblem -Path $Settings.MetricsFile
+    if ($problem) {
+        $problem = "Cannot write the metrics file $($Settings.MetricsFile): $problem"
     }
-    catch {
-        $problem = "Cannot write the metrics file $($Settings.MetricsFile): $($_.Exception.Message)"
+    else {
+        try {
+            $check = @(Get-PortCheck -Settings $Settings -Address $Address)
+            $text = ConvertTo-MetricText -Settings $Settings -Check $check -Address $Address -Success $Success `
+                -Finished (Get-Date) -DurationSeconds $DurationSeconds -Restarts $Restarts
+            Write-MetricsFile -Path $Settings.MetricsFile -Text $text
+        }
+        catch {
+            $problem = "Cannot write the metrics file $($Settings.MetricsFile): $($_.Exception.Message)"
+        }
     }
     if ($problem -and $problem -ne $Log.Warned['MetricsFile']) {
         Write-Log -Log $Log -Level WARN -Message $problem
