@@ -1241,9 +1241,29 @@ function global:Get-NetFirewallProfile {
     }
 }
 
+function global:Add-SimModuleLoad {
+    <#
+        What Windows PowerShell does the first time a command of a module that is not loaded runs: it
+        imports the first module of that name found in the folders of $env:PSModulePath, in order
+        (about_Modules, "Module autoloading"; about_PSModulePath: the account's own
+        Documents\WindowsPowerShell\Modules comes first, and the account can set PSModulePath itself).
+        The stand-ins are functions, so nothing is imported here: a module of that name in a folder
+        outside $PSHOME that comes first is recorded as 'module <name> <folder>' in calls.log.
+    #>
+    param([Parameter(Mandatory)] [string] $Module)
+    foreach ($folder in @("$env:PSModulePath".Split([System.IO.Path]::PathSeparator) | Where-Object { $_ })) {
+        if (-not (Test-Path -LiteralPath (Join-Path $folder $Module) -PathType Container)) { continue }
+        if (-not $folder.StartsWith($PSHOME)) {
+            Add-Content -LiteralPath (Join-Path $global:WslppSim.State 'calls.log') -Value "module $Module $folder"
+        }
+        return
+    }
+}
+
 function global:Get-NetIPAddress {
     <# This server's own addresses, IPv4 and IPv6, or one -AddressFamily (Microsoft Docs, Get-NetIPAddress; a CIM query): network.json's host_addresses. #>
     [CmdletBinding()] param([string] $AddressFamily)
+    Add-SimModuleLoad -Module 'NetTCPIP'
     Add-SimQuery "Get-NetIPAddress -AddressFamily $AddressFamily"
     $network = Read-SimState 'network.json' @{}
     $addresses = @('127.0.0.1', '192.168.0.12', '::1', '2001:db8::12')

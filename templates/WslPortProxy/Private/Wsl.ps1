@@ -4,19 +4,22 @@ function Find-WslProgram {
     <#
     .SYNOPSIS
         wsl.exe, preferring the WSL package's: the WindowsApps alias fails before logon.
+    .DESCRIPTION
+        %ProgramFiles%\WSL\wsl.exe, else %SystemRoot%\System32\wsl.exe (both from HKLM: Get-EnvironmentFolder).
+        Never from PATH: the task's account sets its own PATH, and the task runs what it finds elevated.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param()
     $package = Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL'
     $candidates = @((Join-Path -Path $package -ChildPath 'wsl.exe'), (Get-System32Path -Name 'wsl.exe'))
-    $path = Find-Program -Name 'wsl.exe' -Candidate $candidates
-    if ($null -eq $path) {
-        $message = "wsl.exe was not found (looked in $($candidates -join ', ') and on PATH). " +
-            'Install WSL 2.0 or later for all users.'
-        throw (New-Failure -ExitCode 3 -ErrorId 'WslNotFound' -Message $message -Category ObjectNotFound)
+    foreach ($path in $candidates) {
+        if (Test-Path -LiteralPath $path -PathType Leaf) {
+            return $path
+        }
     }
-    return $path
+    $message = "wsl.exe was not found (looked in $($candidates -join ' and ')). Install WSL 2.0 or later for all users."
+    throw (New-Failure -ExitCode 3 -ErrorId 'WslNotFound' -Message $message -Category ObjectNotFound)
 }
 
 function Invoke-Wsl {
@@ -539,7 +542,7 @@ function Get-WslNatNetwork {
     .DESCRIPTION
         WSL writes NatNetwork under HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Lxss at every start of
         its VM in NAT mode, from the subnet the Host Network Service assigned (microsoft/WSL
-        src/windows/service/exe/WslCoreConfig.cpp SaveNetworkingSettings; NatNetworking.cpp
+        src/windows/common/WslCoreConfig.cpp SaveNetworkingSettings; NatNetworking.cpp
         CreateNetworkInternal). Only administrators (and WSL's service) can write HKLM. Missing in other
         modes and before WSL 2's first NAT start; a value that is not a.b.c.d/n counts as missing.
     .OUTPUTS

@@ -19,8 +19,19 @@ Describe 'Find-WslProgram' {
         InModuleScope WslPortProxy {
             $package = Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'
             $system32 = Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe'
-            { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' -ExpectedMessage "wsl.exe was not found (looked in $package, $system32 and on PATH). Install WSL 2.0 or later for all users."
+            { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' -ExpectedMessage "wsl.exe was not found (looked in $package and $system32). Install WSL 2.0 or later for all users."
         }
+    }
+
+    It 'never takes a wsl.exe from PATH, which the task''s account sets' {
+        Remove-SimWsl
+        $own = Join-Path $global:WslppSim.Root 'Users/svc-podman/bin'
+        Install-SimProgram -Program wsl -Path (Join-Path $own 'wsl.exe') -Fake (Join-Path $PSScriptRoot '../sim/fakewin.py')
+        if (-not $global:WslppSimOnWindows) { Copy-Item -LiteralPath (Join-Path $own 'wsl.exe') -Destination (Join-Path $own 'wsl') }
+        $saved = $env:PATH
+        $env:PATH = $own + [System.IO.Path]::PathSeparator + $env:PATH
+        try { InModuleScope WslPortProxy { { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' } }
+        finally { $env:PATH = $saved }
     }
 }
 
