@@ -417,7 +417,7 @@ servers:
             $run = Invoke-SimEntryScript -Path $preflight -Arguments '-Preflight'   # as an admin runs it: powershell -File ... -Preflight
             $run.ExitCode | Should -Be 7
             $rows = @([regex]::Matches($run.Output, '(?m)^Item\s*:\s*(.+?)\s*\r?\nOk\s*:\s*(\w+)') | ForEach-Object { "$($_.Groups[1].Value) $($_.Groups[2].Value)" })
-            $rows | Should -Be @('Windows build True', 'WSL package True', 'podman.exe True', '0.0.0.0:80 True', '0.0.0.0:8443 False')
+            $rows | Should -Be @('Windows build True', 'WSL package True', 'podman.exe True', '0.0.0.0:80 True', '0.0.0.0:8443 False', 'WSL interop True')
             # Format-List wraps long values at the console's width, even inside a word: compared without white space.
             ($run.Output -replace '\s', '') | Should -Match ([regex]::Escape(('Problem : 0.0.0.0:8443 is held by nginx (PID 1234): stop it there, or forward another port.' -replace '\s', '')))
             Get-SimSnapshot | Should -Be $before
@@ -516,7 +516,7 @@ servers:
             $xml.Task.Triggers.LogonTrigger.UserId | Should -Be 'CORP\svc-podman'
             # It runs in the account's session: the console window is hidden (closing it would end the watcher),
             # -WindowStyle before -File, which must be last (about_PowerShell_exe); the task ran it with -Watch.
-            $xml.Task.Actions.Exec.Arguments | Should -Match '^-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass -File "[^"]+\\Update-WslPortProxy\.ps1" -Watch$'
+            $xml.Task.Actions.Exec.Arguments | Should -Match '^-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass -File "[^"%]+[\\/]Update-WslPortProxy\.ps1" -Watch$'
             $task.State | Should -Be 'Running'
         }
     }

@@ -258,7 +258,7 @@ Describe 'The rest of the fault matrix' {
         $result.ExitCode | Should -Be 3
         $wslDir = Join-Path (Join-Path $global:WslppSim.ProgramFiles 'WSL') 'wsl.exe'
         $system32 = Join-Path (Join-Path $global:WslppSim.SystemRoot 'System32') 'wsl.exe'
-        "$($result.Output[-1])" | Should -BeExactly "Failed (exit code 3): wsl.exe was not found (looked in $wslDir, $system32 and on PATH). Install WSL 2.0 or later for all users."
+        "$($result.Output[-1])" | Should -BeExactly "Failed (exit code 3): wsl.exe was not found (looked in $wslDir and $system32). Install WSL 2.0 or later for all users."
         Get-SimRules | Should -Be $before
     }
 

@@ -1,4 +1,4 @@
-# Errors with exit codes, environment folders, native programs (bounded in time) and elevation.
+# Errors with exit codes, system folders (from HKLM), native programs (bounded in time) and elevation.
 
 function New-Failure {
     <#
@@ -39,21 +39,90 @@ function Get-FailureExitCode {
     return 1
 }
 
-function Get-EnvironmentFolder {
+function Get-RegistryText {
     <#
     .SYNOPSIS
-        The folder an environment variable names (ProgramData, ProgramFiles, SystemDrive, ...).
+        The text of one registry value, '' when the key or the value is missing.
+    .DESCRIPTION
+        The registry provider returns a REG_EXPAND_SZ with its %NAME% expanded from this process's
+        environment (RegistryKey.GetValue, learn.microsoft.com); Unexpanded returns it as stored
+        (RegistryValueOptions.DoNotExpandEnvironmentNames), so that no variable of the task's account
+        goes into it.
+    .OUTPUTS
+        System.String
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([Parameter(Mandatory)] [string] $Name)
-    $value = [System.Environment]::GetEnvironmentVariable($Name)
-    if ([string]::IsNullOrEmpty($value)) {
-        $message = "The environment variable $Name is not set."
-        throw (New-Failure -ExitCode 1 -ErrorId 'EnvironmentMissing' -Message $message)
+    param(
+        [Parameter(Mandatory)] [string] $Key,
+        [Parameter(Mandatory)] [string] $Name,
+        [switch] $Unexpanded
+    )
+    if ($Unexpanded) {
+        $item = Get-Item -LiteralPath $Key -ErrorAction SilentlyContinue
+        if ($null -eq $item) {
+            return ''
+        }
+        return "$($item.GetValue($Name, '', 'DoNotExpandEnvironmentNames'))"
     }
-    if ($value.EndsWith(':')) {
-        $value = $value + '\'
+    $item = Get-ItemProperty -LiteralPath $Key -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) {
+        return ''
+    }
+    return "$($item.$Name)"
+}
+
+function Get-EnvironmentFolder {
+    <#
+    .SYNOPSIS
+        SystemRoot, SystemDrive, ProgramFiles or ProgramData, from values only administrators can write.
+    .DESCRIPTION
+        Never from environment variables: the task's account sets its own in HKCU\Environment, and
+        they would redirect the elevated task (the SilentCleanup %windir% technique). SystemRoot is
+        HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion SystemRoot; SystemDrive the folder above it
+        (C:\ for C:\Windows); ProgramFiles HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion ProgramFilesDir;
+        ProgramData the ProfileList value ProgramData (REG_EXPAND_SZ '%SystemDrive%\ProgramData'), read
+        unexpanded and with %SystemDrive% taken from SystemRoot. Unreadable: exit 1.
+    .OUTPUTS
+        System.String
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [ValidateSet('SystemRoot', 'SystemDrive', 'ProgramFiles', 'ProgramData')] [string] $Name
+    )
+    $where = @{
+        SystemRoot   = @('HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion', 'SystemRoot')
+        ProgramFiles = @('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion', 'ProgramFilesDir')
+        ProgramData  = @('HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList', 'ProgramData')
+    }
+    $systemRoot = Get-RegistryText -Key $where.SystemRoot[0] -Name $where.SystemRoot[1]
+    $value = ''
+    if ($systemRoot) {
+        $drive = Split-Path -Path $systemRoot -Parent
+        $value = switch ($Name) {
+            'SystemRoot' { $systemRoot }
+            'SystemDrive' { $drive }
+            'ProgramFiles' { Get-RegistryText -Key $where.ProgramFiles[0] -Name $where.ProgramFiles[1] }
+            default {
+                $raw = Get-RegistryText -Key $where.ProgramData[0] -Name $where.ProgramData[1] -Unexpanded
+                if ($raw -match '^%SystemDrive%((\\[^\\%]+)+)$') {
+                    [System.IO.Path]::Combine([string[]] (@($drive) + $Matches[1].Substring(1).Split('\')))
+                }
+                elseif ($raw -match '^[A-Za-z]:\\[^%]*$') {
+                    $raw
+                }
+            }
+        }
+    }
+    if (-not $value) {
+        $source = $where.SystemRoot
+        if ($where.ContainsKey($Name) -and $systemRoot) {
+            $source = $where[$Name]
+        }
+        $message = "The folder $Name cannot be read from $($source[0]) ($($source[1])); WslPortProxy does not " +
+            "take it from environment variables, which the task's account can set."
+        throw (New-Failure -ExitCode 1 -ErrorId 'SystemFolderMissing' -Message $message)
     }
     return $value
 }

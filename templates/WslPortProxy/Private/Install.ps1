@@ -228,6 +228,40 @@ function Get-TaskXml {
     return $document.OuterXml
 }
 
+function ConvertTo-AbsoluteTaskAction {
+    <#
+    .SYNOPSIS
+        The task definition with absolute paths, resolved now, in its action's Command and Arguments.
+    .DESCRIPTION
+        Task Scheduler expands %SystemRoot% and %ProgramData% in an action with the environment of the
+        task's account, which that account sets itself (HKCU\Environment): the known way to redirect an
+        elevated task. Command becomes powershell.exe in System32 (Get-System32Path: SystemRoot from
+        HKLM) and the -File argument the Update-WslPortProxy.ps1 of the install folder; any % left fails
+        (exit 1).
+    .OUTPUTS
+        System.String: the task XML.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Xml,
+        [Parameter(Mandatory)] [string] $InstallDirectory
+    )
+    $document = New-Object -TypeName System.Xml.XmlDocument
+    $document.LoadXml($Xml)
+    $exec = $document.DocumentElement['Actions']['Exec']
+    $folder = Join-Path -Path (Get-System32Path -Name 'WindowsPowerShell') -ChildPath 'v1.0'
+    $exec['Command'].InnerText = Join-Path -Path $folder -ChildPath 'powershell.exe'
+    $script = Join-Path -Path $InstallDirectory -ChildPath 'Update-WslPortProxy.ps1'
+    $arguments = $exec['Arguments']
+    $arguments.InnerText = [regex]::Replace($arguments.InnerText, '-File "[^"]*"', { param($m) "-File `"$script`"" })
+    if ("$($exec['Command'].InnerText) $($arguments.InnerText)" -match '%') {
+        $message = "The task's action would still name an environment variable: $($arguments.InnerText)"
+        throw (New-Failure -ExitCode 1 -ErrorId 'TaskActionNotAbsolute' -Message $message)
+    }
+    return $document.OuterXml
+}
+
 function Register-EventSource {
     <#
     .SYNOPSIS

@@ -129,10 +129,8 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
         return 1
     config = sim.read("wsl.json", {"distros": {}})
     distros: dict[str, Any] = visible_distros(config)
-    if args[:2] in (["-l", "-q"], ["--list", "--quiet"]):
-        for name in distros:
-            wsl_say(name)
-        return 0
+    if args[:1] in (["-l"], ["--list"]):
+        return wsl_list(distros, args)
     if len(args) < 3 or args[0] not in ("-d", "--distribution") or args[2] not in ("-e", "--exec"):
         wsl_say(f"fake wsl.exe: unsupported arguments {args}")
         return 1
@@ -155,6 +153,26 @@ def wsl(sim: Sim, args: list[str]) -> int:  # noqa: PLR0911 (one return per wsl.
     return distro_command(sim, config, distros[name], command)
 
 
+def wsl_list(distros: dict[str, Any], args: list[str]) -> int:
+    """``wsl.exe --list --quiet``: the account's distributions; with ``--running`` only the running
+    ones (Learn "Basic commands for WSL"). With none running, wsl.exe says so in the system language
+    and exits non-zero (wording illustrative)."""
+    if args in (["-l", "-q"], ["--list", "--quiet"]):
+        for name in distros:
+            wsl_say(name)
+        return 0
+    if args in (["-l", "--running", "-q"], ["--list", "--running", "--quiet"]):
+        running = [name for name in distros if not distros[name].get("stopped")]
+        for name in running:
+            wsl_say(name)
+        if not running:
+            wsl_say("There are no running distributions.")
+            return 1
+        return 0
+    wsl_say(f"fake wsl.exe: unsupported arguments {args}")
+    return 1
+
+
 def distro_command(sim: Sim, config: dict[str, Any], distro: dict[str, Any], command: list[str]) -> int:
     """The Linux commands the module runs in the distribution."""
     if command == ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]:
@@ -165,6 +183,14 @@ def distro_command(sim: Sim, config: dict[str, Any], distro: dict[str, Any], com
         return code
     if command == ["sh", "-c", DOCKER_PROBE]:
         return docker_ps(distro)
+    if command == ["sh", "-c", INTEROP_PROBE]:
+        # init sets WSL_INTEROP in a process it starts only when interop is on for the distribution:
+        # the machine-wide switch and /etc/wsl.conf [interop] enabled (microsoft/WSL
+        # src/linux/init/init.cpp, CreateProcessUtilityVm: InteropEnabled = the create-process flag
+        # && Config.InteropEnabled, then AddVariable(WSL_INTEROP); at 3e27a6a5). wsl.json's distro
+        # "interop": false models enabled=false; absent = WSL's default, on.
+        print("interop-on" if distro.get("interop", True) else "interop-off")
+        return 0
     print(f"fake distro: unsupported command {command}", file=sys.stderr)
     return 127
 
@@ -186,6 +212,10 @@ def distro_not_found(config: dict[str, Any]) -> int:
 # The module's one-call probe: eth0's address, then the networking mode (wslinfo exists from WSL
 # 2.0 on; its absence is not an error). The fake runs the two commands it knows.
 PROBE = "ip -4 -o addr show dev eth0; wslinfo --networking-mode 2>/dev/null; true"
+
+
+# The module's interop probe (-Preflight): whether init gave the process an interop server.
+INTEROP_PROBE = 'if [ -n "$WSL_INTEROP" ]; then echo interop-on; else echo interop-off; fi'
 
 
 # The module's Docker Engine probe: only when the socket exists does it ask the docker CLI.

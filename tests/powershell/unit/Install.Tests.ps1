@@ -139,6 +139,21 @@ Describe 'The task and the event source' {
         }
     }
 
+    It 'ConvertTo-AbsoluteTaskAction writes powershell.exe and the install folder''s script as absolute paths' {
+        $dist = New-TestBundle -Inventory "servers:`n  - {name: WEB-01, start: logon, ports: [80]}`n"
+        InModuleScope WslPortProxy -Parameters @{ Bundle = (Join-Path $dist 'WEB-01') } {
+            param($Bundle)
+            $text = Get-TaskXml -BundlePath $Bundle -Account 'CORP\admin'
+            ([xml] $text).Task.Actions.Exec.Command | Should -Match '^%SystemRoot%'
+            $folder = Join-Path $TestDrive 'Wsl Proxy'
+            $exec = ([xml] (ConvertTo-AbsoluteTaskAction -Xml $text -InstallDirectory $folder)).Task.Actions.Exec
+            $exec.Command | Should -Be (Join-Path (Join-Path (Get-System32Path -Name 'WindowsPowerShell') 'v1.0') 'powershell.exe')
+            $exec.Arguments | Should -BeLike ('* -File "{0}" -Watch' -f (Join-Path $folder 'Update-WslPortProxy.ps1'))
+            $bad = $text.Replace('-NoProfile', '-NoProfile -Command %TEMP%')
+            { ConvertTo-AbsoluteTaskAction -Xml $bad -InstallDirectory $folder } | Should -Throw -ErrorId 'WslPortProxy.TaskActionNotAbsolute'
+        }
+    }
+
     It 'Register-PortProxyTask stops a running watcher, asks for the password only for a boot task, and not under -WhatIf' {
         InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle } {
             param($Bundle)
@@ -277,7 +292,7 @@ Describe 'The exported commands' {
         Remove-SimWsl
         (Update-WslPortProxy -Settings $script:Settings -Remove -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } |
                 ForEach-Object { "$_" }) | Should -Contain ("No wsl.exe, so no keep-alive to stop: wsl.exe was not found (looked in " +
-                "$(Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'), $(Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe') and on PATH). Install WSL 2.0 or later for all users.")
+                "$(Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe') and $(Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe')). Install WSL 2.0 or later for all users.")
     }
 
     It 'Update-WslPortProxy fails with an ErrorId and the exit code in the exception' {

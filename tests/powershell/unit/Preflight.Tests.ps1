@@ -119,3 +119,29 @@ Describe 'Stop-PortProxyTask' {
         }
     }
 }
+
+Describe 'Get-InteropWarning' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'warns when interop is on, is quiet when it is off, and does not ask a distribution that is not running' {
+        InModuleScope WslPortProxy { Get-InteropWarning -Distro 'podman-machine-default' | Should -BeLike "Interop is on in WSL distribution 'podman-machine-default': *wsl --terminate podman-machine-default." }
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; interop = $false } }
+        InModuleScope WslPortProxy { Get-InteropWarning -Distro 'podman-machine-default' | Should -Be '' }
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; stopped = $true } }
+        Clear-SimCall
+        InModuleScope WslPortProxy { Get-InteropWarning -Distro 'podman-machine-default' | Should -BeLike "Interop was not checked: WSL distribution 'podman-machine-default' is not running for CORP\svc-podman*" }
+        Get-SimCall -Program 'wsl' | Should -Be @('wsl --list --running --quiet')
+    }
+
+    It 'says it could not check when wsl.exe is missing or the probe fails' {
+        Set-SimWsl @{ 'podman-machine-default' = @{ ip = '172.28.241.140'; hang = 0 } }
+        InModuleScope WslPortProxy {
+            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 0; Output = @('podman-machine-default') } } -ParameterFilter { $ArgumentList[0] -eq '--list' }
+            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 1; Output = @('Catastrophic failure') } } -ParameterFilter { $ArgumentList[0] -eq '--distribution' }
+            Get-InteropWarning -Distro 'podman-machine-default' | Should -Be 'Interop was not checked: wsl.exe exit 1: Catastrophic failure'
+        }
+        Remove-SimWsl
+        InModuleScope WslPortProxy { Get-InteropWarning -Distro 'podman-machine-default' | Should -BeLike 'Interop was not checked: wsl.exe was not found*' }
+    }
+}

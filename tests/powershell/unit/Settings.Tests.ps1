@@ -152,16 +152,42 @@ Describe 'Common helpers' {
         }
     }
 
-    It 'Get-EnvironmentFolder adds the backslash a drive needs, and fails for an unset variable' {
+    It 'Get-EnvironmentFolder reads the folders from HKLM, never from the environment' {
+        $saved = @{ SystemRoot = $env:SystemRoot; ProgramFiles = $env:ProgramFiles; ProgramData = $env:ProgramData; SystemDrive = $env:SystemDrive }
+        $env:SystemRoot = '/elsewhere/Windows'; $env:ProgramFiles = '/elsewhere/pf'; $env:ProgramData = '/elsewhere/pd'; $env:SystemDrive = '/elsewhere'
+        try {
+            InModuleScope WslPortProxy {
+                Get-EnvironmentFolder -Name 'SystemRoot' | Should -Be $global:WslppSim.SystemRoot
+                Get-EnvironmentFolder -Name 'SystemDrive' | Should -Be $global:WslppSim.Root
+                Get-EnvironmentFolder -Name 'ProgramFiles' | Should -Be $global:WslppSim.ProgramFiles
+                Get-EnvironmentFolder -Name 'ProgramData' | Should -Be $global:WslppSim.ProgramData   # %SystemDrive% from SystemRoot
+            }
+        }
+        finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+    }
+
+    It 'Get-EnvironmentFolder takes a ProgramData that names a drive as it is, and fails (exit 1) for any other variable or a missing value' {
+        $key = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+        Set-SimRegistry -Key $key -Name 'ProgramData' -Value @{ Type = 'ExpandString'; Data = 'D:\Data' }
+        InModuleScope WslPortProxy { Get-EnvironmentFolder -Name 'ProgramData' | Should -Be 'D:\Data' }
+        Set-SimRegistry -Key $key -Name 'ProgramData' -Value @{ Type = 'ExpandString'; Data = '%USERPROFILE%\Data' }
         InModuleScope WslPortProxy {
-            $env:WSLPP_TEST_DRIVE = 'C:'
-            try {
-                Get-EnvironmentFolder -Name 'WSLPP_TEST_DRIVE' | Should -Be 'C:\'
-            }
-            finally {
-                $env:WSLPP_TEST_DRIVE = $null
-            }
-            { Get-EnvironmentFolder -Name 'WSLPP_TEST_DRIVE' } | Should -Throw -ErrorId 'WslPortProxy.EnvironmentMissing' -ExpectedMessage 'The environment variable WSLPP_TEST_DRIVE is not set.'
+            { Get-EnvironmentFolder -Name 'ProgramData' } | Should -Throw -ErrorId 'WslPortProxy.SystemFolderMissing' `
+                -ExpectedMessage "The folder ProgramData cannot be read from HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList (ProgramData); WslPortProxy does not take it from environment variables, which the task's account can set."
+        }
+        Set-SimRegistry -Key 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion' -Name 'ProgramFilesDir' -Value $null
+        InModuleScope WslPortProxy { { Get-EnvironmentFolder -Name 'ProgramFiles' } | Should -Throw -ErrorId 'WslPortProxy.SystemFolderMissing' }
+        Set-SimRegistry -Key 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Name 'SystemRoot' -Value $null
+        InModuleScope WslPortProxy {
+            { Get-EnvironmentFolder -Name 'SystemDrive' } | Should -Throw -ExpectedMessage 'The folder SystemDrive cannot be read from HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion (SystemRoot)*'
+            try { Get-EnvironmentFolder -Name 'SystemRoot' } catch { Get-FailureExitCode -ErrorRecord $_ | Should -Be 1 }
+        }
+    }
+
+    It 'Get-RegistryText returns an empty text for a key that does not exist, expanded or not' {
+        InModuleScope WslPortProxy {
+            Get-RegistryText -Key 'HKLM:\SOFTWARE\WslPortProxyTest\Missing' -Name 'X' | Should -Be ''
+            Get-RegistryText -Key 'HKLM:\SOFTWARE\WslPortProxyTest\Missing' -Name 'X' -Unexpanded | Should -Be ''
         }
     }
 

@@ -19,8 +19,19 @@ Describe 'Find-WslProgram' {
         InModuleScope WslPortProxy {
             $package = Join-Path (Join-Path $env:ProgramFiles 'WSL') 'wsl.exe'
             $system32 = Join-Path (Join-Path $env:SystemRoot 'System32') 'wsl.exe'
-            { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' -ExpectedMessage "wsl.exe was not found (looked in $package, $system32 and on PATH). Install WSL 2.0 or later for all users."
+            { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' -ExpectedMessage "wsl.exe was not found (looked in $package and $system32). Install WSL 2.0 or later for all users."
         }
+    }
+
+    It 'never takes a wsl.exe from PATH, which the task''s account sets' {
+        Remove-SimWsl
+        $own = Join-Path $global:WslppSim.Root 'Users/svc-podman/bin'
+        Install-SimProgram -Program wsl -Path (Join-Path $own 'wsl.exe') -Fake (Join-Path $PSScriptRoot '../sim/fakewin.py')
+        if (-not $global:WslppSimOnWindows) { Copy-Item -LiteralPath (Join-Path $own 'wsl.exe') -Destination (Join-Path $own 'wsl') }
+        $saved = $env:PATH
+        $env:PATH = $own + [System.IO.Path]::PathSeparator + $env:PATH
+        try { InModuleScope WslPortProxy { { Find-WslProgram } | Should -Throw -ErrorId 'WslPortProxy.WslNotFound' } }
+        finally { $env:PATH = $saved }
     }
 }
 
@@ -267,6 +278,53 @@ Describe 'Get-WslAddress' {
             (Invoke-Wsl -WslPath 'wsl.exe' -ArgumentList @('--version')).Output | Should -Be '1 utf-8'
             $env:WSL_UTF8 | Should -BeNullOrEmpty
             [Console]::OutputEncoding.WebName | Should -Be $savedEncoding.WebName
+        }
+    }
+}
+
+Describe 'The address WSL reports: Get-WslAddressProblem, Get-WslNatNetwork' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'refuses non-unicast, loopback, link-local and multicast addresses, and what is not IPv4' {
+        InModuleScope WslPortProxy {
+            Get-WslAddressProblem -Address '127.0.0.1' -NatNetwork '172.28.0.0/16' | Should -Be 'a loopback address (127.0.0.0/8)'
+            Get-WslAddressProblem -Address '169.254.169.254' -NatNetwork $null | Should -Be 'a link-local address (169.254.0.0/16)'
+            Get-WslAddressProblem -Address '239.1.2.3' -NatNetwork $null | Should -Be 'a multicast address (224.0.0.0/4)'
+            Get-WslAddressProblem -Address '0.1.2.3' -NatNetwork $null | Should -Be 'not a unicast address (0.0.0.0/8)'
+            Get-WslAddressProblem -Address '255.255.255.255' -NatNetwork $null | Should -Be 'not a unicast address (240.0.0.0/4)'
+            Get-WslAddressProblem -Address '172.28.300.1' -NatNetwork $null | Should -Be 'not an IPv4 address'
+            Get-WslAddressProblem -Address 'fe80::1' -NatNetwork $null | Should -Be 'not an IPv4 address'
+        }
+    }
+
+    It 'accepts an address inside NatNetwork only, and without one a private address only' {
+        InModuleScope WslPortProxy {
+            Get-WslAddressProblem -Address '172.28.255.254' -NatNetwork '172.28.240.0/20' | Should -Be ''
+            Get-WslAddressProblem -Address '172.28.239.255' -NatNetwork '172.28.240.0/20' |
+                Should -Be 'outside the NAT network WSL set up (NatNetwork 172.28.240.0/20 in HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Lxss)'
+            foreach ($private in '10.255.0.1', '172.31.0.1', '192.168.99.1') {
+                Get-WslAddressProblem -Address $private -NatNetwork $null | Should -Be ''
+            }
+            Get-WslAddressProblem -Address '172.32.0.1' -NatNetwork '' | Should -BeLike 'not a private address (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), *'
+        }
+    }
+
+    It 'Get-WslNatNetwork reads NatNetwork from HKLM; missing or malformed is $null' {
+        $key = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Lxss'
+        Set-SimRegistry -Key $key -Name 'NatNetwork' -Value '172.29.16.0/20'
+        InModuleScope WslPortProxy { Get-WslNatNetwork | Should -Be '172.29.16.0/20' }
+        foreach ($bad in '172.29.16.0', '172.29.16.0/33', '999.1.1.1/8', $null) {
+            Set-SimRegistry -Key $key -Name 'NatNetwork' -Value $bad
+            InModuleScope WslPortProxy { Get-WslNatNetwork | Should -BeNullOrEmpty }
+        }
+    }
+
+    It 'Assert-ForeignAddress fails with exit 11 (UntrustedAddress) naming the address and why' {
+        InModuleScope WslPortProxy {
+            { Assert-ForeignAddress -Address '127.0.0.2' } | Should -Throw -ErrorId 'WslPortProxy.UntrustedAddress' `
+                -ExpectedMessage "WSL's address 127.0.0.2 is a loopback address (127.0.0.0/8). eth0's address is set inside the distribution, so the task does not trust it; run wsl --shutdown and let WSL assign it again, and check who changed it. No rule was changed."
+            try { Assert-ForeignAddress -Address '10.1.1.1' } catch { Get-FailureExitCode -ErrorRecord $_ | Should -Be 11 }
         }
     }
 }

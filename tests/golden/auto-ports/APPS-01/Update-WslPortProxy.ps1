@@ -32,7 +32,7 @@
     one runs); 1 unexpected (see the log); 3 wsl.exe or the distribution not found for this account; 4 no IPv4
     on eth0 in time; 5 netsh failed; 6 a firewall rule failed; 7 IP Helper not running; 8 the lock was held
     too long; 9 -Status (also -Json) found a problem; 10 invalid settings; 11 WSL not in NAT mode, or its
-    address is this server's own; 12 the podman machine did not start; 13 no container engine could be read;
+    address not one to trust; 12 the podman machine did not start; 13 no container engine could be read;
     14 a program (wsl.exe, podman.exe, netsh.exe, ...) did not finish in time and was ended.
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
@@ -48,6 +48,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $exitCode = 0
+$saved, $env:PSModulePath = $env:PSModulePath, [IO.Path]::Combine($PSHOME, 'Modules')   # modules from System32 only
 try {
     $module = Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy') -ChildPath 'WslPortProxy.psd1'
     Import-Module -Name $module -Verbose:$false
@@ -68,13 +69,12 @@ try {
                 Write-Information -InformationAction Continue
         }
     }
-    else {
-        Update-WslPortProxy -Settings $settings @PSBoundParameters   # exactly the parameters given (-Watch, -WhatIf)
-    }
+    else { Update-WslPortProxy -Settings $settings @PSBoundParameters }   # exactly the parameters given
 }
 catch {
     $exitCode = 1
     if ($_.Exception.Data.Contains('WslPortProxyExitCode')) { $exitCode = $_.Exception.Data['WslPortProxyExitCode'] }
     Write-Error -Message "Failed (exit code $exitCode): $($_.Exception.Message)" -ErrorAction Continue
 }
+finally { $env:PSModulePath = $saved }
 exit $exitCode

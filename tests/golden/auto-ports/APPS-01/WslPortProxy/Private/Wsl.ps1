@@ -4,19 +4,22 @@ function Find-WslProgram {
     <#
     .SYNOPSIS
         wsl.exe, preferring the WSL package's: the WindowsApps alias fails before logon.
+    .DESCRIPTION
+        %ProgramFiles%\WSL\wsl.exe, else %SystemRoot%\System32\wsl.exe (both from HKLM: Get-EnvironmentFolder).
+        Never from PATH: the task's account sets its own PATH, and the task runs what it finds elevated.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param()
     $package = Join-Path -Path (Get-EnvironmentFolder -Name 'ProgramFiles') -ChildPath 'WSL'
     $candidates = @((Join-Path -Path $package -ChildPath 'wsl.exe'), (Get-System32Path -Name 'wsl.exe'))
-    $path = Find-Program -Name 'wsl.exe' -Candidate $candidates
-    if ($null -eq $path) {
-        $message = "wsl.exe was not found (looked in $($candidates -join ', ') and on PATH). " +
-            'Install WSL 2.0 or later for all users.'
-        throw (New-Failure -ExitCode 3 -ErrorId 'WslNotFound' -Message $message -Category ObjectNotFound)
+    foreach ($path in $candidates) {
+        if (Test-Path -LiteralPath $path -PathType Leaf) {
+            return $path
+        }
     }
-    return $path
+    $message = "wsl.exe was not found (looked in $($candidates -join ' and ')). Install WSL 2.0 or later for all users."
+    throw (New-Failure -ExitCode 3 -ErrorId 'WslNotFound' -Message $message -Category ObjectNotFound)
 }
 
 function Invoke-Wsl {
@@ -459,8 +462,15 @@ function Assert-WslDistribution {
 function Assert-ForeignAddress {
     <#
     .SYNOPSIS
-        Fails (exit 11) when WSL's address is one of this server's own: WSL 1 (eth0 is the host's
-        NIC) or mirrored networking, where a rule would forward the port into this server itself.
+        Fails (exit 11, nothing written) unless WSL's address is one a rule may point at.
+    .DESCRIPTION
+        eth0's address is set inside the distribution, where its root (or anything that gets root) can
+        change it, so it is checked against what administrators control. One of this server's own
+        addresses (WSL 1, or mirrored networking) would forward the port into this server itself.
+        Then Get-WslAddressProblem: no loopback, link-local, multicast or other non-unicast address,
+        and inside the NAT network WSL recorded in HKLM (Get-WslNatNetwork).
+    .OUTPUTS
+        None.
     #>
     [CmdletBinding()]
     [OutputType([void])]
@@ -474,4 +484,130 @@ function Assert-ForeignAddress {
             'networking. No rule was changed.'
         throw (New-Failure -ExitCode 11 -ErrorId 'LocalAddress' -Message $message -Category InvalidResult)
     }
+    $problem = Get-WslAddressProblem -Address $Address -NatNetwork (Get-WslNatNetwork)
+    if ($problem) {
+        $message = "WSL's address $Address is $problem. eth0's address is set inside the distribution, so the " +
+            'task does not trust it; run wsl --shutdown and let WSL assign it again, and check who changed it. ' +
+            'No rule was changed.'
+        throw (New-Failure -ExitCode 11 -ErrorId 'UntrustedAddress' -Message $message -Category InvalidResult)
+    }
+}
+
+function ConvertTo-IPv4Number {
+    <#
+    .SYNOPSIS
+        A dotted IPv4 address as a number (0 to 2^32-1), or $null when it is not one.
+    .OUTPUTS
+        System.Int64
+    #>
+    [CmdletBinding()]
+    [OutputType([long])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Address)
+    if ($Address -notmatch '^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$') {
+        return $null
+    }
+    [long] $number = 0
+    foreach ($index in 1..4) {
+        $part = [long] $Matches[$index]
+        if ($part -gt 255) {
+            return $null
+        }
+        $number = $number * 256 + $part
+    }
+    return $number
+}
+
+function Test-IPv4InNetwork {
+    <#
+    .SYNOPSIS
+        Whether an IPv4 address (as a number) lies in the network a.b.c.d/n.
+    .OUTPUTS
+        System.Boolean
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)] [long] $Number,
+        [Parameter(Mandatory)] [string] $Network
+    )
+    $base, $length = $Network.Split('/')
+    $size = [long] [math]::Pow(2, 32 - [int] $length)
+    return ([math]::Floor($Number / $size) -eq [math]::Floor((ConvertTo-IPv4Number -Address $base) / $size))
+}
+
+function Get-WslNatNetwork {
+    <#
+    .SYNOPSIS
+        The NAT network WSL set up ('172.28.240.0/20'), from HKLM, or $null when none is recorded.
+    .DESCRIPTION
+        WSL writes NatNetwork under HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Lxss at every start of
+        its VM in NAT mode, from the subnet the Host Network Service assigned (microsoft/WSL
+        src/windows/common/WslCoreConfig.cpp SaveNetworkingSettings; NatNetworking.cpp
+        CreateNetworkInternal). Only administrators (and WSL's service) can write HKLM. Missing in other
+        modes and before WSL 2's first NAT start; a value that is not a.b.c.d/n counts as missing.
+    .OUTPUTS
+        System.String
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $key = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Lxss'
+    $item = Get-ItemProperty -LiteralPath $key -Name 'NatNetwork' -ErrorAction SilentlyContinue
+    if ($null -eq $item) {
+        return $null
+    }
+    $value = "$($item.NatNetwork)".Trim()
+    if ($value -match '^(\d{1,3}(?:\.\d{1,3}){3})/(\d{1,2})$' -and [int] $Matches[2] -le 32 -and
+        $null -ne (ConvertTo-IPv4Number -Address $Matches[1])) {
+        return $value
+    }
+    return $null
+}
+
+function Get-WslAddressProblem {
+    <#
+    .SYNOPSIS
+        Why an IPv4 address from eth0 must not be a rule's target ('' when it may be).
+    .DESCRIPTION
+        Refused: 0.0.0.0/8 and 240.0.0.0/4 (not unicast; 255.255.255.255 is broadcast), 127.0.0.0/8
+        (a rule would relay LAN clients to services that listen only on this server's loopback),
+        169.254.0.0/16 (link-local: e.g. a cloud metadata endpoint, 169.254.169.254), 224.0.0.0/4
+        (multicast), and any address outside NatNetwork. Without a NatNetwork (bridged mode, older WSL)
+        only the private ranges of RFC 1918 pass, where WSL's NAT network always lies.
+    .OUTPUTS
+        System.String: completes "WSL's address X is ...".
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Address,
+        [AllowNull()] [AllowEmptyString()] [string] $NatNetwork
+    )
+    $number = ConvertTo-IPv4Number -Address $Address
+    if ($null -eq $number) {
+        return 'not an IPv4 address'
+    }
+    $refused = [ordered]@{
+        '0.0.0.0/8' = 'not a unicast address'; '240.0.0.0/4' = 'not a unicast address'
+        '127.0.0.0/8' = 'a loopback address'; '169.254.0.0/16' = 'a link-local address'
+        '224.0.0.0/4' = 'a multicast address'
+    }
+    foreach ($network in $refused.Keys) {
+        if (Test-IPv4InNetwork -Number $number -Network $network) {
+            return "$($refused[$network]) ($network)"
+        }
+    }
+    $key = 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Lxss'
+    if ($NatNetwork) {
+        if (Test-IPv4InNetwork -Number $number -Network $NatNetwork) {
+            return ''
+        }
+        return "outside the NAT network WSL set up (NatNetwork $NatNetwork in $key)"
+    }
+    $private = @('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16')
+    if (@($private | Where-Object -FilterScript { Test-IPv4InNetwork -Number $number -Network $_ }).Count -gt 0) {
+        return ''
+    }
+    return "not a private address ($($private -join ', ')), and WSL recorded no NAT network to check it " +
+        "against (no NatNetwork in $key)"
 }

@@ -249,3 +249,52 @@ function Get-ExecutionPolicyProblem {
         }
     }
 }
+
+function Get-InteropWarning {
+    <#
+    .SYNOPSIS
+        Why the distribution's interop is a way to the task's elevated token, or '' when interop is off.
+    .DESCRIPTION
+        With interop on, Linux processes start Windows programs through the wsl.exe of their session,
+        with its token (microsoft/WSL#11454): the task's wsl.exe, elevated, keeps running in the
+        distribution. init sets WSL_INTEROP in a process it starts only when interop is on for the
+        distribution (the machine-wide switch and /etc/wsl.conf [interop] enabled; microsoft/WSL
+        src/linux/init/init.cpp, CreateProcessUtilityVm), so that variable is what is asked. Only a
+        running distribution is asked: asking starts one, outside podman machine start.
+    .OUTPUTS
+        System.String
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Distro,
+        [ValidateRange(1, 86400)] [int] $CommandTimeout = $script:WslppCommandTimeoutSeconds
+    )
+    $account = "$env:USERDOMAIN\$env:USERNAME"
+    try {
+        $wsl = Find-WslProgram
+    }
+    catch {
+        return "Interop was not checked: $($_.Exception.Message)"
+    }
+    $list = Invoke-Wsl -WslPath $wsl -ArgumentList @('--list', '--running', '--quiet') -CommandTimeout $CommandTimeout
+    if ($list.ExitCode -ne 0 -or @($list.Output | ForEach-Object -Process { "$_".Trim() }) -notcontains $Distro) {
+        return "Interop was not checked: WSL distribution '$Distro' is not running for $account, and asking would " +
+            'start it outside podman machine start. Run -Preflight again as the task''s account while the task runs.'
+    }
+    $probe = 'if [ -n "$WSL_INTEROP" ]; then echo interop-on; else echo interop-off; fi'
+    $result = Invoke-Wsl -WslPath $wsl -ArgumentList @('--distribution', $Distro, '--exec', 'sh', '-c', $probe) `
+        -CommandTimeout $CommandTimeout
+    $said = ($result.Output -join ' ').Trim()
+    if ($result.ExitCode -eq 0 -and $said -eq 'interop-off') {
+        return ''
+    }
+    if ($result.ExitCode -ne 0 -or $said -ne 'interop-on') {
+        return "Interop was not checked: wsl.exe exit $($result.ExitCode): $said"
+    }
+    return "Interop is on in WSL distribution '$Distro': its Linux processes can start Windows programs as " +
+        "$account, elevated when the task started the distribution (microsoft/WSL#11454), so root in it, or a " +
+        'container that escapes to it, can act as an administrator of this server. Unless the podman machine uses ' +
+        "user-mode networking (which needs interop), add [interop] enabled=false to /etc/wsl.conf in the " +
+        "distribution and run wsl --terminate $Distro."
+}

@@ -18,10 +18,13 @@ function Test-WslPortProxy {
                            listens on that address or the wildcard (IP Helper's own listener is
                            fine, and so is WSL's localhost relay on 127.0.0.1 or ::1 beside a
                            wildcard rule), or the listen address is not one of this server's
+          'WSL interop'    never a problem; a warning when interop is on in the running distribution
+                           (its Linux processes can start Windows programs with the task's elevated
+                           token), or when it could not be checked (not running for this account)
         Problem is '' when Ok, else one sentence per problem saying what is wrong and what to do.
         Warning is what may still go wrong although the check passed (an administered port exclusion,
-        no machine-wide podman.exe).
-        The installer runs it first and installs nothing when a row is not Ok. What only the
+        no machine-wide podman.exe, interop on).
+        The installer runs the rows above 'WSL interop' first and installs nothing when one is not Ok. What only the
         task's account can see (the distribution registered for it, WSL's networking mode) is
         checked by the task's first run, whose result the installer reports.
     .PARAMETER Settings
@@ -42,6 +45,8 @@ function Test-WslPortProxy {
     try {
         $config = Import-Settings -Settings $Settings
         Get-PreflightResult -Rule $config.Rules -PodmanMachine:$config.PodmanMachine
+        $interop = Get-InteropWarning -Distro $config.Distro -CommandTimeout $config.CommandTimeouts.Wsl
+        New-PreflightResult -Item 'WSL interop' -Problem @() -Warning $interop
     }
     catch {
         $PSCmdlet.ThrowTerminatingError($_)

@@ -126,6 +126,7 @@ function Install-WslPortProxy {
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
         Register-EventSource
         $xml = Get-TaskXml -BundlePath $bundle -Account $account
+        $xml = ConvertTo-AbsoluteTaskAction -Xml $xml -InstallDirectory $directory
         Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
             -Credential $taskCredential
         $firstRun = $null
