@@ -75,6 +75,20 @@ Describe 'Write-LogEvent' {
     BeforeEach { New-SimulatedWindows | Out-Null }
     AfterEach { Remove-SimulatedWindows }
 
+    It 'Given two throttled warnings of one event id that both stay true, writes each once, not each again every run' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive
+            foreach ($run in 1..3) {
+                Write-LogEvent -Log $log -EventId 2000 -EntryType Warning -Message 'port 80 not listening' -Throttle -Topic 'listener'
+                Write-LogEvent -Log $log -EventId 2000 -EntryType Warning -Message 'port 81 skipped' -Throttle -Topic 'auto_ports'
+            }
+            Write-LogEvent -Log $log -EventId 2000 -EntryType Warning -Message 'port 80, 82 not listening' -Throttle -Topic 'listener'
+        }
+        Get-SimEvent | Should -Be @('2000 Warning port 80 not listening', '2000 Warning port 81 skipped',
+            '2000 Warning port 80, 82 not listening')
+    }
+
     It 'Given an event write fails, warns once per outage in the log and tries the next event again' {
         InModuleScope WslPortProxy {
             $log = Open-RunLog -Directory $TestDrive
