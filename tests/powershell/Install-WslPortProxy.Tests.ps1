@@ -76,11 +76,16 @@ Describe 'Install-WslPortProxy.ps1' {
             $result.ExitCode | Should -Be 0
             $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
             $calls = Read-SimState 'icacls.json'
-            $calls | Should -HaveCount 3
+            $calls | Should -HaveCount 5
             $calls[0] | Should -Be @($installed, '/setowner', '*S-1-5-32-544', '/T', '/C', '/L', '/Q')
             $calls[1] | Should -Be @($installed, '/reset', '/T', '/C', '/L', '/Q')
             $calls[2] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/L', '/Q')
             (Get-Acl -LiteralPath $installed).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;S-1-5-21-1004336348-1177238915-682003330-1001)'
+            # Its locks folder, after the reset: Administrators and SYSTEM alone, not even the task account may read.
+            $locks = Join-Path $installed 'locks'
+            $calls[3] | Should -Be @($locks, '/setowner', '*S-1-5-32-544', '/L', '/Q')
+            $calls[4] | Should -Be @($locks, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', '/L', '/Q')
+            (Get-Acl -LiteralPath $locks).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
         }
 
         It 'writes the password nowhere: not in the bundle, the install folder, its logs or any call' {
@@ -91,6 +96,10 @@ Describe 'Install-WslPortProxy.ps1' {
                 @(Get-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log'), (Join-Path $global:WslppSim.State 'icacls.json'))
             $places.Count | Should -BeGreaterThan 8
             foreach ($file in $places) {
+                if ($file.Extension -eq '.lock') {   # the watcher holds it open (FileShare.None); nothing is written to it
+                    $file.Length | Should -Be 0
+                    continue
+                }
                 $bytes = [System.IO.File]::ReadAllBytes($file.FullName)
                 foreach ($encoding in [System.Text.Encoding]::UTF8, [System.Text.Encoding]::Unicode) {
                     $encoding.GetString($bytes) | Should -Not -Match 'Corr3ct-Horse' -Because $file.FullName
@@ -598,6 +607,22 @@ servers:
 
         Test-Path -LiteralPath $metrics | Should -BeFalse
         Test-Path -LiteralPath (Split-Path $metrics) | Should -BeTrue   # windows_exporter's folder stays
+    }
+
+    It 'Given a lock folder another user made, fails with exit code 8 before it changes anything: the task stays registered' {
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+        $locks = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/locks'
+        Remove-Item -LiteralPath $locks -Recurse -Force -ErrorAction SilentlyContinue
+        New-Item -ItemType Directory -Path $locks | Out-Null
+        Set-SimPlanted -Path $locks
+        $rules = Get-SimRules
+
+        $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1'
+
+        $result.ExitCode | Should -Be 8
+        $result.Errors | Should -BeLike "Uninstall-WslPortProxy.ps1 failed (exit code 8): The lock folder $locks cannot be trusted (it is owned by S-1-5-21-*): someone else could hold the locks and stop every reconcile. Nothing was changed.*"
+        (Read-SimState 'tasks.json').Keys | Should -Be @($script:TaskKey)
+        Get-SimRules | Should -Be $rules
     }
 
     It 'refuses to run unelevated with exit code 2' {

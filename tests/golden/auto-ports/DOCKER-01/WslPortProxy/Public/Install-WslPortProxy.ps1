@@ -122,6 +122,10 @@ function Install-WslPortProxy {
         }
         $directory = $config.InstallDirectory
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
+        if (-not $WhatIfPreference) {
+            # Copying reset every ACL under the folder: its locks\ is made Administrators' and SYSTEM's alone again.
+            $null = Initialize-LockFolder -Directory $directory -ExitCode 11
+        }
         Register-EventSource
         $xml = Get-TaskXml -BundlePath $bundle -Account $account
         Register-PortProxyTask -Xml $xml -Account $account -StartAtBoot:($config.Start -eq 'boot') `
