@@ -88,6 +88,24 @@ Describe 'Install-WslPortProxy.ps1' {
             (Get-Acl -LiteralPath $locks).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
         }
 
+        It 'gives the password to no command as a parameter (what module logging records): only to Task Scheduler''s COM registration' {
+            # PowerShell module logging (event 4103, about_Logging_Windows) records every command's parameter
+            # values; this trace of every parameter binding in this process records them too.
+            $credential = New-TestCredential
+            $trace = Join-Path $TestDrive 'binding.log'
+            Trace-Command -Name ParameterBinding -FilePath $trace -Expression {
+                $script:Run = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+            }
+            $script:Run.ExitCode | Should -Be 0 -Because ($script:Run.Errors -join ' ')
+            $text = [System.IO.File]::ReadAllText($trace)
+            $text | Should -Match 'BIND arg \[System.Management.Automation.PSCredential\] to parameter \[Credential\]' -Because 'the trace records bindings'
+            $text | Should -Not -Match 'Corr3ct-Horse'
+            $task = (Read-SimState 'tasks.json')[$script:TaskKey]
+            $task.PasswordGiven | Should -BeTrue
+            $task.PasswordSha256 | Should -Be 'ED37380A7A54B51E9CA828BA72B899E17CCDDE2B7749068FC6FBAA21E00982BA' -Because 'Task Scheduler got it'
+            $task.LogonType | Should -Be 1   # TASK_LOGON_PASSWORD
+        }
+
         It 'writes the password nowhere: not in the bundle, the install folder, its logs or any call' {
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential); Verbose = $true }
             $result.ExitCode | Should -Be 0
@@ -190,6 +208,7 @@ Describe 'Install-WslPortProxy.ps1' {
         It 'explains <Fault> in one sentence with the fix (exit 5)' -ForEach @(
             @{ Fault = 'NoPasswordStorage'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): Windows refused to store the password of CORP\svc-podman (0x80070520): the policy ""Network access: Do not allow storage of passwords and credentials for network authentication"" is enabled on this server; disable it (Local Security Policy or Group Policy), or generate the bundle with start: logon, which stores no password." }
             @{ Fault = 'NoBatchRight'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): CORP\svc-podman may not log on as a batch job (0x80070569): grant it the right ""Log on as a batch job"" (Local Security Policy > User Rights Assignment, or Group Policy), then run the installer again." }
+            @{ Fault = 'WrongPassword'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): Windows refused the password of CORP\svc-podman (0x8007052E: the user name or password is incorrect). Run the installer again with the right one." }
         ) {
             Write-SimState 'register-faults.json' @{ fault = $Fault }
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
