@@ -393,4 +393,17 @@ Describe 'The exported commands' {
             { Uninstall-WslPortProxy -Settings $Settings } | Should -Throw -ErrorId 'WslPortProxy.RemoveFailed,Uninstall-WslPortProxy' -ExpectedMessage 'Removing the rules failed: netsh broke'
         }
     }
+
+    It 'Uninstall-WslPortProxy fails with exit 8 before it unregisters anything when the reconcile lock stays taken; -WhatIf takes none' {
+        InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
+            param($Settings)
+            Mock Enter-Lock { $null }
+            Mock Unregister-PortProxyTask { $true }
+            { Uninstall-WslPortProxy -Settings $Settings } | Should -Throw -ErrorId 'WslPortProxy.LockTimeout,Uninstall-WslPortProxy' -ExpectedMessage 'Another run has been reconciling this server for too long; nothing was changed.*'
+            Should -Invoke Unregister-PortProxyTask -Times 0 -Exactly
+            Mock Update-WslPortProxy { [pscustomobject]@{ Removed = 0 } }
+            $null = Uninstall-WslPortProxy -Settings $Settings -WhatIf
+            Should -Invoke Enter-Lock -Times 1 -Exactly   # only the first call
+        }
+    }
 }

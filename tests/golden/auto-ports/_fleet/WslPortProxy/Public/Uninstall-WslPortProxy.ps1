@@ -45,12 +45,16 @@ function Uninstall-WslPortProxy {
         # The reconcile lock first: when it cannot be had (its folder cannot be trusted, or another run
         # holds it too long), nothing has been changed yet. Held while the watcher is stopped, so that it
         # is not stopped in the middle of a reconcile; Update-WslPortProxy -Remove takes it again.
-        $lock = Enter-Lock -Name 'Reconcile' -Directory $config.InstallDirectory `
-            -TimeoutSeconds ($config.WaitForWslSeconds + 300)
-        if ($null -eq $lock) {
-            $message = 'Another run has been reconciling this server for too long; nothing was changed. Run this ' +
-                'again later.'
-            throw (New-Failure -ExitCode 8 -ErrorId 'LockTimeout' -Message $message -Category ResourceBusy)
+        # -WhatIf changes nothing, so it takes no lock (nor makes its folder).
+        $lock = $null
+        if (-not $WhatIfPreference) {
+            $lock = Enter-Lock -Name 'Reconcile' -Directory $config.InstallDirectory `
+                -TimeoutSeconds ($config.WaitForWslSeconds + 300)
+            if ($null -eq $lock) {
+                $message = 'Another run has been reconciling this server for too long; nothing was changed. Run ' +
+                    'this again later.'
+                throw (New-Failure -ExitCode 8 -ErrorId 'LockTimeout' -Message $message -Category ResourceBusy)
+            }
         }
         try {
             $taskRemoved = Unregister-PortProxyTask
