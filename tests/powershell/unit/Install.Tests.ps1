@@ -78,9 +78,9 @@ Describe 'The task account and its password' {
             Register-TaskWithPassword -Xml $xml -Credential (New-UnitCredential)
             Register-TaskWithPassword -Xml $xml -Credential (New-UnitCredential)
         }
-        @(Get-SimCall -Program 'COM') | Should -Be @('COM Schedule.Service', 'COM CreateFolder \WslPortProxy',
-            'COM RegisterTask \WslPortProxy\WslPortProxy flags 6 user CORP\svc-podman logonType 1', 'COM Schedule.Service',
-            'COM RegisterTask \WslPortProxy\WslPortProxy flags 6 user CORP\svc-podman logonType 1')
+        @(Get-SimCall -Program 'cmdlet COM') | Should -Be @('cmdlet COM Schedule.Service', 'cmdlet COM CreateFolder \WslPortProxy',
+            'cmdlet COM RegisterTask \WslPortProxy\WslPortProxy flags 6 user CORP\svc-podman logonType 1', 'cmdlet COM Schedule.Service',
+            'cmdlet COM RegisterTask \WslPortProxy\WslPortProxy flags 6 user CORP\svc-podman logonType 1')
         (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordSha256 | Should -Be '30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4'
     }
 }
