@@ -52,6 +52,33 @@ def module_call(task: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return modules[0], arguments if isinstance(arguments, dict) else {}
 
 
+SPECS = Path(__file__).parent / "ansible-fixtures" / "specs"
+
+
+@functools.lru_cache(maxsize=1)
+def pinned_specs() -> dict[str, dict[str, list[str]]]:
+    """Modules whose options are checked against the collection version the playbooks require
+    (ansible-fixtures/specs/<module>-<version>.json, copied from that tag's DOCUMENTATION), not
+    against the older collection ansible-doc may know: option -> its suboptions."""
+    specs = {}
+    for path in sorted(SPECS.glob("*.json")):
+        spec = json.loads(path.read_text("utf-8"))
+        specs[spec["module"]] = spec["options"]
+    return specs
+
+
+def pinned_problems(where: str, module: str, arguments: dict[str, Any]) -> list[str]:
+    """The arguments (and list-of-dict suboptions) a pinned module's spec does not know."""
+    spec = pinned_specs()[module]
+    problems = [f"{where}: {module} has no argument {name!r}" for name in sorted(set(arguments) - set(spec))]
+    for name, value in arguments.items():
+        if spec.get(name) and isinstance(value, list):
+            keys = {key for item in value if isinstance(item, dict) for key in item}
+            problems += [f"{where}: {module} {name} has no suboption {key!r}"
+                         for key in sorted(keys - set(spec[name]))]
+    return problems
+
+
 def argument_problems(playbooks: list[Path]) -> list[str]:
     """What is wrong, one sentence each; empty when every module and argument is documented."""
     calls = [(path.name, task.get("name"), *module_call(task))
@@ -64,6 +91,9 @@ def argument_problems(playbooks: list[Path]) -> list[str]:
         doc = (docs.get(module) or {}).get("doc")
         if not doc:
             problems.append(f"{file}: task {task!r}: no module {module} (ansible-doc knows none)")
+            continue
+        if module in pinned_specs():
+            problems += pinned_problems(f"{file}: task {task!r}", module, arguments)
             continue
         options = doc.get("options") or {}
         if "key_value" in options:   # set_fact and its kind take any key

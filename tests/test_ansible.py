@@ -13,7 +13,7 @@ import yaml
 
 from wsl_portproxy.cli import main
 
-from .ansible_check import argument_problems
+from .ansible_check import argument_problems, pinned_specs, tasks
 from .conftest import REPO
 
 FIXTURES = REPO / "tests" / "ansible-fixtures"
@@ -99,6 +99,34 @@ def test_the_argument_check_names_a_misspelled_argument_and_an_unknown_module() 
         "unknown-module.yml: task 'Copy the bundle': no module ansible.windows.win_cpy "
         "(ansible-doc knows none)",
     ]
+
+
+def test_win_powershell_is_checked_against_ansible_windows_2_4_0_where_sensitive_parameters_began(
+        tmp_path: Path) -> None:
+    """site.yml needs ansible.windows >= 2.4.0; the installed collection may be older (Debian's 1.14.0,
+    whose win_powershell has no sensitive_parameters), so its options come from the 2.4.0 spec."""
+    assert pinned_specs()["ansible.windows.win_powershell"]["sensitive_parameters"] == [
+        "name", "password", "username", "value"]
+    playbook = tmp_path / "secret.yml"
+    playbook.write_text(
+        "- hosts: all\n  tasks:\n    - name: Run\n      ansible.windows.win_powershell:\n"
+        "        script: x\n        sensitive_parameter: []\n        sensitive_parameters:\n"
+        "          - {name: Credential, user: task, password: x}\n", "utf-8")
+    assert argument_problems([playbook]) == [
+        "secret.yml: task 'Run': ansible.windows.win_powershell has no argument 'sensitive_parameter'",
+        "secret.yml: task 'Run': ansible.windows.win_powershell sensitive_parameters has no suboption 'user'",
+    ]
+
+
+def test_the_playbook_passes_the_task_password_as_a_pscredential_never_as_a_plain_parameter(
+        fleet: Path) -> None:
+    install = next(task for play in yaml.safe_load((fleet / "site.yml").read_text("utf-8"))
+                   for task in tasks(play) if task.get("name") == "Run the installer")
+    call = install["ansible.windows.win_powershell"]
+    assert set(call["parameters"]) == {"BundlePath"}
+    assert call["sensitive_parameters"] == [{
+        "name": "Credential", "username": "task",
+        "password": "{{ wsl_portproxy_task_password | default('') }}"}]
 
 
 def test_the_playbooks_run_the_installer_snippets_of_the_fleet_folder(fleet: Path) -> None:

@@ -45,9 +45,9 @@ MUTATIONS = {
     "listener-must-be-ip-helper": (
         "Private/Listener.ps1", "if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {",
         "if ($listener.Address -eq $Rule.ListenAddress) {", ["Listener"]),
-    "reconcile-mutex": (
-        "Private/Watch.ps1", "$taken = $mutex.WaitOne([System.TimeSpan]::FromSeconds($TimeoutSeconds))",
-        "$taken = $true", ["Reconcile"]),
+    "reconcile-lock": (
+        "Private/Watch.ps1", "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)",
+        "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)", ["Reconcile"]),
     "registry-decides": (
         "Private/PortProxy.ps1", "($null -ne $item.Target -and $now[$item.Key] -eq $item.Target)",
         "($null -ne $item.Target)", ["PortProxy"]),

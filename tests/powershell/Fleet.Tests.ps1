@@ -16,6 +16,7 @@ servers:
 '@
     $script:Deploy = Join-Path $script:Dist '_fleet/Deploy-WslPortProxy.ps1'
     $script:Password = ConvertTo-SecureString -String 'Corr3ct-Horse!' -AsPlainText -Force
+    $script:TaskCredential = New-Object System.Management.Automation.PSCredential -ArgumentList 'task', $script:Password   # what site.yml's sensitive_parameters makes
 
     function Invoke-Deploy {
         <# Runs Deploy-WslPortProxy.ps1 unmodified; its exit code, results and error messages. #>
@@ -241,7 +242,7 @@ servers:
             $copy = Join-Path $global:WslppSim.Root 'Temp/wsl-portproxy-bundle'
             Copy-Item -LiteralPath (Join-Path $script:LogonDist 'WEB-01') -Destination $copy -Recurse
 
-            $answer = @(& (Join-Path $script:LogonDist '_fleet/files/install-bundle.ps1') -BundlePath $copy -Password '')
+            $answer = @(& (Join-Path $script:LogonDist '_fleet/files/install-bundle.ps1') -BundlePath $copy)
 
             $answer | Should -HaveCount 1
             $answer[0].exit_code | Should -Be 0
@@ -261,7 +262,7 @@ Describe 'The installer snippets of the Ansible playbooks, on the simulated Wind
     AfterEach { Remove-SimulatedWindows }
 
     It 'files/install-bundle.ps1 installs the copied bundle unattended with the task password, and returns exit 0' {
-        $answer = @(& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Password 'Corr3ct-Horse!')
+        $answer = @(& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Credential $script:TaskCredential)
 
         $answer | Should -HaveCount 1
         $answer[0].exit_code | Should -Be 0
@@ -270,9 +271,19 @@ Describe 'The installer snippets of the Ansible playbooks, on the simulated Wind
         (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordGiven | Should -BeTrue
     }
 
+    It 'files/install-bundle.ps1 gives the password to no command as a parameter (module logging records them)' {
+        $trace = Join-Path $TestDrive 'binding.log'
+        Trace-Command -Name ParameterBinding -FilePath $trace -Expression {
+            $script:Answer = @(& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Credential $script:TaskCredential)
+        }
+        $script:Answer[0].exit_code | Should -Be 0
+        [System.IO.File]::ReadAllText($trace) | Should -Not -Match 'Corr3ct-Horse'
+        (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordSha256 | Should -Be 'ED37380A7A54B51E9CA828BA72B899E17CCDDE2B7749068FC6FBAA21E00982BA'
+    }
+
     It 'files/install-bundle.ps1 returns the installer''s exit code and message when it fails' {
         [Environment]::SetEnvironmentVariable('COMPUTERNAME', 'WEB-99')
-        $answer = @(& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Password 'Corr3ct-Horse!')
+        $answer = @(& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Credential $script:TaskCredential)
 
         $answer | Should -HaveCount 1
         $answer[0].exit_code | Should -Be 3
@@ -281,7 +292,7 @@ Describe 'The installer snippets of the Ansible playbooks, on the simulated Wind
     }
 
     It 'files/uninstall-bundle.ps1 runs the installed uninstaller and returns exit 0' {
-        (& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Password 'Corr3ct-Horse!').exit_code | Should -Be 0
+        (& (Join-Path $script:Dist '_fleet/files/install-bundle.ps1') -BundlePath $script:Copy -Credential $script:TaskCredential).exit_code | Should -Be 0
 
         $answer = @(& (Join-Path $script:Dist '_fleet/files/uninstall-bundle.ps1') -InstallDirectory '%ProgramData%\WslPortProxy' -Purge $true)
 

@@ -77,7 +77,7 @@ Describe 'Install-WslPortProxy.ps1' {
             $installed = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
             # The folder is made inside a staging folder locked first, so it is locked from its first moment.
             $calls = Read-SimState 'icacls.json'
-            $calls | Should -HaveCount 4
+            $calls | Should -HaveCount 6
             $stage = $calls[0][0]
             $stage | Should -BeLike "$installed.new-*"
             $calls[0] | Should -Be @($stage, '/setowner', '*S-1-5-32-544', '/T', '/C', '/L', '/Q')
@@ -86,6 +86,29 @@ Describe 'Install-WslPortProxy.ps1' {
             $calls[3] | Should -Be @($installed, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', 'CORP\svc-podman:(OI)(CI)RX', '/L', '/Q')
             Test-Path -LiteralPath $stage | Should -BeFalse
             (Get-Acl -LiteralPath $installed).Sddl | Should -BeExactly 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;S-1-5-21-1004336348-1177238915-682003330-1001)'
+            # Its locks folder, after the reset: Administrators and SYSTEM alone, not even the task account may read.
+            $locks = Join-Path $installed 'locks'
+            $calls[4] | Should -Be @($locks, '/setowner', '*S-1-5-32-544', '/L', '/Q')
+            $calls[5] | Should -Be @($locks, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', '/L', '/Q')
+            (Get-Acl -LiteralPath $locks).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+        }
+
+        It 'gives the password to no command as a parameter (what module logging records): only to Task Scheduler''s COM registration' {
+            # PowerShell module logging (event 4103, about_Logging_Windows) records every command's parameter
+            # values; this trace of every parameter binding in this process records them too.
+            $credential = New-TestCredential
+            $trace = Join-Path $TestDrive 'binding.log'
+            Trace-Command -Name ParameterBinding -FilePath $trace -Expression {
+                $script:Run = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = $credential }
+            }
+            $script:Run.ExitCode | Should -Be 0 -Because ($script:Run.Errors -join ' ')
+            $text = [System.IO.File]::ReadAllText($trace)
+            $text | Should -Match 'BIND arg \[System.Management.Automation.PSCredential\] to parameter \[Credential\]' -Because 'the trace records bindings'
+            $text | Should -Not -Match 'Corr3ct-Horse'
+            $task = (Read-SimState 'tasks.json')[$script:TaskKey]
+            $task.PasswordGiven | Should -BeTrue
+            $task.PasswordSha256 | Should -Be 'ED37380A7A54B51E9CA828BA72B899E17CCDDE2B7749068FC6FBAA21E00982BA' -Because 'Task Scheduler got it'
+            $task.LogonType | Should -Be 1   # TASK_LOGON_PASSWORD
         }
 
         It 'writes the password nowhere: not in the bundle, the install folder, its logs or any call' {
@@ -96,6 +119,10 @@ Describe 'Install-WslPortProxy.ps1' {
                 @(Get-Item -LiteralPath (Join-Path $global:WslppSim.State 'calls.log'), (Join-Path $global:WslppSim.State 'icacls.json'))
             $places.Count | Should -BeGreaterThan 8
             foreach ($file in $places) {
+                if ($file.Extension -eq '.lock') {   # the watcher holds it open (FileShare.None); nothing is written to it
+                    $file.Length | Should -Be 0
+                    continue
+                }
                 $bytes = [System.IO.File]::ReadAllBytes($file.FullName)
                 foreach ($encoding in [System.Text.Encoding]::UTF8, [System.Text.Encoding]::Unicode) {
                     $encoding.GetString($bytes) | Should -Not -Match 'Corr3ct-Horse' -Because $file.FullName
@@ -295,6 +322,7 @@ servers:
         It 'explains <Fault> in one sentence with the fix (exit 5)' -ForEach @(
             @{ Fault = 'NoPasswordStorage'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): Windows refused to store the password of CORP\svc-podman (0x80070520): the policy ""Network access: Do not allow storage of passwords and credentials for network authentication"" is enabled on this server; disable it (Local Security Policy or Group Policy), or generate the bundle with start: logon, which stores no password." }
             @{ Fault = 'NoBatchRight'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): CORP\svc-podman may not log on as a batch job (0x80070569): grant it the right ""Log on as a batch job"" (Local Security Policy > User Rights Assignment, or Group Policy), then run the installer again." }
+            @{ Fault = 'WrongPassword'; Message = "Install-WslPortProxy.ps1 failed (exit code 5): Windows refused the password of CORP\svc-podman (0x8007052E: the user name or password is incorrect). Run the installer again with the right one." }
         ) {
             Write-SimState 'register-faults.json' @{ fault = $Fault }
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
@@ -712,6 +740,22 @@ servers:
 
         Test-Path -LiteralPath $metrics | Should -BeFalse
         Test-Path -LiteralPath (Split-Path $metrics) | Should -BeTrue   # windows_exporter's folder stays
+    }
+
+    It 'Given a lock folder another user made, fails with exit code 8 before it changes anything: the task stays registered' {
+        (Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }).ExitCode | Should -Be 0
+        $locks = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/locks'
+        Remove-Item -LiteralPath $locks -Recurse -Force -ErrorAction SilentlyContinue
+        New-Item -ItemType Directory -Path $locks | Out-Null
+        Set-SimPlanted -Path $locks
+        $rules = Get-SimRules
+
+        $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Uninstall-WslPortProxy.ps1'
+
+        $result.ExitCode | Should -Be 8
+        $result.Errors | Should -BeLike "Uninstall-WslPortProxy.ps1 failed (exit code 8): The lock folder $locks cannot be trusted (it is owned by S-1-5-21-*): someone else could hold the locks and stop every reconcile. Nothing was changed.*"
+        (Read-SimState 'tasks.json').Keys | Should -Be @($script:TaskKey)
+        Get-SimRules | Should -Be $rules
     }
 
     It 'refuses to run unelevated with exit code 2' {

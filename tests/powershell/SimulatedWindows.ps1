@@ -428,7 +428,8 @@ function global:Get-SimSnapshot {
     <# Everything the simulated system holds, as one comparable text (calls and fault counters excluded). #>
     $parts = foreach ($file in Get-ChildItem -LiteralPath $global:WslppSim.State -File | Sort-Object Name) {
         # State only: call records, fault counters and event logs are not part of the system's state.
-        if ($file.Extension -ne '.json' -or $file.Name -in 'netsh-faults.json', 'icacls.json') { continue }
+        # taskfolders.json: Task Scheduler keeps an emptied task folder (\WslPortProxy) after Unregister-ScheduledTask.
+        if ($file.Extension -ne '.json' -or $file.Name -in 'netsh-faults.json', 'icacls.json', 'taskfolders.json') { continue }
         $data = Read-SimState $file.Name
         if ($file.Name -eq 'acl.json') {   # the security of paths that still exist
             $kept = @{}
@@ -865,6 +866,71 @@ function global:Register-ScheduledTask {
     $tasks[$key] = @{ Xml = $Xml; User = $User; PasswordGiven = [bool] $Password; State = 'Ready'; LastTaskResult = 267011; LastRunTime = $null }
     Write-SimState 'tasks.json' $tasks
     return [pscustomobject]@{ TaskName = $TaskName; TaskPath = $TaskPath; State = 'Ready' }
+}
+
+function global:New-Object {
+    <#
+        New-Object as it is, except -ComObject 'Schedule.Service': the Task Scheduler scripting objects
+        (learn.microsoft.com, "TaskService object", "ITaskService::GetFolder", "ITaskFolder::CreateFolder",
+        "ITaskFolder::RegisterTask"): Connect(); GetFolder(path) fails with 0x80070002 for a folder that
+        does not exist; CreateFolder(name); RegisterTask(name, xml, flags, user, password, logonType)
+        registers into tasks.json as Register-ScheduledTask does, keeping what Task Scheduler keeps (the
+        password and logon type), and refuses a password as register-faults.json says (also
+        'WrongPassword': 0x8007052E, ERROR_LOGON_FAILURE). A method call is no command: module logging
+        and parameter-binding traces do not see its arguments. Each call is recorded, without the password.
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'Net')]
+    param(
+        [Parameter(ParameterSetName = 'Net', Mandatory, Position = 0)] [string] $TypeName,
+        [Parameter(ParameterSetName = 'Net', Position = 1)] [object[]] $ArgumentList,
+        [Parameter(ParameterSetName = 'Com', Mandatory)] [string] $ComObject,
+        [System.Collections.IDictionary] $Property, [switch] $Strict
+    )
+    if ($PSCmdlet.ParameterSetName -eq 'Net') { return Microsoft.PowerShell.Utility\New-Object @PSBoundParameters }
+    if ($ComObject -ne 'Schedule.Service') { throw "The simulation has no COM object $ComObject." }
+    Add-SimCall 'COM Schedule.Service'
+    $service = [pscustomobject]@{ Connected = $false }
+    $service | Add-Member -MemberType ScriptMethod -Name Connect -Value { $this.Connected = $true }
+    $service | Add-Member -MemberType ScriptMethod -Name GetFolder -Value {
+        if (-not $this.Connected) { throw 'The Task Scheduler service is not connected. (Exception from HRESULT: 0x80041315)' }
+        $path = $args[0]
+        $known = @('\') + @(Read-SimState 'taskfolders.json' @()) + @((Read-SimState 'tasks.json' @{}).Keys | ForEach-Object { $_ -replace '\\[^\\]+$', '' })
+        if ($path -notin $known) { throw 'The system cannot find the file specified. (Exception from HRESULT: 0x80070002)' }
+        New-SimTaskFolder -Path $path
+    }
+    return $service
+}
+
+function global:New-SimTaskFolder {
+    <# A Task Scheduler folder object of the Schedule.Service stand-in (New-Object -ComObject). #>
+    param([string] $Path)
+        $item = [pscustomobject]@{ Path = $Path }
+        $item | Add-Member -MemberType ScriptMethod -Name CreateFolder -Value {
+            $path = ($this.Path.TrimEnd('\') + '\' + $args[0])
+            Add-SimCall "COM CreateFolder $path"
+            $folders = @(Read-SimState 'taskfolders.json' @()) + $path
+            Write-SimState 'taskfolders.json' $folders
+            New-SimTaskFolder -Path $path
+        }
+        $item | Add-Member -MemberType ScriptMethod -Name RegisterTask -Value {
+            $name, $xml, $flags, $user, $password, $logonType = $args
+            $key = $this.Path.TrimEnd('\') + '\' + $name
+            Add-SimCall "COM RegisterTask $key flags $flags user $user logonType $logonType"
+            $fault = (Read-SimState 'register-faults.json' @{ fault = $null }).fault
+            if ($password -and $fault -eq 'NoPasswordStorage') { throw 'A specified logon session does not exist. It may already have been terminated. (Exception from HRESULT: 0x80070520)' }
+            if ($password -and $fault -eq 'NoBatchRight') { throw 'Logon failure: the user has not been granted the requested logon type at this computer. (Exception from HRESULT: 0x80070569)' }
+            if ($password -and $fault -eq 'WrongPassword') { throw 'The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)' }
+            [xml] $document = $xml
+            $tasks = Read-SimState 'tasks.json' @{}
+            if ($tasks.ContainsKey($key) -and -not ($flags -band 4)) { throw 'Cannot create a file when that file already exists. (Exception from HRESULT: 0x800700B7)' }
+            # What Task Scheduler keeps of the password, as a SHA-256 (so that no stand-in command is ever given it).
+            $digest = $null
+            if ($password) { $digest = [BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash([System.Text.Encoding]::UTF8.GetBytes($password))).Replace('-', '') }
+            $tasks[$key] = @{ Xml = $xml; User = $user; PasswordGiven = [bool] $password; PasswordSha256 = $digest; LogonType = $logonType; State = 'Ready'; LastTaskResult = 267011; LastRunTime = $null }
+            Write-SimState 'tasks.json' $tasks
+            return [pscustomobject]@{ Path = $key }
+        }
+        return $item
 }
 
 function global:Get-ScheduledTask {

@@ -345,6 +345,79 @@ servers:
         }
     }
 
+    Context 'Given another user squats a lock (issue 19 §3)' {
+        It 'Given another process holds the mutex Global\WslPortProxy-Reconcile-WEB-01, reconciles at once: no name any user can create is a lock' {
+            # Any user may create a Global\ mutex (learn.microsoft.com, "Kernel object namespaces"); one held by
+            # someone else made every run wait wait_for_wsl + 300 s and exit 8.
+            $ready = New-Object System.Threading.ManualResetEvent $false
+            $release = New-Object System.Threading.ManualResetEvent $false
+            $holder = [powershell]::Create()
+            $null = $holder.AddScript({
+                    param($Ready, $Release)
+                    $mutex = New-Object System.Threading.Mutex $false, 'Global\WslPortProxy-Reconcile-WEB-01'
+                    $null = $mutex.WaitOne()
+                    $null = $Ready.Set()
+                    $null = $Release.WaitOne(120000)
+                    $mutex.ReleaseMutex()
+                    $mutex.Dispose()
+                }).AddArgument($ready).AddArgument($release)
+            $async = $holder.BeginInvoke()
+            try {
+                $ready.WaitOne(10000) | Should -BeTrue
+                $script:LastRun = Invoke-SimEntryScript -Path (Join-Path $script:Seed 'WEB-01/Update-WslPortProxy.ps1') -TimeoutSeconds 60
+                $script:LastRun.ExitCode | Should -Be 0 -Because $script:LastRun.Error
+                (Get-SimPortProxy)['0.0.0.0/80'] | Should -Be '172.28.241.140/80'
+            }
+            finally {
+                $null = $release.Set()
+                $null = $holder.EndInvoke($async)
+                $holder.Dispose()
+            }
+        }
+
+        It 'keeps its locks in the folder locks of the install folder, which only Administrators and SYSTEM may open' {
+            Invoke-Update | Should -Be 0
+            $locks = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/locks'
+            Test-Path -LiteralPath (Join-Path $locks 'Reconcile.lock') -PathType Leaf | Should -BeTrue
+            $acl = Get-Acl -LiteralPath $locks
+            $acl.Sddl | Should -Be 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+        }
+
+        It 'Given a lock folder another user made, exits 8 saying so and changes no rule' {
+            $locks = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/locks'
+            New-Item -ItemType Directory -Path $locks -Force | Out-Null
+            Set-SimPlanted -Path $locks
+            Invoke-Update | Should -Be 8
+            Get-SimPortProxy | Should -BeNullOrEmpty
+            ($script:LastRun.Error -replace '[\s|]', '') | Should -Match ([regex]::Escape(("Failed (exit code 8): The lock folder $locks cannot be trusted (it is owned by S-1-5-21-1004336348-1177238915-682003330-1005, not by Administrators or SYSTEM): someone else could hold the locks" -replace '\s', '')))
+        }
+
+        It 'Given the process that held the reconcile lock was killed, the next run takes it at once' {
+            Invoke-Update | Should -Be 0   # makes the lock folder
+            $lock = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/locks/Reconcile.lock'
+            $shell = @(Get-ChildItem -LiteralPath $PSHOME -Filter 'pwsh*' | Where-Object { $_.Name -in 'pwsh', 'pwsh.exe' })[0].FullName
+            $code = "`$ErrorActionPreference = 'Stop'; `$f = [System.IO.File]::Open('$lock', 'OpenOrCreate', 'ReadWrite', 'None'); 'held'; Start-Sleep -Seconds 600"
+            $start = New-Object System.Diagnostics.ProcessStartInfo $shell
+            foreach ($word in '-NoProfile', '-NonInteractive', '-Command', $code) { $start.ArgumentList.Add($word) }
+            $start.RedirectStandardOutput = $true
+            $start.UseShellExecute = $false
+            $holder = [System.Diagnostics.Process]::Start($start)
+            try {
+                $holder.StandardOutput.ReadLine() | Should -Be 'held'
+                { [System.IO.File]::Open($lock, 'Open', 'ReadWrite', 'None').Dispose() } | Should -Throw -Because 'another process holds it'
+                $holder.Kill()
+                $holder.WaitForExit()
+                $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                Invoke-Update | Should -Be 0
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+            }
+            finally {
+                if (-not $holder.HasExited) { $holder.Kill() }
+                $holder.Dispose()
+            }
+        }
+    }
+
     Context 'Given wsl.exe hangs' {
         It 'ends it at its timeout with the processes it started, exits 14 naming it, changes nothing, and the next run works' {
             $copy = Join-Path $TestDrive 'hang'

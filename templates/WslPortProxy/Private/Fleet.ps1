@@ -266,14 +266,16 @@ function Invoke-FleetInstall {
         [AllowNull()] [System.Security.SecureString] $TaskPassword,
         [Parameter(Mandatory)] [int] $ThrottleLimit
     )
-    $password = ''
+    # A PSCredential: remoting sends its password as a SecureString encrypted with the session key, and
+    # no command on either side is ever given it in plain text (module logging records parameter values).
+    $credential = $null
     if ($null -ne $TaskPassword) {
-        $password = (New-Object -TypeName System.Net.NetworkCredential -ArgumentList '', $TaskPassword).Password
+        $credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList 'task', $TaskPassword
     }
     $snippet = Join-Path -Path (Join-Path -Path $FleetPath -ChildPath 'files') -ChildPath 'install-bundle.ps1'
     $remoteErrors = @()
     $answers = @(Invoke-Command -Session $Plan.Session -FilePath $snippet -ThrottleLimit $ThrottleLimit `
-            -ArgumentList '%TEMP%\wsl-portproxy-bundle', $password -ErrorAction SilentlyContinue `
+            -ArgumentList '%TEMP%\wsl-portproxy-bundle', $credential -ErrorAction SilentlyContinue `
             -ErrorVariable remoteErrors)
     foreach ($item in $Plan) {
         $answer = @($answers | Where-Object -FilterScript { $_.PSComputerName -eq $item.Name })

@@ -209,7 +209,8 @@ Describe 'Invoke-FleetInstall' {
             $results = @(Invoke-FleetInstall -Plan $plan -FleetPath 'F' -TaskPassword $password -ThrottleLimit 3)
             @($results | ForEach-Object { "$($_.Server)=$($_.Action)/$($_.ExitCode)" }) | Should -Be @('WEB-01=upgraded/0', 'WEB-02=failed/7', 'APP-7=failed/')
             $results[2].Message | Should -BeExactly 'the installer returned nothing: session broke'
-            Should -Invoke Invoke-Command -Times 1 -Exactly -ParameterFilter { $FilePath -and $ArgumentList[1] -eq 'Corr3ct' -and $ThrottleLimit -eq 3 -and $Session.Count -eq 3 }
+            Should -Invoke Invoke-Command -Times 1 -Exactly -ParameterFilter { $FilePath -and $ArgumentList[1] -is [System.Management.Automation.PSCredential] -and $ArgumentList[1].GetNetworkCredential().Password -eq 'Corr3ct' -and $ThrottleLimit -eq 3 -and $Session.Count -eq 3 }
+            Should -Invoke Invoke-Command -Times 0 -Exactly -ParameterFilter { @($ArgumentList) -contains 'Corr3ct' }   # never in plain text
             Should -Invoke Invoke-Command -Times 1 -Exactly -ParameterFilter { $ScriptBlock }   # the copies are removed
         }
     }

@@ -59,16 +59,29 @@ Describe 'The task account and its password' {
         }
     }
 
-    It 'Get-TaskPassword takes -Credential, asks otherwise, and refuses a wrong or cancelled one (exit 5)' {
+    It 'Get-TaskCredential takes -Credential, asks otherwise, and refuses a wrong or cancelled one (exit 5)' {
         InModuleScope WslPortProxy {
-            Get-TaskPassword -Account 'CORP\svc-podman' -Credential (New-UnitCredential) | Should -Be 'pw'
-            { Get-TaskPassword -Account 'CORP\svc-podman' -Credential (New-UnitCredential -User 'CORP\x') } |
+            (Get-TaskCredential -Account 'CORP\svc-podman' -Credential (New-UnitCredential)).GetNetworkCredential().Password | Should -Be 'pw'
+            { Get-TaskCredential -Account 'CORP\svc-podman' -Credential (New-UnitCredential -User 'CORP\x') } |
                 Should -Throw -ErrorId 'WslPortProxy.WrongCredential' -ExpectedMessage 'The credential is for CORP\x, but the task runs as CORP\svc-podman.'
-            { Get-TaskPassword -Account 'CORP\svc-podman' -Credential $null } | Should -Throw -ErrorId 'WslPortProxy.NoCredential'
+            { Get-TaskCredential -Account 'CORP\svc-podman' -Credential $null } | Should -Throw -ErrorId 'WslPortProxy.NoCredential'
         }
         Write-SimState 'credential.json' @{ Password = 'typed' }
-        InModuleScope WslPortProxy { Get-TaskPassword -Account 'CORP\svc-podman' -Credential $null | Should -Be 'typed' }
+        InModuleScope WslPortProxy { (Get-TaskCredential -Account 'CORP\svc-podman' -Credential $null).GetNetworkCredential().Password | Should -Be 'typed' }
         @(Get-SimCall -Program 'cmdlet') | Should -Be @('cmdlet Get-Credential CORP\svc-podman', 'cmdlet Get-Credential CORP\svc-podman')
+    }
+
+    It 'Register-TaskWithPassword registers through Schedule.Service (creating the folder once), with TASK_LOGON_PASSWORD' {
+        InModuleScope WslPortProxy {
+            $xml = '<Task xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task"/>'
+            Register-TaskWithPassword -Xml $xml -Credential (New-UnitCredential) -WhatIf
+            Register-TaskWithPassword -Xml $xml -Credential (New-UnitCredential)
+            Register-TaskWithPassword -Xml $xml -Credential (New-UnitCredential)
+        }
+        @(Get-SimCall -Program 'cmdlet COM') | Should -Be @('cmdlet COM Schedule.Service', 'cmdlet COM CreateFolder \WslPortProxy',
+            'cmdlet COM RegisterTask \WslPortProxy\WslPortProxy flags 6 user CORP\svc-podman logonType 1', 'cmdlet COM Schedule.Service',
+            'cmdlet COM RegisterTask \WslPortProxy\WslPortProxy flags 6 user CORP\svc-podman logonType 1')
+        (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordSha256 | Should -Be '30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4'
     }
 }
 
@@ -158,11 +171,11 @@ Describe 'The task and the event source' {
         InModuleScope WslPortProxy -Parameters @{ Bundle = $script:Bundle } {
             param($Bundle)
             $xml = Get-TaskXml -BundlePath $Bundle -Account 'CORP\svc-podman'
-            Mock Get-TaskPassword { 'pw' }
+            Mock Get-TaskCredential { New-UnitCredential }
             Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman' -StartAtBoot -WhatIf
-            Should -Invoke Get-TaskPassword -Times 0 -Exactly
+            Should -Invoke Get-TaskCredential -Times 0 -Exactly
             Register-PortProxyTask -Xml $xml -Account 'CORP\svc-podman' -StartAtBoot
-            Should -Invoke Get-TaskPassword -Times 1 -Exactly
+            Should -Invoke Get-TaskCredential -Times 1 -Exactly
             $script:polls = 0
             Mock Get-ScheduledTask { $script:polls++; [pscustomobject]@{ State = @('Running', 'Running', 'Ready')[[Math]::Min($script:polls, 3) - 1] } }
             Mock Stop-ScheduledTask { }
@@ -174,8 +187,11 @@ Describe 'The task and the event source' {
         (Read-SimState 'tasks.json')['\WslPortProxy\WslPortProxy'].PasswordGiven | Should -BeFalse   # the last one was a logon task
     }
 
-    It 'ConvertTo-RegistrationFailure explains the two refused-password codes and passes anything else on' {
+    It 'ConvertTo-RegistrationFailure explains the three refused-password codes and passes anything else on' {
         InModuleScope WslPortProxy {
+            $comError = New-Object System.Runtime.InteropServices.COMException 'Die Anmeldung ist fehlgeschlagen.', -2147023570
+            try { throw $comError } catch { $converted = ConvertTo-RegistrationFailure -ErrorRecord $_ -Account 'CORP\svc' }
+            $converted.FullyQualifiedErrorId | Should -Be 'WslPortProxy.WrongPassword' -Because 'the HRESULT counts, not the language of the message'
             foreach ($case in @(@('x (Exception from HRESULT: 0x80070520)', 'WslPortProxy.PasswordStorageDisabled'),
                     @('x (Exception from HRESULT: 0x80070569)', 'WslPortProxy.BatchLogonDenied'))) {
                 try { throw $case[0] } catch { $converted = ConvertTo-RegistrationFailure -ErrorRecord $_ -Account 'CORP\svc' }
@@ -395,6 +411,19 @@ Describe 'The exported commands' {
             param($Settings)
             Mock Update-WslPortProxy { throw 'netsh broke' }
             { Uninstall-WslPortProxy -Settings $Settings } | Should -Throw -ErrorId 'WslPortProxy.RemoveFailed,Uninstall-WslPortProxy' -ExpectedMessage 'Removing the rules failed: netsh broke'
+        }
+    }
+
+    It 'Uninstall-WslPortProxy fails with exit 8 before it unregisters anything when the reconcile lock stays taken; -WhatIf takes none' {
+        InModuleScope WslPortProxy -Parameters @{ Settings = $script:Settings } {
+            param($Settings)
+            Mock Enter-Lock { $null }
+            Mock Unregister-PortProxyTask { $true }
+            { Uninstall-WslPortProxy -Settings $Settings } | Should -Throw -ErrorId 'WslPortProxy.LockTimeout,Uninstall-WslPortProxy' -ExpectedMessage 'Another run has been reconciling this server for too long; nothing was changed.*'
+            Should -Invoke Unregister-PortProxyTask -Times 0 -Exactly
+            Mock Update-WslPortProxy { [pscustomobject]@{ Removed = 0 } }
+            $null = Uninstall-WslPortProxy -Settings $Settings -WhatIf
+            Should -Invoke Enter-Lock -Times 1 -Exactly   # only the first call
         }
     }
 }

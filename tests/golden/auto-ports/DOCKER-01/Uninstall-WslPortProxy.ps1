@@ -13,9 +13,10 @@
     .\Uninstall-WslPortProxy.ps1 -Purge
 .NOTES
     Exit codes: 0 removed; 1 unexpected; 2 not elevated; 5 some rules could not be removed (the
-    task is already unregistered: run it again); 9 the running task did not stop within 30
-    seconds; 10 the settings file is missing or invalid; 14 a program did not finish in time and
-    was ended.
+    task is already unregistered: run it again); 8 the reconcile lock cannot be had (another run
+    holds it too long, or its folder cannot be trusted; nothing was changed); 9 the running task
+    did not stop within 30 seconds; 10 the settings file is missing or invalid; 14 a program did
+    not finish in time and was ended.
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(

@@ -29,7 +29,7 @@
     logged on installed (it starts at that account's next logon; -Preflight: every check passed);
     1 unexpected; 2 not elevated; 3 the bundle is for another computer (-Force); 4 installed, but
     the first reconcile failed or did not finish in time; 5 no credential, one for another
-    account, or Windows refused to store the password; 6 the bundle's files do not match its
+    account, a wrong password, or Windows refused to store it; 6 the bundle's files do not match its
     manifest.json; 7 a preflight check failed; 8 Group Policy's execution policy would stop the
     task's scripts; 9 the old watcher did not stop; 10 the settings file is missing or invalid;
     11 the install folder is not safe after copying (someone else can write it); 14 a program

@@ -7,18 +7,20 @@
     Always returns one object: exit_code (Install-WslPortProxy.ps1's) and message.
 .PARAMETER BundlePath
     The folder the bundle was copied to on this server.
-.PARAMETER Password
-    The task account's password, for a boot task; empty for a logon task.
+.PARAMETER Credential
+    The task account's password, for a boot task, as the password of a PSCredential (its user
+    name is not used); none, or an empty password, for a logon task. Never a plain string: module
+    logging (event 4103) records every command's parameter values.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $BundlePath,
-    [AllowEmptyString()] [string] $Password = ''
+    [System.Management.Automation.PSCredential] $Credential
 )
 Set-StrictMode -Version Latest
 $arguments = @{}
-if ($Password) {
-    $arguments['Password'] = ConvertTo-SecureString -String $Password -AsPlainText -Force
+if ($null -ne $Credential -and $Credential.Password.Length -gt 0) {
+    $arguments['Password'] = $Credential.Password   # a SecureString; the installer pairs it with the task's account
 }
 $code = 1
 $messages = @()

@@ -84,13 +84,16 @@ function Get-TaskAccount {
     return $RunAs
 }
 
-function Get-TaskPassword {
+function Get-TaskCredential {
     <#
     .SYNOPSIS
-        The account's password for a boot task: from Credential, else asked for (exit 5 if refused).
+        The account's credential for a boot task: Credential, else asked for (exit 5 if refused).
+    .DESCRIPTION
+        The password stays inside the PSCredential (a SecureString): it is handed to no command as
+        a parameter, so PowerShell's module logging never records it (Register-TaskWithPassword).
     #>
     [CmdletBinding()]
-    [OutputType([string])]
+    [OutputType([System.Management.Automation.PSCredential])]
     param(
         [Parameter(Mandatory)] [string] $Account,
         [AllowNull()] [System.Management.Automation.PSCredential] $Credential
@@ -107,7 +110,40 @@ function Get-TaskPassword {
         $message = "The credential is for $($given.UserName), but the task runs as $Account."
         throw (New-Failure -ExitCode 5 -ErrorId 'WrongCredential' -Message $message)
     }
-    return $given.GetNetworkCredential().Password
+    return $given
+}
+
+function Register-TaskWithPassword {
+    <#
+    .SYNOPSIS
+        Registers (or replaces) the task with a stored password, through Task Scheduler's COM API.
+    .DESCRIPTION
+        The password is read from the credential only as the argument of ITaskFolder::RegisterTask
+        (TASK_CREATE_OR_UPDATE, TASK_LOGON_PASSWORD): a method call, not a command, so module
+        logging (event 4103, about_Logging_Windows), which records every command's parameter values,
+        never sees it. Register-ScheduledTask -Password would record it in plain text.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [string] $Xml,
+        [Parameter(Mandatory)] [System.Management.Automation.PSCredential] $Credential
+    )
+    $path = $script:WslppTaskPath.TrimEnd('\')
+    if (-not $PSCmdlet.ShouldProcess("$path\$($script:WslppTaskName)", 'Register the task with its password')) {
+        return
+    }
+    $service = New-Object -ComObject 'Schedule.Service'
+    $service.Connect()
+    try {
+        $folder = $service.GetFolder($path)
+    }
+    catch {
+        $folder = $service.GetFolder('\').CreateFolder($path.TrimStart('\'))
+    }
+    # 6 = TASK_CREATE_OR_UPDATE, 1 = TASK_LOGON_PASSWORD
+    $null = $folder.RegisterTask($script:WslppTaskName, $Xml, 6, $Credential.UserName,
+        $Credential.GetNetworkCredential().Password, 1)
 }
 
 function Invoke-Icacls {
@@ -286,7 +322,8 @@ function Register-PortProxyTask {
         Registers (or replaces) the scheduled task; a running old watcher is stopped first.
     .DESCRIPTION
         A boot task needs the account's password (LogonType Password): it is asked for only when
-        the task is really registered (not under -WhatIf) and handed to Task Scheduler, never stored.
+        the task is really registered (not under -WhatIf) and handed to Task Scheduler's COM
+        registration (Register-TaskWithPassword), never to a command, never stored by this tool.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -303,12 +340,18 @@ function Register-PortProxyTask {
     $registration = @{
         TaskName = $script:WslppTaskName; TaskPath = $script:WslppTaskPath; Xml = $Xml; User = $Account; Force = $true
     }
+    $taskCredential = $null
     if ($StartAtBoot) {
-        $registration.Password = Get-TaskPassword -Account $Account -Credential $Credential
+        $taskCredential = Get-TaskCredential -Account $Account -Credential $Credential
     }
     Stop-PortProxyTask
     try {
-        Register-ScheduledTask @registration -ErrorAction Stop | Out-Null
+        if ($null -eq $taskCredential) {
+            Register-ScheduledTask @registration -ErrorAction Stop | Out-Null
+        }
+        else {
+            Register-TaskWithPassword -Xml $Xml -Credential $taskCredential
+        }
     }
     catch {
         throw (ConvertTo-RegistrationFailure -ErrorRecord $_ -Account $Account)
@@ -353,9 +396,11 @@ function ConvertTo-RegistrationFailure {
     .SYNOPSIS
         A failed task registration, explained when Windows refused the stored password (exit 5).
     .DESCRIPTION
-        0x80070520: the policy "Network access: Do not allow storage of passwords and credentials for
-        network authentication" is on. 0x80070569 (ERROR_LOGON_TYPE_NOT_GRANTED): the account lacks
-        "Log on as a batch job". Anything else is returned as it is.
+        Matched on the HRESULT in the message or in the exception chain. 0x8007052E
+        (ERROR_LOGON_FAILURE): the password is wrong. 0x80070520: the policy "Network access: Do
+        not allow storage of passwords and credentials for network authentication" is on.
+        0x80070569 (ERROR_LOGON_TYPE_NOT_GRANTED): the account lacks "Log on as a batch job".
+        Anything else is returned as it is.
     #>
     [CmdletBinding()]
     [OutputType([System.Management.Automation.ErrorRecord])]
@@ -364,6 +409,16 @@ function ConvertTo-RegistrationFailure {
         [Parameter(Mandatory)] [string] $Account
     )
     $text = "$($ErrorRecord.Exception.Message)"
+    $cause = $ErrorRecord.Exception
+    while ($null -ne $cause) {
+        $text += (' 0x{0:X8}' -f $cause.HResult)   # a COM error's HRESULT, whatever the message's language
+        $cause = $cause.InnerException
+    }
+    if ($text -match '0x8007052E') {
+        $message = "Windows refused the password of $Account (0x8007052E: the user name or password is incorrect). " +
+            'Run the installer again with the right one.'
+        return New-Failure -ExitCode 5 -ErrorId 'WrongPassword' -Message $message -Category AuthenticationError
+    }
     if ($text -match '0x80070520') {
         $message = "Windows refused to store the password of $Account (0x80070520): the policy ""Network access: " +
             'Do not allow storage of passwords and credentials for network authentication" is enabled on this ' +

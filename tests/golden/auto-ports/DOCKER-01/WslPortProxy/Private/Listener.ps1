@@ -217,7 +217,8 @@ function Test-PortProxyListener {
     }
     if ($problems.Count -gt 0) {
         $message = "$($problems.Count) of $($Rule.Count) forwarded port(s) not listening: $($problems -join '; ')."
-        Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning -Message $message -Throttle
+        Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning -Message $message `
+            -Throttle -Topic 'listener'
     }
     return $problems
 }

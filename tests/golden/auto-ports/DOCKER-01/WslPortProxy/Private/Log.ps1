@@ -81,8 +81,9 @@ function Write-LogEvent {
         Writes an Application event (source WslPortProxy, registered by the installer).
     .DESCRIPTION
         Windows PowerShell 5.1 has Write-EventLog; PowerShell 7 does not: then only the log file.
-        With Throttle, an event this logger (a watcher) already wrote with the same id and text
-        within a day is not written again. A change (1000) or a failure (3000) is a new outcome:
+        With Throttle, an event this logger (a watcher) already wrote with the same id, Topic and
+        text within a day is not written again (warnings on different topics share event 2000, so
+        each topic keeps its own memory). A change (1000) or a failure (3000) is a new outcome:
         it clears that memory, so the next throttled event is written again. A long message is
         shortened (Get-EventText). An event the event log refuses is skipped with one warning in
         the log per outage, and the next one (the same one too, if throttled) is tried again;
@@ -95,18 +96,20 @@ function Write-LogEvent {
         [Parameter(Mandatory)] [int] $EventId,
         [Parameter(Mandatory)] [ValidateSet('Information', 'Warning', 'Error')] [string] $EntryType,
         [Parameter(Mandatory)] [string] $Message,
-        [switch] $Throttle
+        [switch] $Throttle,
+        [string] $Topic = ''
     )
+    $key = '{0}/{1}' -f $EventId, $Topic
     if ($EventId -in @($script:WslppEventIds.Applied, $script:WslppEventIds.Failure)) {
         $Log.Recent.Clear()
     }
     $now = Get-Date
-    $last = $Log.Recent[$EventId]
+    $last = $Log.Recent[$key]
     if ($Throttle -and $null -ne $last -and $last.Message -eq $Message -and ($now - $last.Time).TotalDays -lt 1) {
         return
     }
     if ($Throttle) {
-        $Log.Recent[$EventId] = [pscustomobject]@{ Message = $Message; Time = $now }
+        $Log.Recent[$key] = [pscustomobject]@{ Message = $Message; Time = $now }
     }
     if (-not $Log.Events) {
         return
@@ -123,7 +126,7 @@ function Write-LogEvent {
         }
         $Log.EventsSkipped++
         if ($Throttle) {
-            $Log.Recent.Remove($EventId)   # not written: the same event is tried again next time
+            $Log.Recent.Remove($key)   # not written: the same event is tried again next time
         }
         return
     }

@@ -44,7 +44,7 @@ function Update-WslPortProxy {
         address with it). When it ends, WSL stopped or restarted: the watcher reconciles against
         the new address at once and starts a new keep-alive. It also re-checks every
         RecheckSeconds, retries a failed reconcile after 30 seconds, and runs until the task is
-        stopped. One watcher per server (a named mutex): a second one returns at once. When the
+        stopped. One watcher per server (a lock file): a second one returns at once. When the
         settings name a MetricsFile, it is rewritten after every reconcile (Prometheus text for
         windows_exporter's textfile collector).
     .PARAMETER Remove

@@ -16,8 +16,9 @@ function Install-WslPortProxy {
           2. registers the scheduled task \WslPortProxy\WslPortProxy as the settings' RunAs account
              (the owner of the WSL distribution), or as the installing admin when RunAs is empty;
              a boot task (Start = 'boot') needs that account's password: it is asked for unless
-             -Credential or -Password is given, handed to Task Scheduler and never stored in a
-             file; a running old watcher is stopped first, and waited for (up to 30 seconds);
+             -Credential or -Password is given, handed to Task Scheduler's COM registration (no
+             command is given it as a parameter) and never stored in a file; a running old
+             watcher is stopped first, and waited for (up to 30 seconds);
           3. starts the task (Update-WslPortProxy.ps1 -Watch, which keeps running) and waits
              for its first reconcile; when it succeeded, copies the bundle's manifest.json into
              the install folder: what Publish-WslPortProxy and the Ansible playbook compare to
@@ -34,7 +35,7 @@ function Install-WslPortProxy {
         the first reconcile's result, or that a logon task starts at its account's next logon).
         A failure is a terminating error; Data['WslPortProxyExitCode'] is the entry script's
         exit code: 2 NotElevated, 3 WrongComputer, 4 FirstRunFailed or FirstRunTimeout,
-        5 NoCredential, WrongCredential, PasswordStorageDisabled or BatchLogonDenied,
+        5 NoCredential, WrongCredential, WrongPassword, PasswordStorageDisabled or BatchLogonDenied,
         6 BundleChanged, 7 PreflightFailed (a Test-WslPortProxy check failed), 8
         ExecutionPolicyBlocks (Group Policy's AllSigned with unsigned files, or Restricted),
         9 TaskStillRunning (the old watcher did not stop), 10 InvalidSettings, 11
@@ -124,6 +125,10 @@ function Install-WslPortProxy {
         }
         $directory = $config.InstallDirectory
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
+        if (-not $WhatIfPreference) {
+            # Copying reset every ACL under the folder: its locks\ is made Administrators' and SYSTEM's alone again.
+            $null = Initialize-LockFolder -Directory $directory -ExitCode 11
+        }
         Register-EventSource
         $xml = Get-TaskXml -BundlePath $bundle -Account $account
         $xml = ConvertTo-AbsoluteTaskAction -Xml $xml -InstallDirectory $directory

@@ -291,6 +291,6 @@ function Write-AutoPortSkip {
     }
     if ($lines.Count -gt 0) {
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Warning -EntryType Warning `
-            -Message ($lines -join ' ') -Throttle
+            -Message ($lines -join ' ') -Throttle -Topic 'auto_ports'
     }
 }

@@ -12,7 +12,8 @@ function Uninstall-WslPortProxy {
         Returns a WslPortProxy.UninstallResult (Server, InstallDirectory, TaskRemoved,
         RulesRemoved, LogsKept). A failure is a terminating error; Data['WslPortProxyExitCode']
         is the entry script's exit code: 2 NotElevated, 5 when rules could not be removed (the
-        task is already unregistered: run it again), 9 TaskStillRunning (the task's running
+        task is already unregistered: run it again), 8 LockTimeout or LockFolderUnsafe (the
+        reconcile lock cannot be had: nothing was changed), 9 TaskStillRunning (the task's running
         instance did not stop within 30 seconds), 10 InvalidSettings, 1 unexpected.
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
@@ -41,7 +42,26 @@ function Uninstall-WslPortProxy {
                 'and run it again.'
             throw (New-Failure -ExitCode 2 -ErrorId 'NotElevated' -Message $message -Category PermissionDenied)
         }
-        $taskRemoved = Unregister-PortProxyTask
+        # The reconcile lock first: when it cannot be had (its folder cannot be trusted, or another run
+        # holds it too long), nothing has been changed yet. Held while the watcher is stopped, so that it
+        # is not stopped in the middle of a reconcile; Update-WslPortProxy -Remove takes it again.
+        # -WhatIf changes nothing, so it takes no lock (nor makes its folder).
+        $lock = $null
+        if (-not $WhatIfPreference) {
+            $lock = Enter-Lock -Name 'Reconcile' -Directory $config.InstallDirectory `
+                -TimeoutSeconds ($config.WaitForWslSeconds + 300)
+            if ($null -eq $lock) {
+                $message = 'Another run has been reconciling this server for too long; nothing was changed. Run ' +
+                    'this again later.'
+                throw (New-Failure -ExitCode 8 -ErrorId 'LockTimeout' -Message $message -Category ResourceBusy)
+            }
+        }
+        try {
+            $taskRemoved = Unregister-PortProxyTask
+        }
+        finally {
+            Exit-Lock -Lock $lock
+        }
         try {
             $result = Update-WslPortProxy -Settings $config -Remove
         }
