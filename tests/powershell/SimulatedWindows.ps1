@@ -935,6 +935,7 @@ function global:New-SimTaskFolder {
 
 function global:Get-ScheduledTask {
     [CmdletBinding()] param([string] $TaskName, [string] $TaskPath)
+    Add-SimModuleLoad -Module 'ScheduledTasks'
     Update-SimTaskState -Key "$TaskPath$TaskName"
     $tasks = Read-SimState 'tasks.json' @{}
     $key = "$TaskPath$TaskName"

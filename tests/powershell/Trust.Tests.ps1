@@ -121,6 +121,24 @@ Describe 'Folders, programs and modules: from what administrators control, not t
         Get-SimCall -Program 'module' | Should -BeNullOrEmpty
         Get-SimCall -Program 'cim' | Should -Not -BeNullOrEmpty   # Get-NetIPAddress ran
     }
+
+    It 'The installer and the uninstaller, elevated too, load modules from the system''s module folder, not from the admin''s own' {
+        if ($global:WslppSimOnWindows) { Set-ItResult -Skipped -Because 'XDG_DATA_HOME names the user module folder of pwsh on Linux only'; return }
+        $own = Join-Path $global:WslppSim.Root 'Users/admin/data'
+        New-Item -ItemType Directory -Path (Join-Path $own 'powershell/Modules/NetTCPIP') -Force | Out-Null
+        New-Item -ItemType Directory -Path (Join-Path $own 'powershell/Modules/ScheduledTasks') -Force | Out-Null
+        $saved = $env:XDG_DATA_HOME
+        $env:XDG_DATA_HOME = $own
+        try {
+            $preflight = Invoke-SimEntryScript -Path (Join-Path $script:Bundle 'WEB-01/Install-WslPortProxy.ps1') -Arguments @('-Preflight')
+            $uninstall = Invoke-SimEntryScript -Path (Join-Path $script:Bundle 'WEB-01/Uninstall-WslPortProxy.ps1') -Arguments @('-WhatIf')
+        }
+        finally { $env:XDG_DATA_HOME = $saved }
+
+        $uninstall.ExitCode | Should -Be 0 -Because ($uninstall.Output -join ' ')
+        Get-SimCall -Program 'module' | Should -BeNullOrEmpty -Because ($preflight.Output -join ' ')
+        Get-SimCall -Program 'cim' | Should -Not -BeNullOrEmpty   # Get-NetIPAddress ran
+    }
 }
 
 Describe 'The registered task' {

@@ -72,6 +72,18 @@ Describe 'Move-PlantedItem and Assert-InstallDirectory' {
         }
     }
 
+    It 'Given a planted folder it cannot move aside (someone holds it open), fails with exit code 11 naming it, not a raw error' {
+        InModuleScope WslPortProxy {
+            Mock Rename-Item { throw [System.IO.IOException]::new('The process cannot access the file because it is being used by another process.') }
+            $failure = { Move-PlantedItem -Path 'C:\ProgramData\WslPortProxy' -Reason 'it is owned by S-1-5-21-1' } |
+                Should -Throw -ErrorId 'WslPortProxy.InstallFolderUnsafe' -PassThru
+            $failure.Exception.Message | Should -BeExactly ('C:\ProgramData\WslPortProxy cannot be trusted (it is owned by S-1-5-21-1) ' +
+                'and cannot be moved aside: The process cannot access the file because it is being used by another process. ' +
+                'Nothing was installed. Find what holds it open (for example with Resource Monitor), close it, and run the installer again.')
+            Get-FailureExitCode -ErrorRecord $failure | Should -Be 11
+        }
+    }
+
     It 'fails with exit code 11 when the folder is not safe after copying' {
         InModuleScope WslPortProxy {
             Mock Get-UnsafeReason { 'it lets BU write (0x100004)' } -ParameterFilter { $Access }
@@ -292,11 +304,13 @@ Describe 'Get-WriteTargetProblem' {
         @{ Case = 'a missing folder'; Expected = 'its folder * does not exist' }
         @{ Case = 'a folder Users may write'; Expected = 'its folder * is not one only Administrators and SYSTEM may write: it lets BU write (0x100116)' }
         @{ Case = 'the file is a link'; Expected = 'the file is not safe to replace: it is a SymbolicLink (to *)' }
+        @{ Case = 'a folder above it Authenticated Users may rename'; Expected = 'the folder *windows_exporter on its path lets Authenticated Users (AU) delete, rename or change the permissions of it (0x1301bf)' }
     ) {
         switch ($Case) {
             'a missing folder' { Remove-Item -LiteralPath $script:Folder }
             'a folder Users may write' { Set-SimAcl -Path $script:Folder -Dacl '(A;OICI;FA;;;BA)(A;CI;0x100116;;;BU)' -Protected }
             'the file is a link' { New-Item -ItemType SymbolicLink -Path $script:File -Target $global:WslppSim.Root | Out-Null }
+            'a folder above it Authenticated Users may rename' { Set-SimAcl -Path (Split-Path $script:Folder) -Dacl '(A;OICI;FA;;;BA)(A;;0x1301bf;;;AU)' -Protected }
         }
         InModuleScope WslPortProxy -Parameters @{ Path = $script:File; Expected = $Expected } {
             param($Path, $Expected)

@@ -198,11 +198,12 @@ Describe 'Common helpers' {
         }
     }
 
-    It 'Find-Program prefers a candidate, then PATH, else $null' {
+    It 'Find-Program takes the first candidate that exists, never a program on PATH (which any writable PATH folder could plant)' {
         InModuleScope WslPortProxy {
             $netsh = Get-System32Path -Name 'netsh.exe'
             Find-Program -Name 'no-such-program' -Candidate @('/nonexistent/x', $netsh) | Should -Be $netsh
-            Find-Program -Name 'pwsh' | Should -Be (Get-Command -Name 'pwsh' -CommandType Application | Select-Object -First 1).Source
+            (Get-Command -Name 'pwsh' -CommandType Application | Select-Object -First 1) | Should -Not -BeNullOrEmpty -Because 'pwsh is on PATH'
+            Find-Program -Name 'pwsh' | Should -BeNullOrEmpty
             Find-Program -Name 'no-such-program' | Should -BeNullOrEmpty
         }
     }
