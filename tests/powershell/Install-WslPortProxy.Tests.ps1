@@ -90,7 +90,7 @@ Describe 'Install-WslPortProxy.ps1' {
             $locks = Join-Path $installed 'locks'
             $calls[4] | Should -Be @($locks, '/setowner', '*S-1-5-32-544', '/L', '/Q')
             $calls[5] | Should -Be @($locks, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F', '/L', '/Q')
-            (Get-Acl -LiteralPath $locks).Sddl | Should -BeExactly 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+            (Get-Acl -LiteralPath $locks).Sddl | Should -BeExactly 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
         }
 
         It 'gives the password to no command as a parameter (what module logging records): only to Task Scheduler''s COM registration' {

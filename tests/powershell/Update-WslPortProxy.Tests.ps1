@@ -380,7 +380,7 @@ servers:
             $locks = Join-Path $global:WslppSim.ProgramData 'WslPortProxy/locks'
             Test-Path -LiteralPath (Join-Path $locks 'Reconcile.lock') -PathType Leaf | Should -BeTrue
             $acl = Get-Acl -LiteralPath $locks
-            $acl.Sddl | Should -Be 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+            $acl.Sddl | Should -Be 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
         }
 
         It 'Given a lock folder another user made, exits 8 saying so and changes no rule' {

@@ -87,7 +87,7 @@ Describe 'Enter-Lock, Exit-Lock and Invoke-LockedReconcile' {
             $directory = Join-Path $env:ProgramData 'WslPortProxy'
             $folder = Initialize-LockFolder -Directory $directory
             $folder | Should -Be (Join-Path $directory 'locks')
-            (Get-Acl -LiteralPath $folder).Sddl | Should -Be 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+            (Get-Acl -LiteralPath $folder).Sddl | Should -Be 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
             (Get-LockFolderProblem -Path $folder).Reason | Should -BeNullOrEmpty
         }
     }
@@ -108,7 +108,7 @@ Describe 'Enter-Lock, Exit-Lock and Invoke-LockedReconcile' {
             $problem.Reason | Should -Be 'it lets S-1-5-21-1004336348-1177238915-682003330-1001 open its files'
 
             Initialize-LockFolder -Directory $directory | Should -Be $folder
-            (Get-Acl -LiteralPath $folder).Sddl | Should -Be 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+            (Get-Acl -LiteralPath $folder).Sddl | Should -Be 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
             (Get-Acl -LiteralPath $file).Sddl | Should -Be 'O:BAG:SYD:(A;;FA;;;BA)(A;;FA;;;SY)'
         }
     }
