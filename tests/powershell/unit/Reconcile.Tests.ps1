@@ -92,7 +92,7 @@ Describe 'Enter-Lock, Exit-Lock and Invoke-LockedReconcile' {
         }
     }
 
-    It 'Given the ACL the installer''s reset leaves (the task account may read), locks the folder and its files again' {
+    It 'Given an extra entry that lets the task account read the lock folder, locks the folder and its files again' {
         InModuleScope WslPortProxy {
             $directory = Join-Path $env:ProgramData 'WslPortProxy'
             $folder = Initialize-LockFolder -Directory $directory
@@ -109,7 +109,7 @@ Describe 'Enter-Lock, Exit-Lock and Invoke-LockedReconcile' {
 
             Initialize-LockFolder -Directory $directory | Should -Be $folder
             (Get-Acl -LiteralPath $folder).Sddl | Should -Be 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
-            (Get-Acl -LiteralPath $file).Sddl | Should -Be 'O:BAG:SYD:(A;;FA;;;BA)(A;;FA;;;SY)'
+            (Get-Acl -LiteralPath $file).Sddl | Should -Be 'O:BAG:SYD:PAI(A;;FA;;;BA)(A;;FA;;;SY)'
         }
     }
 
