@@ -126,7 +126,7 @@ function Install-WslPortProxy {
         $directory = $config.InstallDirectory
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
         if (-not $WhatIfPreference) {
-            # Its locks\ exists before the first run and is Administrators' and SYSTEM's alone (the task account may not read it).
+            # Its locks\ exists before the first run: Administrators' and SYSTEM's alone (not the task account's).
             $null = Initialize-LockFolder -Directory $directory -ExitCode 11
         }
         Register-EventSource

@@ -25,6 +25,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $exitCode = 0
+$saved, $env:PSModulePath = $env:PSModulePath, [IO.Path]::Combine($PSHOME, 'Modules')   # modules from System32 only
 try {
     $module = Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath 'WslPortProxy') -ChildPath 'WslPortProxy.psd1'
     Import-Module -Name $module -Verbose:$false
@@ -40,4 +41,5 @@ catch {
     $message = "Uninstall-WslPortProxy.ps1 failed (exit code $exitCode): $($_.Exception.Message)"
     Write-Error -Message $message -ErrorAction Continue
 }
+finally { $env:PSModulePath = $saved }
 exit $exitCode

@@ -158,7 +158,10 @@ function Get-SystemProgram {
 function Find-Program {
     <#
     .SYNOPSIS
-        The first candidate path that exists, else the program found on PATH, else $null.
+        The first candidate path that exists, else $null; never a program found on PATH.
+    .DESCRIPTION
+        The task runs elevated and its PATH holds the account's own folders and any machine PATH
+        folder other users may write: a program found there could be anyone's.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -171,12 +174,8 @@ function Find-Program {
             return $path
         }
     }
-    $command = Get-Command -Name $Name -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1
-    if ($null -eq $command) {
-        return $null
-    }
-    return $command.Source
+    Write-Verbose -Message "$Name is in none of: $($Candidate -join ', ') (PATH is not searched)."
+    return $null
 }
 
 function ConvertTo-CommandLine {

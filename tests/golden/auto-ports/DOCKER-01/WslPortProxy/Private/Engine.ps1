@@ -51,7 +51,7 @@ function Get-UserPodmanPath {
 function Find-PodmanProgram {
     <#
     .SYNOPSIS
-        podman.exe: a machine-wide install, else this account's per-user install, else from PATH, else $null.
+        podman.exe: a machine-wide install, else this account's per-user install, else $null (never PATH).
     .DESCRIPTION
         Machine-wide installs (Get-MachinePodmanPath) come first: only administrators can write
         them. A per-user install (Get-UserPodmanPath) is used only from the account's own profile;

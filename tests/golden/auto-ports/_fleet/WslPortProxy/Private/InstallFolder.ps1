@@ -105,7 +105,8 @@ function Move-PlantedItem {
         Renames an untrusted folder or link aside ('<name>.planted-<time>'), never following a link.
     .DESCRIPTION
         Returns the new path. What was there is kept for an administrator to look at; nothing is
-        read from it or written into it.
+        read from it or written into it. When it cannot be renamed (someone holds it open), that is
+        exit 11 (InstallFolderUnsafe) naming it, before anything is installed.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([string])]
@@ -117,7 +118,15 @@ function Move-PlantedItem {
     if (-not $PSCmdlet.ShouldProcess($Path, "Move aside to $name ($Reason)")) {
         return $null
     }
-    Rename-Item -LiteralPath $Path -NewName $name -Force
+    try {
+        Rename-Item -LiteralPath $Path -NewName $name -Force -ErrorAction Stop
+    }
+    catch {
+        $message = "$Path cannot be trusted ($Reason) and cannot be moved aside: $($_.Exception.Message) Nothing " +
+            'was installed. Find what holds it open (for example with Resource Monitor), close it, and run the ' +
+            'installer again.'
+        throw (New-Failure -ExitCode 11 -ErrorId 'InstallFolderUnsafe' -Message $message -Category SecurityError)
+    }
     $aside = Join-Path -Path (Split-Path -Path $Path -Parent) -ChildPath $name
     Write-Warning -Message "$Path was moved aside to $aside because $Reason; a fresh folder is used instead."
     return $aside
@@ -448,8 +457,10 @@ function Get-WriteTargetProblem {
     .DESCRIPTION
         Writing follows links, and replacing a file keeps the replaced file's permissions
         (learn.microsoft.com, ReplaceFile). So the file is written only into an existing folder
-        owned by Administrators, SYSTEM or TrustedInstaller that no one else may write, with no
-        link (reparse point) on its path, and only over a file that is no link and is theirs.
+        owned by Administrators, SYSTEM or TrustedInstaller that no one else may write, under
+        folders no one else may rename, replace or re-permission (Get-AncestorProblem: else one could
+        be swapped for a link between this check and the write), with no link (reparse point) on
+        its path, and only over a file that is no link and is theirs.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -467,6 +478,10 @@ function Get-WriteTargetProblem {
         $item = Get-Item -LiteralPath $parent -Force -ErrorAction SilentlyContinue
         if ($null -ne $item -and ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint)) {
             return "the folder $parent on its path is a link (reparse point)"
+        }
+        $problem = Get-AncestorProblem -Path $parent
+        if ($problem) {
+            return "the folder $parent on its path $problem"
         }
         $parent = Split-Path -Path $parent -Parent
     }

@@ -126,7 +126,7 @@ function Install-WslPortProxy {
         $directory = $config.InstallDirectory
         Copy-BundleFile -BundlePath $bundle -Destination $directory -Account $account
         if (-not $WhatIfPreference) {
-            # Copying reset every ACL under the folder: its locks\ is made Administrators' and SYSTEM's alone again.
+            # Its locks\ exists before the first run: Administrators' and SYSTEM's alone (not the task account's).
             $null = Initialize-LockFolder -Directory $directory -ExitCode 11
         }
         Register-EventSource
