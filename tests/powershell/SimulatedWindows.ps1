@@ -1514,16 +1514,20 @@ function global:New-TestBundle {
 
 function global:Test-Promtool {
     <#
-        promtool check metrics (Debian package prometheus: .ci/install-tools) on a metrics text, as
-        exact bytes; returns its exit code and output. A missing promtool fails the test.
+        promtool check metrics on a metrics text, as exact bytes; returns its exit code and output.
+        Uses .tools/bin/promtool (.ci/install-tools takes it out of Debian's prometheus package), else
+        promtool on PATH. A missing promtool fails the test.
     #>
     param([Parameter(Mandatory)] [string] $Text)
-    if (-not (Get-Command -Name promtool -CommandType Application -ErrorAction SilentlyContinue)) {
-        throw 'promtool is not installed (.ci/install-tools installs the Debian package prometheus)'
+    $promtool = Join-Path $PSScriptRoot '../../.tools/bin/promtool'
+    if (-not (Test-Path -LiteralPath $promtool -PathType Leaf)) {
+        $promtool = (Get-Command -Name promtool -CommandType Application -ErrorAction SilentlyContinue |
+            Select-Object -First 1).Source
     }
+    if (-not $promtool) { throw 'promtool is not installed (.ci/install-tools puts it in .tools/bin)' }
     $file = Join-Path ([System.IO.Path]::GetTempPath()) "promtool-$([guid]::NewGuid().ToString('n')).prom"
     [System.IO.File]::WriteAllBytes($file, (New-Object System.Text.UTF8Encoding $false).GetBytes($Text))
-    try { $output = & sh -c 'promtool check metrics < "$1" 2>&1' sh $file; $code = $LASTEXITCODE }
+    try { $output = & sh -c '"$1" check metrics < "$2" 2>&1' sh $promtool $file; $code = $LASTEXITCODE }
     finally { Remove-Item -LiteralPath $file }
     return [pscustomobject]@{ ExitCode = $code; Output = "$output" }
 }
