@@ -1,5 +1,6 @@
-"""python -m build makes a wheel and an sdist; the wheel, installed into a fresh venv from the
-wheelhouse, generates the golden output for examples/."""
+"""python -m build makes a wheel and an sdist; the wheel, installed into a fresh venv, generates the
+golden output for examples/. Packages come from the wheelhouse when there is one (as .ci/install-tools
+decides), else from the package index pip is configured for."""
 
 from __future__ import annotations
 
@@ -19,12 +20,20 @@ from .helpers import tree
 WHEELHOUSE = Path(os.environ.get("WSLPP_WHEELHOUSE", REPO.parent / "shared" / "wheelhouse"))
 
 
+def _pip_env() -> dict[str, str]:
+    """The environment for pip: the wheelhouse alone when there is one, else the package index."""
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if "WSLPP_WHEELHOUSE" in os.environ and not WHEELHOUSE.is_dir():
+        pytest.fail(f"WSLPP_WHEELHOUSE={WHEELHOUSE} is not a folder")
+    if WHEELHOUSE.is_dir():
+        env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELHOUSE))
+    return env
+
+
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not WHEELHOUSE.is_dir():
-        pytest.fail(f"wheelhouse not found at {WHEELHOUSE} (set WSLPP_WHEELHOUSE)")
     out = tmp_path_factory.mktemp("dist")
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE)}
+    env = _pip_env()
     run = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
                          capture_output=True, text=True, env=env, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
@@ -36,19 +45,20 @@ def test_the_sdist_holds_the_package_templates_and_tests(dists: Path) -> None:
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"generator/wsl_portproxy/cli.py", "templates/WslPortProxy/WslPortProxy.psd1", "pyproject.toml",
-            "README.md"} <= names
+            "README.md", "LICENSE"} <= names
 
 
 def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
         dists: Path, tmp_path: Path) -> None:
     (wheel,) = dists.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        assert "wsl_portproxy/templates/WslPortProxy/Private/Wsl.ps1" in archive.namelist()
+        names = archive.namelist()
+    assert "wsl_portproxy/templates/WslPortProxy/Private/Wsl.ps1" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE),
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = _pip_env()
     env.pop("PYTHONPATH", None)
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)],
                              capture_output=True, text=True, env=env, timeout=600, check=False)
