@@ -117,11 +117,11 @@ def test_each_reader_page_starts_by_saying_who_it_is_for(name: str) -> None:
 
 GLOSSARY = {  # anchor: what counts as a use of the term in a page's prose
     "reconcile": r"(?i)\breconcil(?:e|es|ed|ing)\b", "portproxy-v4tov4": r"(?<![\w-])portproxy(?![\w-])",
-    "ip-helper-iphlpsvc": r"\bIP Helper\b", "session-0": r"(?i)\bsession 0\b",
-    "wsl-localhost-relay": r"(?i)localhost relay", "drift": r"(?i)\bdrift\b",
-    "once": r"\bone-time run\b|\bone reconcile\b", "auto_ports": r"\bauto_ports\b",
-    "bundle": r"(?i)\bbundles?\b", "fleet-folder": r"(?i)\bfleet folder\b",
-    "stale-folder": r"(?i)\bstale (?:server )?folders?\b"}
+    "ip-helper-iphlpsvc": r"\bIP\s+Helper\b", "session-0": r"(?i)\bsession\s+0\b",
+    "wsl-localhost-relay": r"(?i)localhost\s+relay", "drift": r"(?i)\bdrift\b",
+    "once": r"\bone-time\s+run\b|\bone\s+reconcile\b", "auto_ports": r"\bauto_ports\b",
+    "bundle": r"(?i)\bbundles?\b", "fleet-folder": r"(?i)\bfleet\s+folder\b",
+    "stale-folder": r"(?i)\bstale\s+(?:server\s+)?folders?\b"}
 GLOSSED = [(page, anchor) for page in PAGES[:1] + [DOCS / f"{n}.md" for n in READER_PAGES[:-1]]
            for anchor in GLOSSARY]
 
