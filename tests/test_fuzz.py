@@ -2,7 +2,7 @@
 
 Never a traceback, never exit 70 (internal error), and on exit 1 the output folder is exactly
 as it was. The default run tries WSLPP_FUZZ_EXAMPLES (default 200) inventories; the dedicated
-run (README, "Testing") sets it to 10,000.
+run (docs/development.md, "Testing beyond the default run") sets it to 10,000.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """No inventory value becomes code: each field either refuses a hostile value or carries it inertly.
 
-Decision per field (README, "How values reach the generated files"): run_as accepts what Windows
+Decision per field (docs/inventory.md, "How values reach the generated files"): run_as accepts what Windows
 account names may contain (so quotes, $, backticks, % and Unicode quotes) and is escaped in
 every context; it reaches PowerShell only in the settings data file, as a single-quoted literal.
 Every other string field is constrained so strictly that none of these values is accepted. The

@@ -1,5 +1,5 @@
 """Every error and warning of the catalog, each with its exact text, place and exit code, with and
-without --strict; README's reference is the catalog's own table."""
+without --strict; docs/inventory.md's reference is the catalog's own table."""
 
 from __future__ import annotations
 
@@ -304,11 +304,11 @@ def test_strict_turns_each_warning_into_an_error_and_writes_nothing(tmp_path: Pa
     assert tree(tmp_path / "capture")
 
 
-def test_readme_lists_the_catalog() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- messages: start -->\n") + len("<!-- messages: start -->\n")
-    assert readme[start:readme.index("<!-- messages: end -->")] == reference(), (
-        "README's error and warning reference differs from the catalog: paste "
+def test_the_inventory_reference_lists_the_catalog() -> None:
+    page = (REPO / "docs" / "inventory.md").read_text(encoding="utf-8")
+    start = page.index("<!-- messages: start -->\n") + len("<!-- messages: start -->\n")
+    assert page[start:page.index("<!-- messages: end -->")] == reference(), (
+        "docs/inventory.md's error and warning reference differs from the catalog: paste "
         "wsl_portproxy.messages.reference() between the markers")
 
 

@@ -1,5 +1,5 @@
 """Every error and warning an inventory can get: one table, used by the validators and printed
-as README's reference (tests/test_messages.py checks both, and tests each message exactly).
+as the reference in docs/inventory.md (tests/test_messages.py checks both, and tests each message exactly).
 
 A template's ``{value}`` is the offending value as ``show`` prints it; other fields are named.
 """
@@ -206,7 +206,7 @@ def severity(code: str) -> str:
 
 
 def reference() -> str:
-    """README's table of every error and warning (between its markers)."""
+    """docs/inventory.md's table of every error and warning (between its markers)."""
     rows = ["| code | kind | message |", "| --- | --- | --- |"]
     for code, message in CATALOG.items():
         shown = message.template.replace("{{", "\0").replace("}}", "\1")

@@ -463,7 +463,7 @@ servers:
             $manifest = Get-Content -Raw -LiteralPath (Join-Path $script:BootBundle 'WEB-01/manifest.json') | ConvertFrom-Json
             $scripts = @($manifest.files.PSObject.Properties.Name | Where-Object { $_ -match '\.ps(m?1|d1)$' -and $_ -ne 'WslPortProxy.Settings.psd1' }).Count
             $scripts | Should -BeGreaterThan 20   # the module's files and the three entry scripts
-            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and $scripts of $scripts script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (README: Signing and execution policy). Nothing was installed.")
+            $result.Errors | Should -Be @("Install-WslPortProxy.ps1 failed (exit code 8): Group Policy (MachinePolicy) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot override, and $scripts of $scripts script files of this bundle are not validly signed (first: WslPortProxy/WslPortProxy.psd1): the task would end with 0x1 before writing a log. Install a signed release (docs/admin-guide.md: Signing and execution policy). Nothing was installed.")
             Get-SimSnapshot | Should -Be $before
         }
 
@@ -471,7 +471,7 @@ servers:
             Write-SimState 'policy.json' @{ UserPolicy = 'Restricted' }
             $result = Invoke-BundleScript -Dist $script:BootBundle -Name 'Install-WslPortProxy.ps1' -Parameters @{ Credential = (New-TestCredential) }
             $result.ExitCode | Should -Be 8
-            $result.Errors[0] | Should -BeLike '*Group Policy (UserPolicy) sets the execution policy Restricted, which -ExecutionPolicy Bypass cannot override: no script can run*'
+            $result.Errors[0] | Should -BeLike '*Group Policy (UserPolicy) sets the execution policy Restricted, which -ExecutionPolicy Bypass cannot override: no script can run, so the task could not start. Ask for RemoteSigned, or AllSigned with a signed release (docs/admin-guide.md: Signing and execution policy).*'
         }
 
         It 'Given AllSigned and a bundle whose every script file is signed, installs; so does RemoteSigned' {

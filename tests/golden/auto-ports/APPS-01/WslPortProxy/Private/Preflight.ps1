@@ -230,7 +230,7 @@ function Get-ExecutionPolicyProblem {
         if ($policy -eq 'Restricted') {
             "Group Policy ($scope) sets the execution policy Restricted, which -ExecutionPolicy Bypass cannot " +
                 'override: no script can run, so the task could not start. Ask for RemoteSigned, or AllSigned with a ' +
-                'signed release (README: Signing and execution policy).'
+                'signed release (docs/admin-guide.md: Signing and execution policy).'
         }
         elseif ($policy -eq 'AllSigned') {
             $scripts = @(Get-BundleFile -BundlePath $BundlePath | Where-Object -FilterScript {
@@ -244,7 +244,7 @@ function Get-ExecutionPolicyProblem {
                 "Group Policy ($scope) sets the execution policy AllSigned, which -ExecutionPolicy Bypass cannot " +
                     "override, and $($unsigned.Count) of $($scripts.Count) script files of this bundle are not " +
                     "validly signed (first: $($unsigned[0])): the task would end with 0x1 before writing a log. " +
-                    'Install a signed release (README: Signing and execution policy).'
+                    'Install a signed release (docs/admin-guide.md: Signing and execution policy).'
             }
         }
     }
