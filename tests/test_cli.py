@@ -23,6 +23,7 @@ from wsl_portproxy.errors import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WRITE,
+    exit_code_reference,
     exit_code_table,
 )
 from wsl_portproxy.fleet import fleet_static_files
@@ -421,3 +422,10 @@ def test_the_top_level_help_lists_each_command_in_one_line_and_every_exit_code(
         assert re.search(rf"\n    {command} +\S.*\n", text)
     assert text.endswith(exit_code_table(sorted(EXIT_MEANINGS)))
     assert set(EXIT_MEANINGS) == set().union(*RETURNS.values())
+
+
+def test_the_docs_exit_code_table_comes_from_the_same_meanings() -> None:
+    assert not any("|" in meaning for meaning in EXIT_MEANINGS.values())
+    assert exit_code_reference().splitlines() == [
+        "| exit code | meaning |", "| --- | --- |",
+        *(f"| {code} | {meaning} |" for code, meaning in sorted(EXIT_MEANINGS.items()))]

@@ -29,6 +29,13 @@ EXIT_MEANINGS: dict[int, str] = {
 }
 
 
+def exit_code_reference() -> str:
+    """The docs' table of the CLI's exit codes (markdown), for a page to hold between markers."""
+    rows = ["| exit code | meaning |", "| --- | --- |"]
+    rows += [f"| {code} | {meaning} |" for code, meaning in EXIT_MEANINGS.items()]   # no '|' in them
+    return "\n".join(rows) + "\n"
+
+
 def exit_code_table(codes: Sequence[int]) -> str:
     """``exit codes:`` and one line per code, as the CLI's --help prints them."""
     return "exit codes:\n" + "".join(f"  {code:<3} {EXIT_MEANINGS[code]}\n" for code in codes)
