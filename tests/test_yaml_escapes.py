@@ -79,7 +79,7 @@ def test_an_unknown_escape_in_a_key_or_behind_an_anchor_is_found(write_inventory
     assert errors_of(write_inventory(text)) == [
         f'servers[0].name (line 2): "W\\s" {UNKNOWN} \\s (line 2, column 16) is not an escape; '
         f"write 'W\\s' {FIX}",
-        f'servers[0].p_orts (line 3): "p\\orts" {UNKNOWN} \\o (line 3, column 7) is not an escape; '
+        f'servers[0] (line 3): "p\\orts" {UNKNOWN} \\o (line 3, column 7) is not an escape; '
         f"write 'p\\orts' {FIX}"]
 
 
@@ -89,6 +89,12 @@ def test_an_unknown_escape_in_a_complex_key_is_named_by_its_line(write_inventory
         f'port (line 5): "\\q" {UNKNOWN} \\q (line 5, column 4) is not an escape; write \'\\q\' {FIX}',
         f'(top level) (line 2): "k\\s" {UNKNOWN} \\s (line 2, column 6) is not an escape; write '
         f"'k\\s' {FIX}"]
+
+
+def test_a_known_escape_in_a_key_under_an_account_key_is_not_the_accounts(
+        write_inventory: Write) -> None:
+    path = write_inventory(run_as('{"a\\tb": 1}'))
+    assert errors_of(path) == ["servers[0].run_as (line 3): must be text, got {'a\\tb': 1}"]
 
 
 def test_past_the_repair_limit_the_values_found_are_named_by_their_line(

@@ -185,7 +185,7 @@ class _Indexer:
                                                  key_node.start_mark.line + 1))
                 seen.add(key)
                 if isinstance(key_node, yaml.ScalarNode) and key_node.style == '"':
-                    self._quoted(key_node, (*path, key))
+                    self._quoted(key_node, path, is_key=True)   # named by its mapping
                 self.visit(value_node, (*path, key))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
@@ -197,7 +197,7 @@ class _Indexer:
         elif node.style == '"':
             self._quoted(node, path)
 
-    def _quoted(self, node: yaml.ScalarNode, path: Path_) -> None:
+    def _quoted(self, node: yaml.ScalarNode, path: Path_, is_key: bool = False) -> None:
         """An unknown escape is an error wherever it is (YAML could not read the file as typed);
         any other escape but ``\\`` is one in a path or an account (the collector reports it)."""
         start, end = node.start_mark, node.end_mark
@@ -207,8 +207,8 @@ class _Indexer:
             self.repaired.discard(quote)
             found = escapes.message(self.text, quote, line, column)
             self.problems.append(Problem(format_path(path), str(found), line + 1))
-        elif path and path[-1] in escapes.BACKSLASH_KEYS and escapes.mangles(self.text, quote,
-                                                                              line, column):
+        elif (not is_key and path and path[-1] in escapes.BACKSLASH_KEYS
+              and escapes.mangles(self.text, quote, line, column)):
             self.doc.escaped[path] = str(escapes.message(self.text, quote, line, column))
 
     def unvisited(self) -> None:
