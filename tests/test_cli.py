@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,7 +13,19 @@ from pathlib import Path
 import pytest
 
 from wsl_portproxy import __version__
-from wsl_portproxy.cli import main
+from wsl_portproxy.cli import build_parser, main
+from wsl_portproxy.errors import (
+    EXIT_CHANGES,
+    EXIT_INTERNAL,
+    EXIT_INVALID,
+    EXIT_MEANINGS,
+    EXIT_NOT_OURS,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WRITE,
+    exit_code_reference,
+    exit_code_table,
+)
 from wsl_portproxy.fleet import fleet_static_files
 from wsl_portproxy.render import static_files
 
@@ -38,7 +52,8 @@ def test_generate_writes_one_bundle_per_server(write_inventory: Write, tmp_path:
     assert "WslPortProxy/Private/Wsl.ps1" in BUNDLE
     assert {"site.yml", "uninstall.yml", "files/install-bundle.ps1", "Deploy-WslPortProxy.ps1",
             "WslPortProxy/Public/Publish-WslPortProxy.ps1"} < set(FLEET)
-    assert f"wrote {out / 'WEB-01' / 'WslPortProxy.xml'}" in capsys.readouterr().out
+    assert capsys.readouterr().out == (f"{out}: 2 server(s) written, 0 up to date; fleet folder "
+                                       f"{out / '_fleet'} written\n")
 
 
 def test_same_inventory_gives_the_same_bytes(write_inventory: Write, tmp_path: Path) -> None:
@@ -88,17 +103,24 @@ def test_check_lists_changes_and_exits_3_without_writing(
     inventory = str(write_inventory(GOOD))
     assert main(["generate", inventory, "-o", str(out), "--check"]) == 3
     assert not out.exists()
-    assert f"would change: {out / 'DB-01' / 'Install-WslPortProxy.ps1'}" in capsys.readouterr().out
+    assert capsys.readouterr().out == (f"{out}: 2 server(s) to write, 0 up to date; fleet folder "
+                                       f"{out / '_fleet'} to write\n")
+    assert main(["generate", inventory, "-o", str(out), "--check", "-v"]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 * len(set(BUNDLE)) + len(FLEET) + 1
+    assert f"would change: {out / 'DB-01' / 'Install-WslPortProxy.ps1'}" in lines
     assert main(["generate", inventory, "-o", str(out)]) == 0
     capsys.readouterr()
     assert main(["generate", inventory, "-o", str(out), "--check"]) == 0
-    assert capsys.readouterr().out == (f"up to date: {2 * len(set(BUNDLE)) + len(FLEET)} file(s) "
-                                       f"in {out}\n")
-    (out / "WEB-01" / "README.txt").write_text("edited")
+    assert capsys.readouterr().out == (f"{out}: 0 server(s) to write, 2 up to date; fleet folder "
+                                       f"{out / '_fleet'} up to date\n")
+    (out / "WEB-01" / "README.txt").write_text("edited")   # with --force: what would change
     (out / "WEB-01" / "notes.txt").write_text("extra")
-    assert main(["generate", inventory, "-o", str(out), "--check"]) == 3
+    assert main(["generate", inventory, "-o", str(out), "--check", "--force", "-v"]) == 3
     assert capsys.readouterr().out == (f"would change: {out / 'WEB-01' / 'README.txt'}\n"
-                                       f"would change: {out / 'WEB-01' / 'notes.txt'}\n")
+                                       f"would change: {out / 'WEB-01' / 'notes.txt'}\n"
+                                       f"{out}: 1 server(s) to write, 1 up to date; fleet folder "
+                                       f"{out / '_fleet'} up to date\n")
 
 
 def test_regenerating_replaces_our_folders_and_leaves_others(write_inventory: Write,
@@ -227,16 +249,25 @@ def test_a_server_dropped_from_the_inventory_is_reported_and_pruned_only_on_requ
     stale = f"stale: {out / 'DB-01'}: server DB-01 is not in the inventory (--prune removes the folder)"
     fleet = [out / "_fleet" / name for name in ("WslPortProxy.Fleet.json", "inventory.yml",
                                                 "manifest.json")]   # DB-01 leaves the fleet
+    head = f"{out}: 0 server(s) "
     capsys.readouterr()
     assert main(["generate", smaller, "-o", str(out), "--check"]) == 3
-    assert capsys.readouterr().out == "".join(f"would change: {p}\n" for p in fleet) + stale + "\n"
-    assert main(["generate", smaller, "-o", str(out), "--check", "--prune"]) == 3
-    assert capsys.readouterr().out == ("".join(f"would change: {p}\n" for p in fleet)
-                                       + f"would remove: {out / 'DB-01'}\n")
+    assert capsys.readouterr().out == (f"{head}to write, 1 up to date, 1 stale: DB-01 (remove with "
+                                       f"--prune); fleet folder {out / '_fleet'} to write\n")
+    assert main(["generate", smaller, "-o", str(out), "--check", "-v"]) == 3
+    assert capsys.readouterr().out.startswith("".join(f"would change: {p}\n" for p in fleet)
+                                              + stale + "\n")
+    assert main(["generate", smaller, "-o", str(out), "--check", "--prune", "-v"]) == 3
+    assert capsys.readouterr().out == (
+        "".join(f"would change: {p}\n" for p in fleet) + f"would remove: {out / 'DB-01'}\n"
+        f"{head}to write, 1 up to date, 1 to remove: DB-01; fleet folder {out / '_fleet'} to write\n")
+    assert main(["generate", smaller, "-o", str(out), "-v"]) == 0
+    assert capsys.readouterr().out == ("".join(f"wrote {p}\n" for p in fleet) + stale + "\n"
+                                       f"{head}written, 1 up to date, 1 stale: DB-01 (remove with "
+                                       f"--prune); fleet folder {out / '_fleet'} written\n")
     assert main(["generate", smaller, "-o", str(out)]) == 0
-    assert capsys.readouterr().out == "".join(f"wrote {p}\n" for p in fleet) + stale + "\n"
-    assert main(["generate", smaller, "-o", str(out)]) == 0
-    assert capsys.readouterr().out == f"{stale}\nup to date: nothing to write in {out}\n"
+    assert capsys.readouterr().out == (f"{head}written, 1 up to date, 1 stale: DB-01 (remove with "
+                                       f"--prune); fleet folder {out / '_fleet'} up to date\n")
     assert (out / "DB-01").is_dir()
     (out / "DB-01" / "README.txt").write_text("edited")
     assert main(["generate", smaller, "-o", str(out), "--prune"]) == 5
@@ -244,7 +275,8 @@ def test_a_server_dropped_from_the_inventory_is_reported_and_pruned_only_on_requ
         f"error: {out}: output: will not remove {out / 'DB-01'}: README.txt was changed or removed "
         "after it was generated; use --force to remove it anyway\n")
     assert main(["generate", smaller, "-o", str(out), "--prune", "--force"]) == 0
-    assert capsys.readouterr().out == f"removed {out / 'DB-01'}\n"
+    assert capsys.readouterr().out == (f"{head}written, 1 up to date, 1 removed: DB-01; fleet folder "
+                                       f"{out / '_fleet'} up to date\n")
     assert sorted(p.name for p in out.iterdir()) == ["NOTES", "WEB-01", "_fleet"]
     assert main(["generate", smaller, "-o", str(out), "--check"]) == 0
 
@@ -256,12 +288,14 @@ def test_generate_names_only_the_files_it_changed(write_inventory: Write, tmp_pa
     assert main(["generate", inventory, "-o", str(out)]) == 0
     capsys.readouterr()
     changed = str(write_inventory(GOOD.replace("[80]", "[81]")))   # ports are not in the fleet files
-    assert main(["generate", changed, "-o", str(out), "--server", "WEB-01"]) == 0
+    assert main(["generate", changed, "-o", str(out), "--server", "WEB-01", "--verbose"]) == 0
     assert capsys.readouterr().out == "".join(
         f"wrote {out / 'WEB-01' / name}\n" for name in
-        ("README.txt", "WslPortProxy.Settings.psd1", "manifest.json"))
-    assert main(["generate", changed, "-o", str(out), "--server", "WEB-01"]) == 0
-    assert capsys.readouterr().out == f"up to date: nothing to write in {out}\n"
+        ("README.txt", "WslPortProxy.Settings.psd1", "manifest.json")) + (
+        f"{out}: 1 server(s) written, 0 up to date; fleet folder {out / '_fleet'} up to date\n")
+    assert main(["generate", changed, "-o", str(out), "--server", "WEB-01", "-v"]) == 0
+    assert capsys.readouterr().out == (f"{out}: 0 server(s) written, 1 up to date; fleet folder "
+                                       f"{out / '_fleet'} up to date\n")
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -274,3 +308,124 @@ def test_debug_is_accepted_before_and_after_the_command(
     assert "Traceback (most recent call last)" in err
     assert err.endswith(f"error: {inventory}: servers[0].ports[0] (line 1): port 99999 is outside "
                         "1-65535\n")
+
+
+TAMPERS = {
+    "edited": lambda f: (f / "README.txt").write_text("edited"),
+    "no-manifest": lambda f: (f / "manifest.json").unlink(),
+    "extra-file": lambda f: (f / "notes.txt").write_text("mine"),
+}
+
+
+@pytest.mark.parametrize("tamper", TAMPERS, ids=list(TAMPERS))
+def test_check_predicts_what_generate_does_to_a_folder_it_would_refuse(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        tamper: str) -> None:
+    out = tmp_path / "out"
+    inventory = str(write_inventory(GOOD))
+    assert main(["generate", inventory, "-o", str(out)]) == 0
+    TAMPERS[tamper](out / "WEB-01")
+    capsys.readouterr()
+    assert main(["generate", inventory, "-o", str(out), "--check"]) == 5
+    check = capsys.readouterr()
+    assert main(["generate", inventory, "-o", str(out)]) == 5
+    generate = capsys.readouterr()
+    assert check.err == generate.err and check.err.startswith(
+        f"error: {out}: output: will not replace {out / 'WEB-01'}: ")
+    assert (check.out, generate.out) == ("", "")
+    # With --force, check reports the change (3) and generate replaces the folder.
+    assert main(["generate", inventory, "-o", str(out), "--check", "--force"]) == 3
+    assert main(["generate", inventory, "-o", str(out), "--force"]) == 0
+    assert main(["generate", inventory, "-o", str(out), "--check"]) == 0
+
+
+def test_check_predicts_the_refusal_to_prune_an_edited_stale_folder(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(write_inventory(GOOD)), "-o", str(out)]) == 0
+    (out / "DB-01" / "README.txt").write_text("edited")
+    smaller = str(write_inventory("servers:\n  - {name: WEB-01, ports: [80]}\n"))
+    capsys.readouterr()
+    assert main(["generate", smaller, "-o", str(out), "--check", "--prune"]) == 5
+    check = capsys.readouterr()
+    assert main(["generate", smaller, "-o", str(out), "--prune"]) == 5
+    assert check == capsys.readouterr()
+    assert check.err == (f"error: {out}: output: will not remove {out / 'DB-01'}: README.txt was "
+                         "changed or removed after it was generated; use --force to remove it "
+                         "anyway\n")
+    assert main(["generate", smaller, "-o", str(out), "--check", "--prune", "--force"]) == 3
+    assert main(["generate", smaller, "-o", str(out), "--prune", "--force"]) == 0
+    assert not (out / "DB-01").exists()
+
+
+def test_quiet_prints_only_errors_and_warnings(write_inventory: Write, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    warned = str(write_inventory("servers:\n  - name: WEB-01\n    ports: [80]\n    firewall: "
+                                 "{allow_from: [Any], profiles: [Public]}\n"))
+    warning = (f"warning: {warned}: servers[0].ports[0] (line 3): 0.0.0.0:80 is open to any "
+               "address on the Public profile: anyone on any network this server joins can "
+               "connect\n")
+    for check, code in ((True, 3), (False, 0), (True, 0)):
+        assert main(["generate", warned, "-o", str(out), "-q", *(["--check"] * check)]) == code
+        assert capsys.readouterr() == ("", warning)
+    (out / "WEB-01" / "README.txt").write_text("edited")
+    assert main(["generate", warned, "-o", str(out), "--quiet"]) == 5
+    assert capsys.readouterr().err == warning + (
+        f"error: {out}: output: will not replace {out / 'WEB-01'}: README.txt was changed or "
+        "removed after it was generated; use --force to replace it anyway\n")
+
+
+def test_verbose_and_quiet_together_are_a_usage_error(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["generate", str(write_inventory(GOOD)), "-o", str(tmp_path / "out"), "-v", "-q"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: argument -q/--quiet: not allowed with argument -v/--verbose\n")
+    assert not (tmp_path / "out").exists()
+
+
+# The exit codes each command can return, stated here apart from the code that prints them.
+RETURNS = {"init": {EXIT_OK, EXIT_USAGE, EXIT_WRITE, EXIT_INTERNAL},
+           "schema": {EXIT_OK, EXIT_USAGE, EXIT_INTERNAL},
+           "validate": {EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL},
+           "generate": {EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_CHANGES, EXIT_WRITE,
+                        EXIT_NOT_OURS, EXIT_INTERNAL}}
+
+
+def _help(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--help"])
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", sorted(RETURNS))
+def test_each_commands_help_has_an_example_and_every_exit_code_it_returns(
+        capsys: pytest.CaptureFixture[str], command: str) -> None:
+    text = _help(capsys, command)
+    assert "\nexample" in text and f"  wsl-portproxy {command}" in text.split("\nexample")[1]
+    codes = text[text.index("exit codes:\n"):]
+    shown = {int(line.split()[0]) for line in codes.splitlines()[1:] if line.strip()}
+    assert shown == RETURNS[command]
+    for code in RETURNS[command]:
+        assert f"  {code:<3} {EXIT_MEANINGS[code]}\n" in codes
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert all(a.help for a in sub.choices[command]._actions)   # every argument says what it is
+
+
+def test_the_top_level_help_lists_each_command_in_one_line_and_every_exit_code(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help(capsys)
+    for command in RETURNS:
+        assert re.search(rf"\n    {command} +\S.*\n", text)
+    assert text.endswith(exit_code_table(sorted(EXIT_MEANINGS)))
+    assert set(EXIT_MEANINGS) == set().union(*RETURNS.values())
+
+
+def test_the_docs_exit_code_table_comes_from_the_same_meanings() -> None:
+    assert not any("|" in meaning for meaning in EXIT_MEANINGS.values())
+    assert exit_code_reference().splitlines() == [
+        "| exit code | meaning |", "| --- | --- |",
+        *(f"| {code} | {meaning} |" for code, meaning in sorted(EXIT_MEANINGS.items()))]

@@ -19,7 +19,7 @@ import pytest
 from wsl_portproxy import constraints
 from wsl_portproxy.api import load_inventory
 from wsl_portproxy.cli import build_parser
-from wsl_portproxy.errors import PortProxyError
+from wsl_portproxy.errors import EXIT_MEANINGS, PortProxyError, exit_code_reference
 from wsl_portproxy.json_schema import inventory_schema
 
 from .conftest import REPO
@@ -199,7 +199,15 @@ def test_every_cli_command_and_option_is_in_the_cli_page(item: str) -> None:
     assert item in _text("cli")
 
 
-@pytest.mark.parametrize("code", [0, 1, 2, 3, 4, 5, 70])
+def test_the_cli_pages_exit_code_table_is_the_one_the_cli_prints() -> None:
+    text = _text("cli")
+    start = text.index("<!-- exit codes: start -->\n") + len("<!-- exit codes: start -->\n")
+    assert text[start:text.index("<!-- exit codes: end -->")] == exit_code_reference(), (
+        "docs/cli.md's exit-code table differs from wsl_portproxy.errors.exit_code_reference(): "
+        "paste it between the markers")
+
+
+@pytest.mark.parametrize("code", sorted(EXIT_MEANINGS))
 def test_every_cli_exit_code_is_in_the_cli_page(code: int) -> None:
     assert f"\n| {code} |" in _text("cli")[_text("cli").index("| exit code | meaning |"):]
 

@@ -90,10 +90,16 @@ CASES: dict[str, tuple[str, str | bytes, str]] = {
                                "false); for a podman machine write from: podman"),
     "too-deep": ("inv.yaml", "servers: " + "[" * 25 + "]" * 25 + "\n",
                  "(top level): values nested more than 20 levels deep; an inventory needs 6"),
+    "yaml-escape-unknown": ("inv.yaml", server('    run_as: "CORP\\svc"\n'),
+                            "servers[0].run_as (line 3): \"CORP\\svc\" is double-quoted, so YAML "
+                            "reads its backslashes as escapes and cannot read them all: \\s (line "
+                            "3, column 18) is not an escape; write 'CORP\\svc' (in single quotes "
+                            "every backslash stays as typed)"),
     "yaml-double-quoted": ("inv.yaml", server('    install_dir: "D:\\tools\\new"\n'),
-                           "servers[0].install_dir (line 3): 'D:<tab>ools<newline>ew' is "
-                           "double-quoted, so YAML read its backslashes as escapes (typed: "
-                           "\"D:\\tools\\new\"): use single quotes or no quotes"),
+                           "servers[0].install_dir (line 3): \"D:\\tools\\new\" is double-quoted, "
+                           "so YAML read its backslashes as escapes: \\t (line 3, column 21) is "
+                           "read as '<tab>', \\n (line 3, column 27) is read as '<newline>'; write "
+                           "'D:\\tools\\new' (in single quotes every backslash stays as typed)"),
     "duplicate-key": ("inv.yaml", "servers: []\nservers: []\n",
                       "(top level) (line 2): duplicate key 'servers'"),
     "not-a-mapping": ("inv.yaml", "- a\n- b\n", "(top level): must be a mapping of keys "

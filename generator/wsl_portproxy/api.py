@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import EXIT_USAGE, PortProxyError, Problem
+from .errors import EXIT_USAGE, PortProxyError, Problem, problem_lines
 from .fleet import FLEET, render_fleet
 from .load import load
 from .model import Inventory
 from .render import render_inventory
 from .templating import templates_dir
 from .validate import validate
-from .write import bundle_paths, changed_files, stale_folders, write_bundles
+from .write import Plan, bundle_paths, plan, write_bundles
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class Result:
     changed: tuple[Path, ...]
     warnings: tuple[Problem, ...] = ()
     stale: tuple[Path, ...] = ()       # folders of servers no longer in the inventory
-    removed: tuple[Path, ...] = ()     # of those, the ones --prune removed
+    removed: tuple[Path, ...] = ()     # of those, the ones --prune removed (or would remove)
+    written: tuple[str, ...] = ()      # bundle folders (servers, _fleet) written (or to write)
+    current: tuple[str, ...] = ()      # bundle folders that were already up to date
 
 
 def load_inventory(path: Path, strict: bool = False) -> Inventory:
@@ -63,25 +65,26 @@ def generate(path: Path, out: Path, options: Options = Options()) -> Result:
     """Render every (or each selected) server's bundle into ``out/<name>/``, and the fleet
     folder ``out/_fleet/`` (Ansible and remoting files for the whole inventory).
 
-    With ``check`` nothing is written; ``Result.changed`` lists what would change. Without
-    ``force``, a server folder that is not an unchanged bundle of ours is refused. Folders
-    this tool generated for servers no longer in the inventory are listed in ``stale``;
-    ``prune`` removes them (in the same all-or-nothing write).
+    With ``check`` nothing is written; the Result says what would change. Without ``force``,
+    a server folder that is not an unchanged bundle of ours is refused. Folders this tool
+    generated for servers no longer in the inventory are listed in ``stale``; ``prune``
+    removes them (in the same all-or-nothing write). ``check`` and writing share one
+    decision (``write.plan``): check raises the very error that writing would.
     """
-    check, force, prune = options.check, options.force, options.prune
     everything = load_inventory(path, options.strict)
     inventory = select_servers(everything, options.servers)
     bundles = render_inventory(inventory)
     bundles[FLEET] = render_fleet(everything)   # always the whole inventory, also under --server
-    changed = tuple(changed_files(bundles, out))
-    stale = tuple(stale_folders(out, [FLEET, *(s.name for s in everything.servers)]))
-    files = tuple(bundle_paths(bundles, out))
-    if check:
-        return Result(files, changed, everything.warnings, stale)
-    removed = stale if prune else ()
-    if changed or removed:
-        write_bundles(bundles, out, force, [p.name for p in removed])
-    return Result(files, changed, everything.warnings, stale, removed)
+    keep = [FLEET, *(s.name for s in everything.servers)]
+    try:
+        decided: Plan = plan(bundles, out, keep, options.force, options.prune)
+        if not options.check and (decided.changed or decided.removed):
+            write_bundles(bundles, out, options.force, [p.name for p in decided.removed])
+    except PortProxyError as exc:   # the inventory's warnings still reach the user
+        exc.warnings = problem_lines("warning", str(path), everything.warnings)
+        raise
+    return Result(tuple(bundle_paths(bundles, out)), decided.changed, everything.warnings,
+                  decided.stale, decided.removed, decided.written, decided.current)
 
 
 def example_inventory() -> str:

@@ -9,9 +9,6 @@ from .errors import Problem
 from .load import Document, Path_, format_path
 from .messages import show, text
 
-# Fields that hold Windows paths or accounts: a backslash in them must arrive as typed.
-BACKSLASH_KEYS = ("run_as", "install_dir", "metrics_file")
-
 
 class Collector:
     """Gathers every problem and warning of a document, each with its path and line."""
@@ -43,8 +40,8 @@ class Collector:
             self.add(path, text("read-as-other", typed=typed, kind=_kind(value)))
             return False
         escaped = self.doc.escaped.get(path)
-        if escaped is not None and path[-1] in BACKSLASH_KEYS:
-            self.add(path, text("yaml-double-quoted", value=show(value), typed=escaped))
+        if escaped is not None:   # a path or account whose backslashes YAML read as escapes
+            self.add(path, escaped)
             return False
         return True
 

@@ -15,6 +15,31 @@ EXIT_WRITE = 4
 EXIT_NOT_OURS = 5
 EXIT_INTERNAL = 70
 
+# What each exit code means: the one source of the CLI's --help tables (and of docs tests).
+EXIT_MEANINGS: dict[int, str] = {
+    EXIT_OK: "success (--check: everything is up to date)",
+    EXIT_INVALID: "invalid inventory or unreadable file (--strict: or a warning); nothing written",
+    EXIT_USAGE: "usage error (bad arguments, -v with -q, unknown --server, init onto an "
+                "existing file)",
+    EXIT_CHANGES: "--check: files would be written, or stale folders were found",
+    EXIT_WRITE: "the output could not be written; nothing was changed",
+    EXIT_NOT_OURS: "a folder to replace or remove is not a bundle of ours, or was edited since; "
+                   "nothing written (--force)",
+    EXIT_INTERNAL: "internal error (a bug): run again with --debug and report it",
+}
+
+
+def exit_code_reference() -> str:
+    """The docs' table of the CLI's exit codes (markdown), for a page to hold between markers."""
+    rows = ["| exit code | meaning |", "| --- | --- |"]
+    rows += [f"| {code} | {meaning} |" for code, meaning in EXIT_MEANINGS.items()]   # no '|' in them
+    return "\n".join(rows) + "\n"
+
+
+def exit_code_table(codes: Sequence[int]) -> str:
+    """``exit codes:`` and one line per code, as the CLI's --help prints them."""
+    return "exit codes:\n" + "".join(f"  {code:<3} {EXIT_MEANINGS[code]}\n" for code in codes)
+
 
 def printable(text: str) -> str:
     """``text`` on one line: every non-printable character (line breaks, NEL, ...) shown."""
@@ -46,6 +71,7 @@ class PortProxyError(Exception):
         self.file = file
         self.problems = tuple(problems)
         self.exit_code = exit_code
+        self.warnings: list[str] = []   # warning lines to print before the error (generate's)
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from . import constraints as limits
+from . import escapes
 from .errors import PortProxyError, Problem
 from .messages import text as message
 
@@ -44,7 +45,7 @@ class Document:
     lines: dict[Path_, int] = field(default_factory=dict)
     # YAML source of plain scalars that were read as something other than text (``01``, ``yes``)
     scalars: dict[Path_, str] = field(default_factory=dict)
-    # YAML source of double-quoted scalars whose backslashes were read as escapes
+    # the error for each double-quoted path or account whose backslashes were read as escapes
     escaped: dict[Path_, str] = field(default_factory=dict)
 
     def line_of(self, path: Path_) -> int | None:
@@ -110,10 +111,12 @@ def _load_json(name: str, text: str) -> Document:
 
 def _load_yaml(name: str, text: str) -> Document:
     try:
-        _count_values(name, text)
-        loader = _InventoryLoader(text)
+        parsed, repaired = escapes.repair(text, lambda source: _count_values(name, source))
+        loader = _InventoryLoader(parsed)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(name, text, exc) from exc
+    except escapes.TooManyRepairs as exc:
+        raise PortProxyError(name, [_by_line(text, start) for start in exc.starts]) from exc
     except yaml.reader.ReaderError as exc:
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise _error(name, "yaml-character", char=f"U+{char:04X}", offset=exc.position) from exc
@@ -123,7 +126,9 @@ def _load_yaml(name: str, text: str) -> Document:
             return Document(name, None)
         doc = Document(name, None)
         problems: list[Problem] = []
-        _Indexer(doc, text, problems).visit(node, ())
+        indexer = _Indexer(doc, text, problems, repaired)
+        indexer.visit(node, ())
+        indexer.unvisited()
         if problems:
             raise PortProxyError(name, problems)
         doc.data = loader.construct_document(node)
@@ -158,9 +163,9 @@ class _Indexer:
     """Records the line of every value, the YAML source of scalars that the field checks need,
     refuses duplicate keys, and stops aliases that expand past the value limit."""
 
-    def __init__(self, doc: Document, text: str, problems: list[Problem]):
+    def __init__(self, doc: Document, text: str, problems: list[Problem], repaired: set[int]):
         self.doc, self.problems, self.visited = doc, problems, 0
-        self.source = text.splitlines()
+        self.text, self.repaired = text, set(repaired)
 
     def visit(self, node: yaml.Node, path: Path_) -> None:
         self.visited += 1
@@ -179,6 +184,8 @@ class _Indexer:
                     self.problems.append(Problem(format_path(path), message("duplicate-key", key=key),
                                                  key_node.start_mark.line + 1))
                 seen.add(key)
+                if isinstance(key_node, yaml.ScalarNode) and key_node.style == '"':
+                    self._quoted(key_node, path, is_key=True)   # named by its mapping
                 self.visit(value_node, (*path, key))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
@@ -188,8 +195,33 @@ class _Indexer:
         if not node.style and node.tag != "tag:yaml.org,2002:str":  # plain: None, or "" from libyaml
             self.doc.scalars[path] = node.value
         elif node.style == '"':
-            start, end = node.start_mark, node.end_mark
-            if start.line == end.line and start.line < len(self.source):
-                typed = self.source[start.line][start.column:end.column]
-                if "\\" in typed.replace("\\\\", ""):
-                    self.doc.escaped[path] = typed
+            self._quoted(node, path)
+
+    def _quoted(self, node: yaml.ScalarNode, path: Path_, is_key: bool = False) -> None:
+        """An unknown escape is an error wherever it is (YAML could not read the file as typed);
+        any other escape but ``\\`` is one in a path or an account (the collector reports it)."""
+        start, end = node.start_mark, node.end_mark
+        quote = self.text.find('"', start.index, end.index)   # after an anchor or a tag, if any
+        line, column = _position(self.text, quote)
+        if quote in self.repaired:
+            self.repaired.discard(quote)
+            found = escapes.message(self.text, quote, line, column)
+            self.problems.append(Problem(format_path(path), str(found), line + 1))
+        elif (not is_key and path and path[-1] in escapes.BACKSLASH_KEYS
+              and escapes.mangles(self.text, quote, line, column)):
+            self.doc.escaped[path] = str(escapes.message(self.text, quote, line, column))
+
+    def unvisited(self) -> None:
+        """Report the repaired scalars that no value or key holds (a tag, say) by their line."""
+        self.problems.extend(_by_line(self.text, quote) for quote in sorted(self.repaired))
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 0-based line and column of ``text[index]``."""
+    return text.count("\n", 0, index), index - (text.rfind("\n", 0, index) + 1)
+
+
+def _by_line(text: str, quote: int) -> Problem:
+    """The problem of the double-quoted scalar at ``quote``, located by its line alone."""
+    line, column = _position(text, quote)
+    return Problem("", str(escapes.message(text, quote, line, column)), line + 1)

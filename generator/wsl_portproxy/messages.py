@@ -71,8 +71,12 @@ CATALOG: dict[str, Message] = {
     "yaml-too-many-values": _e("the document holds more than {limit:,} values, counting every "
                                "use of a YAML alias (10,000 servers of 10 ports hold 170,000)"),
     "too-deep": _e("values nested more than {limit} levels deep; an inventory needs 6"),
-    "yaml-double-quoted": _e("{value} is double-quoted, so YAML read its backslashes as escapes "
-                             "(typed: {typed}): use single quotes or no quotes"),
+    "yaml-escape-unknown": _e("{typed} is double-quoted, so YAML reads its backslashes as "
+                              "escapes and cannot read them all: {escapes}; write {fixed} (in "
+                              "single quotes every backslash stays as typed)"),
+    "yaml-double-quoted": _e("{typed} is double-quoted, so YAML read its backslashes as escapes: "
+                             "{escapes}; write {fixed} (in single quotes every backslash stays as "
+                             "typed)"),
     "duplicate-key": _e("duplicate key '{key}'"),
     # --- structure ------------------------------------------------------------------------
     "not-a-mapping": _e("must be a mapping of keys ({keys}), got {value}"),

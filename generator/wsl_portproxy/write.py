@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EXIT_NOT_OURS, EXIT_WRITE, PortProxyError, Problem
@@ -43,6 +44,42 @@ def stale_folders(out: Path, servers: Iterable[str]) -> list[Path]:
             and p.is_dir() and not p.is_symlink() and generated_by_us(p)]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What generating does to ``out``: ``--check`` reports it, ``generate`` carries it out."""
+
+    changed: tuple[Path, ...]    # files that would be created, changed or removed
+    written: tuple[str, ...]     # bundle folders with changes (replaced as a whole)
+    current: tuple[str, ...]     # bundle folders already up to date
+    stale: tuple[Path, ...]      # folders of ours for servers no longer in the inventory
+    removed: tuple[Path, ...]    # of those, the ones --prune removes
+
+
+def plan(bundles: Bundles, out: Path, keep: Iterable[str], force: bool = False,
+         prune: bool = False) -> Plan:
+    """The one decision behind both ``generate`` and ``--check``: what changes, and whether it
+    is refused (PortProxyError, exit 5 or 4, exactly as writing would raise it).
+
+    ``keep`` names every server of the inventory (folders of others are stale).
+    """
+    changed = tuple(changed_files(bundles, out))
+    stale = tuple(stale_folders(out, keep))
+    removed = stale if prune else ()
+    touched = {p.relative_to(out).parts[0] for p in changed}
+    if changed or removed:
+        refuse(bundles, out, force, [p.name for p in removed])
+    return Plan(changed, tuple(n for n in sorted(bundles) if n in touched),
+                tuple(n for n in sorted(bundles) if n not in touched), stale, removed)
+
+
+def refuse(bundles: Bundles, out: Path, force: bool, prune: Sequence[str]) -> None:
+    """Raise what writing ``bundles`` (and removing ``prune``) into ``out`` would be refused for."""
+    refuse_escapes(bundles, out)
+    if not force:
+        refuse_foreign_folders(bundles, out)
+        refuse_foreign_folders(prune, out, "remove")
+
+
 def refuse_escapes(bundles: Bundles, out: Path) -> None:
     """Every server folder must be a direct child of ``out`` (names are validated; this is
     the last line of defence, and --force does not lift it)."""
@@ -74,10 +111,7 @@ def write_bundles(bundles: Bundles, out: Path, force: bool = False,
     Without ``force``, a folder that wsl-portproxy did not generate, or that was changed
     since, is refused (PortProxyError, exit 5) and nothing is written.
     """
-    refuse_escapes(bundles, out)
-    if not force:
-        refuse_foreign_folders(bundles, out)
-        refuse_foreign_folders(prune, out, "remove")
+    refuse(bundles, out, force, prune)
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".wsl-portproxy-", dir=out))
