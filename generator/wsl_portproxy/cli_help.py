@@ -44,7 +44,7 @@ EXAMPLES: dict[str, str] = {
                 "the same error line; exit 3 when it would write or finds stale folders.\n",
 }
 
-TOP = ("wsl-portproxy COMMAND --help shows a command's options, examples and exit codes.\n"
+TOP = ("wsl-portproxy COMMAND --help shows a command's options, examples and exit codes.\n\n"
        "example:\n"
        "  wsl-portproxy init && wsl-portproxy generate inventory.yaml\n")
 
