@@ -180,6 +180,16 @@ def test_an_unmarked_shell_block_says_why_it_is_not_run(page: Path, start: int) 
     assert re.search(r"(?i)not run", before + after), f"{page.name}: {before[-200:]!r}"
 
 
+TEST_PATHS = sorted({(page.name, m.group(0)) for page in PAGES for m in re.finditer(
+    r"(?<![\w/.])(?:tests|bench)/[\w/.-]+\.(?:ps1|py|json)\b", page.read_text(encoding="utf-8"))})
+
+
+@pytest.mark.parametrize(("page", "path"), TEST_PATHS)
+def test_every_test_or_bench_file_a_page_names_exists(page: str, path: str) -> None:
+    """A command naming a missing file can pass (Invoke-Pester runs nothing and exits 0)."""
+    assert (REPO / path).is_file(), f"{page}: {path} does not exist"
+
+
 def _commands() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
