@@ -121,7 +121,8 @@ GLOSSARY = {  # anchor: what counts as a use of the term in a page's prose
     "wsl-localhost-relay": r"(?i)localhost\s+relay", "drift": r"(?i)\bdrift\b",
     "once": r"\bone-time\s+run\b|\bone\s+reconcile\b", "auto_ports": r"\bauto_ports\b",
     "bundle": r"(?i)\bbundles?\b", "fleet-folder": r"(?i)\bfleet\s+folder\b",
-    "stale-folder": r"(?i)\bstale\s+(?:server\s+)?folders?\b"}
+    "stale-folder": r"(?i)\bstale\s+(?:server\s+)?folders?\b", "watcher": r"(?i)\bwatchers?\b",
+    "keep-alive": r"(?i)(?<![\w-])keep-alive(?![\w-])"}
 GLOSSED = [(page, anchor) for page in PAGES[:1] + [DOCS / f"{n}.md" for n in READER_PAGES[:-1]]
            for anchor in GLOSSARY]
 
