@@ -394,6 +394,34 @@ RETURNS = {"init": {EXIT_OK, EXIT_USAGE, EXIT_WRITE, EXIT_INTERNAL},
                         EXIT_NOT_OURS, EXIT_INTERNAL}}
 
 
+# Where a command's --help words a code its own way (the full table names every command's cases).
+OWN_MEANINGS = {
+    ("init", EXIT_OK): "success (also when both files already hold exactly what init writes)",
+    ("init", EXIT_USAGE): "usage error (bad arguments), or init onto a different existing file "
+                          "(--force overwrites it)",
+    ("init", EXIT_WRITE): "a file could not be written",
+    ("schema", EXIT_OK): "success (the schema is on standard output)",
+    ("schema", EXIT_USAGE): "usage error (bad arguments)",
+    ("validate", EXIT_OK): "valid (--strict: and no warning)",
+    ("validate", EXIT_INVALID): "invalid inventory or unreadable file (--strict: or a warning)",
+    ("validate", EXIT_USAGE): "usage error (bad arguments)",
+    ("generate", EXIT_USAGE): "usage error (bad arguments, -v with -q, unknown --server)"}
+
+
+@pytest.mark.parametrize(("command", "foreign"), [
+    ("init", "--check"), ("init", "-v with -q"), ("init", "unknown --server"), ("schema", "--check"),
+    ("schema", "init onto"), ("validate", "--check"), ("validate", "nothing written"),
+    ("validate", "--server"), ("generate", "init onto")])
+def test_a_commands_exit_codes_name_only_its_own_cases(
+        capsys: pytest.CaptureFixture[str], command: str, foreign: str) -> None:
+    text = _help(capsys, command)
+    assert foreign not in text[text.index("exit codes:\n"):]
+
+
+def test_the_full_table_says_init_refuses_only_a_different_existing_file() -> None:
+    assert "init onto a different existing file" in EXIT_MEANINGS[EXIT_USAGE]
+
+
 def _help(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     with pytest.raises(SystemExit) as info:
         main([*args, "--help"])
@@ -410,7 +438,7 @@ def test_each_commands_help_has_an_example_and_every_exit_code_it_returns(
     shown = {int(line.split()[0]) for line in codes.splitlines()[1:] if line.strip()}
     assert shown == RETURNS[command]
     for code in RETURNS[command]:
-        assert f"  {code:<3} {EXIT_MEANINGS[code]}\n" in codes
+        assert f"  {code:<3} {OWN_MEANINGS.get((command, code), EXIT_MEANINGS[code])}\n" in codes
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert all(a.help for a in sub.choices[command]._actions)   # every argument says what it is
 

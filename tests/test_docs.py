@@ -121,7 +121,8 @@ GLOSSARY = {  # anchor: what counts as a use of the term in a page's prose
     "wsl-localhost-relay": r"(?i)localhost\s+relay", "drift": r"(?i)\bdrift\b",
     "once": r"\bone-time\s+run\b|\bone\s+reconcile\b", "auto_ports": r"\bauto_ports\b",
     "bundle": r"(?i)\bbundles?\b", "fleet-folder": r"(?i)\bfleet\s+folder\b",
-    "stale-folder": r"(?i)\bstale\s+(?:server\s+)?folders?\b"}
+    "stale-folder": r"(?i)\bstale\s+(?:server\s+)?folders?\b", "watcher": r"(?i)\bwatchers?\b",
+    "keep-alive": r"(?i)(?<![\w-])keep-alive(?![\w-])"}
 GLOSSED = [(page, anchor) for page in PAGES[:1] + [DOCS / f"{n}.md" for n in READER_PAGES[:-1]]
            for anchor in GLOSSARY]
 
@@ -178,6 +179,16 @@ def test_an_unmarked_shell_block_says_why_it_is_not_run(page: Path, start: int) 
     before = text[:start].rstrip().rsplit("\n\n", 1)[-1]
     after = text[text.index("```\n", start + 3) + 4:].lstrip().split("\n\n", 1)[0]
     assert re.search(r"(?i)not run", before + after), f"{page.name}: {before[-200:]!r}"
+
+
+TEST_PATHS = sorted({(page.name, m.group(0)) for page in PAGES for m in re.finditer(
+    r"(?<![\w/.])(?:tests|bench)/[\w/.-]+\.(?:ps1|py|json)\b", page.read_text(encoding="utf-8"))})
+
+
+@pytest.mark.parametrize(("page", "path"), TEST_PATHS)
+def test_every_test_or_bench_file_a_page_names_exists(page: str, path: str) -> None:
+    """A command naming a missing file can pass (Invoke-Pester runs nothing and exits 0)."""
+    assert (REPO / path).is_file(), f"{page}: {path} does not exist"
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
@@ -276,10 +287,41 @@ def test_every_install_script_exit_code_is_in_the_module_reference(code: int) ->
     assert code in _exit_column("| ErrorId | command |", _text("module"), 4)
 
 
-@pytest.mark.parametrize("code", UPDATE_CODES)
-def test_every_update_script_exit_code_is_in_the_admin_guides_troubleshooting(code: int) -> None:
+UNINSTALL_CODES = [0, 1, 2, 5, 8, 9, 10, 14]
+ADMIN_TABLES = {"update": ("| exit code (task", UPDATE_CODES),
+                "install": ("| `Install-WslPortProxy.ps1` exit code", INSTALL_CODES),
+                "uninstall": ("| `Uninstall-WslPortProxy.ps1` exit code", UNINSTALL_CODES)}
+
+
+def _script_codes(script: str) -> set[int]:
+    """The exit codes an entry script's help lists (``Exit codes: 0 …; 1 …; 2 …``)."""
+    text = (REPO / "templates" / f"{script}-WslPortProxy.ps1").read_text("utf-8")
+    notes = re.sub(r"\s+", " ", text.split(".NOTES")[1].split("#>")[0])
+    return {int(n) for n in re.findall(r"(?:: |; )(\d+) ", notes)}
+
+
+@pytest.mark.parametrize("script", ["Update", "Install", "Uninstall"])
+def test_the_exit_code_lists_here_are_the_ones_each_entry_script_documents(script: str) -> None:
+    assert _script_codes(script) == set(ADMIN_TABLES[script.lower()][1])
+
+
+@pytest.mark.parametrize(("table", "code"),
+                         [(t, c) for t, (_, codes) in ADMIN_TABLES.items() for c in codes])
+def test_every_entry_script_exit_code_is_in_its_admin_guide_troubleshooting_table(
+        table: str, code: int) -> None:
     troubleshooting = _text("admin-guide").split("## Troubleshooting")[1]
-    assert code in _exit_column("| exit code (task", troubleshooting, 1)
+    head = ADMIN_TABLES[table][0]
+    assert head in troubleshooting, f"admin-guide.md: no table starting {head!r} under Troubleshooting"
+    assert code in _exit_column(head, troubleshooting, 1)
+
+
+def test_the_update_table_says_what_else_exits_8_and_that_only_status_exits_9() -> None:
+    troubleshooting = _text("admin-guide").split("## Troubleshooting")[1]
+    rows = troubleshooting[troubleshooting.index("| exit code (task"):].split("\n\n")[0]
+    row8 = next(r for r in rows.splitlines() if r.startswith("| 8 |"))
+    assert all(i in row8 for i in ("LockTimeout", "LockDenied", "LockFolderUnsafe")), row8
+    row9 = next(r for r in rows.splitlines() if r.startswith("| 9 |"))
+    assert "-Status" in row9 and "never" in row9, row9
 
 
 def test_the_item_lists_are_not_empty() -> None:

@@ -1,5 +1,6 @@
 """The CLI's --help texts: each command's examples and the exit codes it can return (the
-meanings come from ``errors.EXIT_MEANINGS``, the one table)."""
+meanings come from ``errors.EXIT_MEANINGS``, the one full table, except where a command's own
+wording in ``COMMAND_MEANINGS`` says exactly what that code means for it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from .errors import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WRITE,
-    exit_code_table,
 )
 
 # The exit codes each command can return (2 for usage errors: every command parses arguments).
@@ -22,6 +22,20 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "validate": (EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL),
     "generate": (EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_CHANGES, EXIT_WRITE, EXIT_NOT_OURS,
                  EXIT_INTERNAL),
+}
+
+# Per command: the meanings that differ from the full table's (which names every command's cases).
+COMMAND_MEANINGS: dict[str, dict[int, str]] = {
+    "init": {EXIT_OK: "success (also when both files already hold exactly what init writes)",
+             EXIT_USAGE: "usage error (bad arguments), or init onto a different existing file "
+                         "(--force overwrites it)",
+             EXIT_WRITE: "a file could not be written"},
+    "schema": {EXIT_OK: "success (the schema is on standard output)",
+               EXIT_USAGE: "usage error (bad arguments)"},
+    "validate": {EXIT_OK: "valid (--strict: and no warning)",
+                 EXIT_INVALID: "invalid inventory or unreadable file (--strict: or a warning)",
+                 EXIT_USAGE: "usage error (bad arguments)"},
+    "generate": {EXIT_USAGE: "usage error (bad arguments, -v with -q, unknown --server)"},
 }
 
 EXAMPLES: dict[str, str] = {
@@ -49,8 +63,19 @@ TOP = ("wsl-portproxy COMMAND --help shows a command's options, examples and exi
        "  wsl-portproxy init && wsl-portproxy generate inventory.yaml\n")
 
 
+def meaning(command: str | None, code: int) -> str:
+    """What ``code`` means for ``command`` (None: the top-level help's full table)."""
+    return COMMAND_MEANINGS.get(command or "", {}).get(code, EXIT_MEANINGS[code])
+
+
+def command_exit_codes(command: str | None) -> str:
+    """``exit codes:`` and one line per code ``command`` can return, as its --help prints them."""
+    codes = sorted(EXIT_MEANINGS) if command is None else COMMAND_EXIT_CODES[command]
+    return "exit codes:\n" + "".join(f"  {code:<3} {meaning(command, code)}\n" for code in codes)
+
+
 def epilog(command: str | None = None) -> str:
     """The text after a --help's options: examples, then the exit codes."""
     if command is None:
-        return TOP + "\n" + exit_code_table(sorted(EXIT_MEANINGS))
-    return EXAMPLES[command] + "\n" + exit_code_table(COMMAND_EXIT_CODES[command])
+        return TOP + "\n" + command_exit_codes(None)
+    return EXAMPLES[command] + "\n" + command_exit_codes(command)

@@ -19,8 +19,8 @@ EXIT_INTERNAL = 70
 EXIT_MEANINGS: dict[int, str] = {
     EXIT_OK: "success (--check: everything is up to date)",
     EXIT_INVALID: "invalid inventory or unreadable file (--strict: or a warning); nothing written",
-    EXIT_USAGE: "usage error (bad arguments, -v with -q, unknown --server, init onto an "
-                "existing file)",
+    EXIT_USAGE: "usage error (bad arguments, -v with -q, unknown --server, init onto a "
+                "different existing file)",
     EXIT_CHANGES: "--check: files would be written, or stale folders were found",
     EXIT_WRITE: "the output could not be written; nothing was changed",
     EXIT_NOT_OURS: "a folder to replace or remove is not a bundle of ours, or was edited since; "
