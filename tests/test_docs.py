@@ -343,3 +343,10 @@ def test_the_reference_lists_exactly_the_run_as_forms_the_validator_accepts(writ
     bare = write_inventory("servers:\n  - {name: A, ports: [80], run_as: svc-podman}\n")
     with pytest.raises(PortProxyError, match="has no domain"):
         load_inventory(bare)
+
+
+def test_readme_names_the_test_command_that_ci_runs() -> None:
+    run = (REPO / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert run[-1] == ".venv/bin/python -m pytest", run[-1]
+    setup = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"runs the test command: {run[-1]}" in setup
