@@ -110,7 +110,7 @@ def test_the_module_manifest_matches_the_package_and_its_folder() -> None:
 
 def bundle(write_inventory: Write, text: str) -> dict[str, bytes]:
     inventory = load_inventory(write_inventory(text))
-    files: dict[str, bytes] = render_server(inventory.servers[0], inventory.source)
+    files: dict[str, bytes] = render_server(inventory.servers[0])
     return files
 
 
@@ -210,7 +210,7 @@ def test_json_and_yaml_inventories_render_the_same(write_inventory: Write) -> No
     json_path = write_inventory('{"servers": [{"name": "WEB-01", "start": "logon", '
                                 '"recheck_every": 0, "ports": [80]}]}', "inventory.json")
     inventory = load_inventory(json_path)
-    json_bundle = render_server(inventory.servers[0], "inventory.yaml")
+    json_bundle = render_server(inventory.servers[0])
     assert json_bundle == yaml_bundle
 
 
@@ -223,7 +223,7 @@ def test_the_fleet_lists_its_servers_as_json(write_inventory: Write) -> None:
     fleet = json.loads(data)
     assert fleet.pop("Comment").startswith("The servers for Publish-WslPortProxy")
     assert fleet == {
-        "SchemaVersion": 1, "Generator": f"wsl-portproxy {__version__}", "Source": "fl\u00f6t 'x'.yaml",
+        "SchemaVersion": 1, "Generator": f"wsl-portproxy {__version__}",
         "Servers": [{"Name": name, "InstallDirectory": "D:\\Tools\\Wsl Port Proxy", "Start": "logon"}
                     for name in ("APP-7", "APP-8")]}
 

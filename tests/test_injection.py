@@ -59,7 +59,7 @@ def test_hostile_values_are_refused_or_carried_inertly(write_inventory: Write, f
     inventory = load_inventory(path)
     value = "CORP\\" + HOSTILE[hostile]
     assert inventory.servers[0].run_as == value
-    files = render_server(inventory.servers[0], inventory.source)
+    files = render_server(inventory.servers[0])
     xml = files["WslPortProxy.xml"].decode("utf-16")
     root = ET.fromstring(xml.split("\r\n", 1)[1])
     assert root.findtext("t:Principals/t:Principal/t:UserId", namespaces=NS) == value

@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__, manifest
-from .errors import printable
 from .model import Inventory
 from .render import MODULE, static_files
 from .templating import make_environment, templates_dir
@@ -39,11 +38,11 @@ def fleet_static_files(root: Path) -> dict[str, bytes]:
 
 
 def render_fleet(inventory: Inventory) -> dict[str, bytes]:
-    """The fleet folder's files (name -> bytes), plus its manifest.json; always every server."""
+    """The fleet folder's files (name -> bytes), plus its manifest.json; always every server.
+    Like a bundle, never the inventory's file name or folder (renaming it changes nothing)."""
     env = make_environment()
     context = {
         "version": __version__,
-        "source": printable(Path(inventory.source).name),
         "servers": sorted(inventory.servers, key=lambda s: s.name.lower()),
     }
     files = fleet_static_files(templates_dir())

@@ -9,11 +9,10 @@ README.txt; and manifest.json with the SHA-256 of every file.
 from __future__ import annotations
 
 import functools
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from . import __version__, manifest
-from .errors import printable
 from .model import Inventory, Server
 from .templating import make_environment, templates_dir
 
@@ -51,12 +50,13 @@ def _static() -> tuple[dict[str, bytes], dict[str, str]]:
     return files, {name: manifest.digest(data) for name, data in files.items()}
 
 
-def server_context(server: Server, source: str) -> dict[str, Any]:
+def server_context(server: Server) -> dict[str, Any]:
+    """What the per-server templates see. Never the inventory's file name or folder: a bundle
+    (and so its manifest) must not change when only the inventory file is renamed or moved."""
     return {
         "version": __version__,
         "schema_version": SETTINGS_SCHEMA_VERSION,
         "command_timeouts": COMMAND_TIMEOUT_SECONDS,
-        "source": printable(PurePath(source).name),
         "server": server,
         "install_dir": server.install_dir,
         "task": TASK,
@@ -72,10 +72,10 @@ def encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding)
 
 
-def render_server(server: Server, source: str) -> dict[str, bytes]:
+def render_server(server: Server) -> dict[str, bytes]:
     """The bundle's files, plus manifest.json with the SHA-256 of each."""
     env = make_environment()
-    context = server_context(server, source)
+    context = server_context(server)
     static, digests = _static()
     files = dict(static)
     digests = dict(digests)
@@ -88,4 +88,4 @@ def render_server(server: Server, source: str) -> dict[str, bytes]:
 
 def render_inventory(inventory: Inventory) -> dict[str, dict[str, bytes]]:
     """Server name -> its bundle."""
-    return {s.name: render_server(s, inventory.source) for s in inventory.servers}
+    return {s.name: render_server(s) for s in inventory.servers}

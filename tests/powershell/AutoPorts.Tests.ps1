@@ -144,7 +144,7 @@ Describe 'auto_ports: forwarding what containers publish, inside the allow-list'
         @(Get-SimCall -Program 'podman' | Where-Object { $_ -like 'podman ps *' }) | Should -HaveCount 1   # one read serves drift and auto_ports
         $rows = @($all | Where-Object { $_.PSObject.TypeNames -contains 'WslPortProxy.PortStatus' })
         @($rows | ForEach-Object { '{0} {1} {2}' -f $_.Listener, $_.Source, $_.Published }) | Should -Be @('0.0.0.0:9443 inventory ', '0.0.0.0:8080 auto_ports web')
-        @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" }) | Should -Contain 'Port 9000 is published (api) but not forwarded: it is outside auto_ports.allow; add it there or to this server''s ports in the inventory.'
+        @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" }) | Should -Contain '  Published, but outside auto_ports.allow, so not forwarded: 9000 (api); add it there or to this server''s ports in the inventory.'
     }
 }
 

@@ -72,8 +72,16 @@ try {
 
     Write-Step 'A fresh Windows Server 2022 named WEB-01: WSL 2 (podman-machine-default at 172.28.241.140), no rules yet'
     $null = New-SimulatedWindows -ComputerName 'WEB-01'
-    # The containers answer inside WSL on the forwarded ports (for -Status's end-to-end check).
+    # Inside WSL something answers on every forwarded port (for -Status's end-to-end check): containers
+    # on 80, 443 and 5432, programs of the distribution itself on 9000-9010; metrics publishes 9100,
+    # which the inventory does not forward. -Status tells that drift apart from its verdict.
     Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(80, 443, 5432) + (9000..9010) }
+    Set-SimContainer ([ordered]@{
+            web = @((New-SimPublish -HostPort 80), (New-SimPublish -HostPort 443))
+            db = @(New-SimPublish -HostPort 5432); metrics = @(New-SimPublish -HostPort 9100)
+        })
+    'Containers: web publishes 80 and 443, db 5432, metrics 9100 (not in the inventory);'
+    '9000-9010 are served by programs of the distribution itself, not by a container.'
     Write-SimState 'credential.json' @{ Password = 'demo-password' }   # what the admin types at the prompt
     Show-Rules
 

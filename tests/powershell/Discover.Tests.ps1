@@ -170,11 +170,23 @@ Describe 'Update-WslPortProxy.ps1 -Status: drift between what is published and w
         $rows[1].Published | Should -BeExactly 'web'
         $rows | ForEach-Object { $_.Ok | Should -BeTrue }
         $result.Information | Should -Be @(
-            'Port 5432 (db) is published on 127.0.0.1 only: not reachable through eth0, so it cannot be forwarded; skipped.'
-            'Port 9000 is published (api) but not forwarded: add 9000 to this server''s ports in the inventory (Update-WslPortProxy.ps1 -Discover prints the entries).'
-            'Port 80 is forwarded (0.0.0.0/80) but no container publishes it.'
-            'All 2 port(s) are forwarded, allowed, listening and answered by WSL.'
+            'OK: all 2 port(s) are forwarded, allowed, listening and answered by WSL.'
+            'Drift (information; does not change the verdict):'
+            '  Published, but not forwarded: 9000 (api); add it to this server''s ports in the inventory (Update-WslPortProxy.ps1 -Discover prints the entries).'
+            '  Published on a loopback address only, so not forwarded (not reachable through eth0): 5432 (db on 127.0.0.1)'
+            '  Forwarded, but no container publishes it: 80'
         )
+    }
+
+    It 'prints the verdict first, the drift apart after it, then the rows: the drift never reads as the verdict' {
+        $global:LASTEXITCODE = 0
+        $all = @(& $script:Update -Status 6>&1 3>$null)
+        $LASTEXITCODE | Should -Be 0
+        $lines = @($all | ForEach-Object { if ($_ -is [System.Management.Automation.InformationRecord]) { "$($_.MessageData)" } else { 'row ' + $_.Listener } })
+        $lines[0] | Should -BeExactly 'OK: all 2 port(s) are forwarded, allowed, listening and answered by WSL.'
+        $lines[1] | Should -BeExactly 'Drift (information; does not change the verdict):'
+        @($lines | Select-Object -Last 2) | Should -Be @('row 0.0.0.0:80', 'row 0.0.0.0:8443')
+        @($lines | Where-Object { $_ -match '^(OK|PROBLEM):' }) | Should -HaveCount 1
     }
 
     It '-Json carries the engine and the drift, and drift alone never makes it exit 9' {
@@ -197,7 +209,7 @@ Describe 'Update-WslPortProxy.ps1 -Status: drift between what is published and w
         $result.ExitCode | Should -Be 0
         $result.Warnings | Should -Be @('Cannot read the published ports: podman machine podman-machine-default is not running (state: stopped): its published ports cannot be read.')
         @($result.Output) | Should -HaveCount 2
-        $result.Information | Should -Be @('All 2 port(s) are forwarded, allowed, listening and answered by WSL.')
+        $result.Information | Should -Be @('OK: all 2 port(s) are forwarded, allowed, listening and answered by WSL.')
     }
 
     It 'reports no drift and asks no engine in a distribution without one' {
@@ -209,6 +221,6 @@ Describe 'Update-WslPortProxy.ps1 -Status: drift between what is published and w
         $result = Invoke-Entry -Path $dockerServer -Parameters @{ Status = $true }
         $result.ExitCode | Should -Be 0
         $result.Warnings | Should -HaveCount 0
-        $result.Information | Should -Be @('All 1 port(s) are forwarded, allowed, listening and answered by WSL.')
+        $result.Information | Should -Be @('OK: all 1 port(s) are forwarded, allowed, listening and answered by WSL.')
     }
 }

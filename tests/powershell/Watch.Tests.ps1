@@ -360,7 +360,7 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
         $rows[0].Listener | Should -Be '0.0.0.0:80'
         $rows[0].Target | Should -Be '172.28.241.140:80'
         $rows | ForEach-Object { $_.Ok | Should -BeTrue; $_.Problem | Should -BeExactly '' }
-        $result.Information | Should -Be @('All 2 port(s) are forwarded, allowed, listening and answered by WSL.')
+        $result.Information | Should -Be @('OK: all 2 port(s) are forwarded, allowed, listening and answered by WSL.')
     }
 
     It 'exits 9 when the server is on a Public network that the Domain/Private rules do not cover' {
@@ -393,7 +393,7 @@ Describe 'Update-WslPortProxy.ps1 -Status' {
             '.wslconfig of the account that runs WSL (portproxy then serves this server''s localhost too), then restart WSL (wsl --shutdown)')
         $rows[1].WslAnswers | Should -BeFalse
         $rows[1].Problem | Should -BeExactly 'WSL does not answer on 172.28.241.140:443'
-        $result.Information | Should -Be @('2 of 2 port(s) have a problem (see Problem); the log may say why.')
+        $result.Information | Should -Be @('PROBLEM: 2 of 2 port(s) have a problem (see Problem); the log may say why.')
     }
 
     It 'exits 9 when another program, not IP Helper, listens on a forwarded port, and names it' {

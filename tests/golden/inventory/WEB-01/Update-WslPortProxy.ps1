@@ -6,7 +6,7 @@
 .PARAMETER Watch
     What the scheduled task runs: reconcile, then keep WSL up and reconcile whenever it restarts.
 .PARAMETER Status
-    One row per forwarded port (rule, firewall, listener, WSL side); exit code 9 if any is wrong.
+    The verdict (OK: or PROBLEM:), the drift apart from it, then one row per forwarded port; exit code 9 = PROBLEM.
 .PARAMETER Json
     With -Status: print the versioned JSON document instead (README.txt), non-ASCII as \uXXXX.
 .PARAMETER Discover
@@ -63,11 +63,7 @@ try {
             $text = ConvertTo-Json -InputObject $report -Depth 4   # non-ASCII as \uXXXX: safe in any code page
             [regex]::Replace($text, '[^\x00-\x7e]', { '\u{0:x4}' -f [int] [char] $args[0].Value })
         }
-        else {
-            $report.Ports   # then the drift (information, never a problem) and the summary
-            @($report.Drift | ForEach-Object -Process { $_.Message }) + $report.Summary.Text |
-                Write-Information -InformationAction Continue
-        }
+        else { $report.Ports }   # after the verdict and the drift (information), which the module wrote
     }
     else { Update-WslPortProxy -Settings $settings @PSBoundParameters }   # exactly the parameters given
 }

@@ -552,6 +552,29 @@ function Group-PublishedPort {
     return $groups
 }
 
+function New-Drift {
+    <#
+    .SYNOPSIS
+        One WslPortProxy.Drift: Port (to Last), Kind, Message, and the Containers and HostIp that publish it.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [int] $Port,
+        [int] $Last = $Port,
+        [Parameter(Mandatory)] [string] $Kind,
+        [Parameter(Mandatory)] [string] $Message,
+        [AllowEmptyString()] [string] $Containers = '',
+        [AllowEmptyString()] [string] $HostIp = ''
+    )
+    return [pscustomobject]@{
+        PSTypeName = 'WslPortProxy.Drift'; Port = $Port; Last = $Last; Kind = $Kind; Message = $Message
+        Containers = $Containers; HostIp = $HostIp
+    }
+}
+
 function Get-PublishedDrift {
     <#
     .SYNOPSIS
@@ -562,7 +585,9 @@ function Get-PublishedDrift {
         address only: not reachable through eth0, so skipped). Information, not a problem. With
         AutoPorts, a published port outside its allow-list says so; the ports auto_ports skipped
         (Skipped: they have a warning of their own) are left out. Outside: the reading's ranges
-        left unexpanded (New-PublishedReading), one drift per range.
+        left unexpanded (New-PublishedReading), one drift per range. Each drift also carries Last
+        (the range's last port; Port itself for one port), Containers and HostIp, for the -Status
+        text (Format-DriftText); the status report keeps Port, Kind and Message.
     #>
     [CmdletBinding()]
     [OutputType([pscustomobject])]
@@ -583,7 +608,7 @@ function Get-PublishedDrift {
         if (-not $byPort[$port].Reachable) {
             $text = "Port $port ($names) is published on $($byPort[$port].HostIp) only: not reachable through " +
                 'eth0, so it cannot be forwarded; skipped.'
-            [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'LoopbackOnly'; Message = $text }
+            New-Drift -Port $port -Kind 'LoopbackOnly' -Message $text -Containers $names -HostIp $byPort[$port].HostIp
         }
         elseif (-not $forwarded.ContainsKey($port) -and $Skipped -notcontains $port) {
             $text = "Port $port is published ($names) but not forwarded: add $port to this server's ports in the " +
@@ -592,7 +617,7 @@ function Get-PublishedDrift {
                 $text = "Port $port is published ($names) but not forwarded: it is outside auto_ports.allow; add " +
                     "it there or to this server's ports in the inventory."
             }
-            [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotForwarded'; Message = $text }
+            New-Drift -Port $port -Kind 'NotForwarded' -Message $text -Containers $names -HostIp $byPort[$port].HostIp
         }
     }
     foreach ($range in @($Outside | Where-Object -FilterScript { $null -ne $_ })) {
@@ -608,12 +633,13 @@ function Get-PublishedDrift {
             $text = "$($words[0]) published ($($range.Container)) on $($range.HostIp) only: not reachable " +
                 'through eth0, so not forwarded; skipped.'
         }
-        [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $range.First; Kind = $kind; Message = $text }
+        New-Drift -Port $range.First -Last $range.Last -Kind $kind -Message $text -Containers $range.Container `
+            -HostIp $range.HostIp
     }
     foreach ($port in @($forwarded.Keys | Sort-Object)) {
         if (-not $byPort.ContainsKey($port)) {
             $text = "Port $port is forwarded ($($forwarded[$port].Key)) but no container publishes it."
-            [pscustomobject]@{ PSTypeName = 'WslPortProxy.Drift'; Port = $port; Kind = 'NotPublished'; Message = $text }
+            New-Drift -Port $port -Kind 'NotPublished' -Message $text
         }
     }
 }

@@ -1,4 +1,5 @@
-# What -Status checks beyond the rules: the firewall verdict for the current network.
+# What -Status checks beyond the rules (the firewall verdict for the current network), and how it
+# words its verdict and, apart from it, the drift.
 
 function Get-ActiveFirewallProfile {
     <#
@@ -170,6 +171,131 @@ function Get-PortCheck {
     }
 }
 
+function Get-StatusSummaryText {
+    <#
+    .SYNOPSIS
+        The summary sentence of -Status (the report's Summary.Text): every port right, or how many are not.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [int] $Ports,
+        [Parameter(Mandatory)] [int] $Problems
+    )
+    if ($Problems -gt 0) {
+        return "$Problems of $Ports port(s) have a problem (see Problem); the log may say why."
+    }
+    return "All $Ports port(s) are forwarded, allowed, listening and answered by WSL."
+}
+
+function Format-StatusVerdict {
+    <#
+    .SYNOPSIS
+        The verdict line -Status prints first: 'OK: all N port(s) ...' or 'PROBLEM: n of N port(s) ...' (exit 9).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [int] $Ports,
+        [Parameter(Mandatory)] [int] $Problems
+    )
+    $text = Get-StatusSummaryText -Ports $Ports -Problems $Problems
+    if ($Problems -gt 0) {
+        return "PROBLEM: $text"
+    }
+    return 'OK: ' + $text.Substring(0, 1).ToLowerInvariant() + $text.Substring(1)
+}
+
+function Join-DriftRange {
+    <#
+    .SYNOPSIS
+        Drift items of one kind as labels ('80', '9000-9010 (api)'): consecutive ports of the same publishers joined.
+    .DESCRIPTION
+        Returns First, Last and Label per range, sorted by port. The label names the containers,
+        and for a port published on a loopback address only, that address.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [object[]] $Drift)
+    $ranges = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($item in @($Drift | Sort-Object -Property Port)) {
+        $by = $item.Containers
+        if ($item.Kind -eq 'LoopbackOnly') {
+            $by = "$($item.Containers) on $($item.HostIp)"
+        }
+        $last = $null
+        if ($ranges.Count -gt 0) {
+            $last = $ranges[$ranges.Count - 1]
+        }
+        if ($null -ne $last -and $last.By -eq $by -and $item.Port -eq $last.Last + 1) {
+            $last.Last = $item.Last
+        }
+        else {
+            $ranges.Add([pscustomobject]@{ First = $item.Port; Last = $item.Last; By = $by })
+        }
+    }
+    foreach ($range in $ranges) {
+        $label = "$($range.First)"
+        if ($range.Last -ne $range.First) {
+            $label = "$($range.First)-$($range.Last)"
+        }
+        if ($range.By) {
+            $label += " ($($range.By))"
+        }
+        [pscustomobject]@{ First = $range.First; Last = $range.Last; Label = $label }
+    }
+}
+
+function Format-DriftText {
+    <#
+    .SYNOPSIS
+        The drift block -Status prints after its verdict: a labelled header, one line per kind; none without drift.
+    .DESCRIPTION
+        Drift is information, never a problem, so it stands apart from the verdict and says so. One
+        line per kind (published but not forwarded, published on a loopback address only, forwarded
+        but published by no container) lists its ports, consecutive ones as a range, with what to do.
+        The items are Get-PublishedDrift's. With AutoPorts, a published port that is not forwarded
+        is outside auto_ports.allow.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]] $Drift,
+        [switch] $AutoPorts
+    )
+    $notForwarded = @('Published, but not forwarded',
+        "add {0} to this server's ports in the inventory (Update-WslPortProxy.ps1 -Discover prints the entries).")
+    if ($AutoPorts) {
+        $notForwarded = @('Published, but outside auto_ports.allow, so not forwarded',
+            "add {0} there or to this server's ports in the inventory.")
+    }
+    $kinds = [ordered]@{
+        NotForwarded = $notForwarded
+        LoopbackOnly = @('Published on a loopback address only, so not forwarded (not reachable through eth0)', '')
+        NotPublished = @('Forwarded, but no container publishes it', '')
+    }
+    $lines = @()
+    foreach ($kind in $kinds.Keys) {
+        $items = @($Drift | Where-Object -FilterScript { $_.Kind -eq $kind })
+        if ($items.Count -gt 0) {
+            $ranges = @(Join-DriftRange -Drift $items)
+            $line = "  $($kinds[$kind][0]): $(@($ranges | ForEach-Object -Process { $_.Label }) -join ', ')"
+            if ($kinds[$kind][1]) {
+                $word = 'them'
+                if ($ranges.Count -eq 1 -and $ranges[0].First -eq $ranges[0].Last) {
+                    $word = 'it'
+                }
+                $line += '; ' + ($kinds[$kind][1] -f $word)
+            }
+            $lines += $line
+        }
+    }
+    if ($lines.Count -gt 0) {
+        'Drift (information; does not change the verdict):'
+        $lines
+    }
+}
+
 function ConvertTo-StatusReport {
     <#
     .SYNOPSIS
@@ -191,10 +317,7 @@ function ConvertTo-StatusReport {
         [AllowNull()] [pscustomobject] $View
     )
     $bad = @($Row | Where-Object -FilterScript { -not $_.Ok }).Count
-    $text = "All $($Row.Count) port(s) are forwarded, allowed, listening and answered by WSL."
-    if ($bad -gt 0) {
-        $text = "$bad of $($Row.Count) port(s) have a problem (see Problem); the log may say why."
-    }
+    $text = Get-StatusSummaryText -Ports $Row.Count -Problems $bad
     $paused = $null
     if ($null -ne $PausedUntil) {
         $paused = $PausedUntil.Value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture)

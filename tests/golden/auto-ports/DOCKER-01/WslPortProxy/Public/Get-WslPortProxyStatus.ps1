@@ -4,7 +4,9 @@ function Get-WslPortProxyStatus {
         Checks every forwarded port end to end: rule, firewall, listener, WSL side.
     .DESCRIPTION
         Returns one WslPortProxy.PortStatus object per forwarded listen address and port, and
-        nothing else (a summary is the caller's: count the objects whose Ok is $false). WSL
+        nothing else. On the information stream it then writes the verdict ('OK: all N port(s) are
+        forwarded, allowed, listening and answered by WSL.' or 'PROBLEM: n of N port(s) have a
+        problem ...') and, apart from it, the drift (below). WSL
         distributions are per user: run by another account than the task's, it checks against what
         the task account's watcher last recorded (observed.json) and says whose it is and how old
         (exit 9, NoObservation, when there is no record yet). When an
@@ -36,8 +38,11 @@ function Get-WslPortProxyStatus {
         Drift between what containers publish and what is forwarded is information, never a
         problem: each published port that is not forwarded, each forwarded port nothing
         publishes, and each port published on a loopback address only (portproxy cannot reach
-        it) is an information message (a WslPortProxy.Drift in the report).
-        With Report, returns instead one WslPortProxy.StatusReport: the rows as Ports, with the
+        it) is a WslPortProxy.Drift in the report, and the information stream shows them after
+        the verdict as one labelled block, 'Drift (information; does not change the verdict):',
+        with one line per kind listing its ports (consecutive ones as a range).
+        With Report, returns instead one WslPortProxy.StatusReport (after the same information):
+        the rows as Ports, with the
         server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text), the warnings, the
         container Engine that was read ($null for none) and the Drift (Port, Kind, Message),
         the View (whose view of WSL: Source 'Wsl' when the caller is the task's account and asked
@@ -88,6 +93,7 @@ function Get-WslPortProxyStatus {
             }
         }
         $rows = New-Object -TypeName 'System.Collections.Generic.List[object]'
+        $problemCount = 0
         $view = Get-WslView -Settings $config   # another account sees none of the task account's distributions
         if ($view.Source -eq 'WatcherRecord') {
             Write-Information -MessageData "$($view.Record.Text); you are $($view.Caller)."
@@ -162,12 +168,18 @@ function Get-WslPortProxyStatus {
                 Ok             = $problems.Count -eq 0
                 Problem        = $problems -join '; '
             }
-            if ($Report) {
-                $rows.Add($row)
+            if (-not $row.Ok) {
+                $problemCount++
             }
-            else {
+            $rows.Add($row)
+            if (-not $Report) {
                 $row
             }
+        }
+        # The verdict, then the drift apart from it: information that never changes the verdict.
+        Write-Information -MessageData (Format-StatusVerdict -Ports $rows.Count -Problems $problemCount)
+        foreach ($line in @(Format-DriftText -Drift $drift -AutoPorts:($null -ne $config.AutoPorts))) {
+            Write-Information -MessageData $line
         }
         if ($Report) {
             $engine = $null
@@ -177,11 +189,6 @@ function Get-WslPortProxyStatus {
             ConvertTo-StatusReport -Settings $config -Address $address -Row $rows.ToArray() -PausedUntil $pausedUntil `
                 -Warning @($warnings | ForEach-Object -Process { "$_" }) -Engine $engine -Drift $drift `
                 -View (ConvertTo-StatusView -View $view)
-        }
-        else {   # after the rows: the drift, as information
-            foreach ($item in $drift) {
-                Write-Information -MessageData $item.Message
-            }
         }
     }
     catch {
