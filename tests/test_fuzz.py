@@ -113,6 +113,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "out"
 
 
+@pytest.mark.timeout(max(300, EXAMPLES // 10))   # the dedicated run: 10,000 examples take minutes
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 200,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(content=inventories, as_json=st.booleans())
