@@ -149,7 +149,8 @@ def test_the_cli_exits_1_with_the_message(write_inventory: Write,
         f"is not an escape; write 'CORP\\svc' {FIX}\n")
 
 
-@pytest.mark.parametrize("char", [chr(c) for c in range(0x20, 0x7F)] + ["\t"])
+@pytest.mark.parametrize("char", [chr(c) for c in range(0x20, 0x7F)]
+                         + ["\t", "\r", "\n", "\x85", "\u2028", "\u2029"])
 def test_the_escape_table_is_the_loaders(char: str) -> None:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     typed = "\\" + char + ("0" * escapes.HEX.get(char, 0))
@@ -159,3 +160,52 @@ def test_the_escape_table_is_the_loaders(char: str) -> None:
     except yaml.YAMLError:
         loads = False
     assert escapes.scan(f'"{typed}"', 0, 0, 0)[0][0].known == loads
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\x85", "\u2028"])
+def test_lines_are_counted_as_yaml_breaks_them(write_inventory: Write, newline: str) -> None:
+    text = run_as('"CORP\\svc"').replace("\n", newline)
+    assert errors_of(write_inventory(text.encode("utf-8"))) == [
+        f'servers[0].run_as (line 3): "CORP\\svc" {UNKNOWN} \\s (line 3, column 18) is not an escape; '
+        f"write 'CORP\\svc' {FIX}"]
+
+
+def test_an_escaped_line_break_is_a_known_escape(write_inventory: Write) -> None:
+    assert errors_of(write_inventory(run_as('"CORP\\\u2028svc"').encode("utf-8"))) == [
+        f'servers[0].run_as (line 3): "CORP\\<U+2028>svc" {KNOWN} \\<U+2028> (line 3, column 18) is '
+        f"read as ''; write 'CORP\\<U+2028>svc' {FIX}"]
+
+
+def test_a_value_with_thousands_of_escapes_gets_a_short_message_fast(write_inventory: Write) -> None:
+    path = write_inventory(run_as('"' + "\\t" * 50_000 + '"'))
+    start = time.process_time()
+    (found,) = errors_of(path)
+    assert time.process_time() - start < 1
+    assert len(found) < 1_000 and ", and 49990 more;" in found
+    assert found.count("…(99882 more characters)…") == 2
+
+
+def test_thousands_of_unknown_escapes_in_one_value_are_repaired_in_one_pass(
+        write_inventory: Write) -> None:
+    path = write_inventory(run_as('"' + "\\s" * 80_000 + '"'))
+    start = time.process_time()
+    (found,) = errors_of(path)
+    assert time.process_time() - start < 1
+    assert len(found) < 1_000 and ", and 79990 more;" in found
+
+
+def test_many_double_quoted_values_without_a_backslash_cost_no_line_counting(
+        write_inventory: Write, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[int] = []
+    real = escapes.LineIndex.__init__
+
+    def counting(self: escapes.LineIndex, text: str) -> None:
+        built.append(len(text))
+        real(self, text)
+
+    monkeypatch.setattr(escapes.LineIndex, "__init__", counting)
+    names = "".join(f'  - {{name: "S{i}", ports: [{1000 + i}]}}\n' for i in range(2000))
+    load_inventory(write_inventory("servers:\n" + names))
+    assert built == []
+    errors_of(write_inventory("servers:\n" + names + '  - {name: X, run_as: "A\\\\b\\tc", ports: [1]}\n'))
+    assert len(built) == 1

@@ -5,11 +5,16 @@ In a double-quoted scalar a backslash starts an escape: ``"CORP\\admin"`` reads 
 a bell character and ``dmin``; ``"CORP\\svc"`` cannot be read at all (``\\s`` is not an escape).
 Windows accounts and paths are full of backslashes, so ``load`` names every one of them, with
 line and column, and suggests single quotes. The escapes are libyaml's (YAML 1.1 and 1.2's);
-tests/test_inventory_errors.py checks this table against the loader for every character.
+tests/test_yaml_escapes.py checks this table against the loader for every printable ASCII
+character, tab and the line breaks. Lines are counted as YAML counts them (``\r\n``, ``\r``,
+``\n``, U+0085, U+2028, U+2029).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,11 +25,27 @@ from .messages import show, text
 # Fields that hold Windows paths or accounts: a backslash in them must arrive as typed.
 BACKSLASH_KEYS = ("run_as", "install_dir", "metrics_file")
 # The one-character escapes, and the hexadecimal ones with their number of digits.
-SIMPLE = frozenset(' "/0LNP\\_abefnrtv\t\r\n')
+BREAKS = frozenset("\r\n\x85\u2028\u2029")   # an escaped line break joins two lines
+SIMPLE = frozenset(' "/0LNP\\_abefnrtv\t') | BREAKS
 HEX = {"x": 2, "u": 4, "U": 8}
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 MAX_REPAIRS = 100   # double-quoted scalars with an unknown escape located per run
 REPAIR_BUDGET = 4_000_000   # characters parsed while locating them (about 0.4 CPU s)
+MAX_DESCRIBED = 10   # backslashes named per scalar; the rest are counted
+MAX_SHOWN = 120      # characters of a scalar shown in a message; longer ones are shortened
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+class LineIndex:
+    """0-based line and column of any index of a text, with lines broken as YAML breaks them;
+    built once per text, each lookup a binary search."""
+
+    def __init__(self, text: str):
+        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+    def position(self, index: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, index) - 1
+        return line, index - self.starts[line]
 
 
 @dataclass(frozen=True)
@@ -42,7 +63,7 @@ class Escape:
         where = f"{self.typed} (line {self.line}, column {self.column})"
         if not self.known:
             return f"{where} is not an escape"
-        read = yaml.safe_load(f'"{self.typed}"') if self.typed[1] not in "\r\n" else ""
+        read = yaml.safe_load(f'"{self.typed}"') if self.typed[1] not in BREAKS else ""
         return f"{where} is read as {show(read)}"
 
 
@@ -64,14 +85,14 @@ def scan(source: str, start: int, line: int, column: int) -> tuple[list[Escape],
     found: list[Escape] = []
     at, last_break = start + 1, start - column - 1
     while at < len(source) and source[at] != '"':
-        if source[at] == "\n":
+        if source[at] in BREAKS and source[at:at + 2] != "\r\n":
             line, last_break = line + 1, at
         if source[at] != "\\":
             at += 1
             continue
         typed, known = _typed(source, at)
         found.append(Escape(at, typed, known, line + 1, at - last_break))
-        at += len(typed) if typed[1:] not in ("\n", "") else 1
+        at += len(typed) if typed[1:] not in BREAKS | {""} else 1
     return found, at + 1
 
 
@@ -82,8 +103,19 @@ def message(source: str, start: int, line: int, column: int) -> str | None:
     if not escapes:
         return None
     code = "yaml-double-quoted" if all(e.known for e in escapes) else "yaml-escape-unknown"
-    return text(code, typed=source[start:end], escapes=", ".join(e.describe() for e in escapes),
-                fixed=single_quoted(source[start + 1:end - 1]))
+    named = [e.describe() for e in escapes[:MAX_DESCRIBED]]
+    if len(escapes) > MAX_DESCRIBED:
+        named.append(f"and {len(escapes) - MAX_DESCRIBED} more")
+    return text(code, typed=_shown(source[start:end]), escapes=", ".join(named),
+                fixed=_shown(single_quoted(source[start + 1:end - 1])))
+
+
+def _shown(value: str) -> str:
+    """``value``, or for a long one its start, the number of characters left out, and its end."""
+    if len(value) <= MAX_SHOWN:
+        return value
+    half = MAX_SHOWN // 2
+    return f"{value[:half]}…({len(value) - 2 * half} more characters)…{value[-half:]}"
 
 
 def mangles(source: str, start: int, line: int, column: int) -> bool:
@@ -125,16 +157,16 @@ def repair(source: str, parse: Callable[[str], object]) -> tuple[str, set[int]]:
             start = quoted_start(source, exc)
             if start is None or exc.context_mark is None:
                 raise
+            if repaired and (len(repaired) >= MAX_REPAIRS or spent > REPAIR_BUDGET):
+                raise TooManyRepairs(sorted(repaired)) from exc
             mark = exc.context_mark
             bad = [e.index for e in scan(source, start, mark.line, mark.column)[0] if not e.known]
             if not bad:
                 raise
-            for index in bad:
-                source = source[:index] + "_" + source[index + 1:]
+            cuts = [-1, *bad, len(source)]   # one pass: every bad backslash becomes "_"
+            source = "_".join(source[a + 1:b] for a, b in itertools.pairwise(cuts))
             repaired.add(start)
             spent += start
-            if len(repaired) >= MAX_REPAIRS or spent > REPAIR_BUDGET:
-                raise TooManyRepairs(sorted(repaired)) from exc
 
 
 def quoted_start(source: str, exc: yaml.MarkedYAMLError) -> int | None:

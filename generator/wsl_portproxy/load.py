@@ -116,7 +116,8 @@ def _load_yaml(name: str, text: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(name, text, exc) from exc
     except escapes.TooManyRepairs as exc:
-        raise PortProxyError(name, [_by_line(text, start) for start in exc.starts]) from exc
+        lines = escapes.LineIndex(text)
+        raise PortProxyError(name, [_by_line(text, start, lines) for start in exc.starts]) from exc
     except yaml.reader.ReaderError as exc:
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise _error(name, "yaml-character", char=f"U+{char:04X}", offset=exc.position) from exc
@@ -166,6 +167,12 @@ class _Indexer:
     def __init__(self, doc: Document, text: str, problems: list[Problem], repaired: set[int]):
         self.doc, self.problems, self.visited = doc, problems, 0
         self.text, self.repaired = text, set(repaired)
+        self._lines: escapes.LineIndex | None = None   # built at the first backslash
+
+    def _position(self, index: int) -> tuple[int, int]:
+        if self._lines is None:
+            self._lines = escapes.LineIndex(self.text)
+        return self._lines.position(index)
 
     def visit(self, node: yaml.Node, path: Path_) -> None:
         self.visited += 1
@@ -202,7 +209,9 @@ class _Indexer:
         any other escape but ``\\`` is one in a path or an account (the collector reports it)."""
         start, end = node.start_mark, node.end_mark
         quote = self.text.find('"', start.index, end.index)   # after an anchor or a tag, if any
-        line, column = _position(self.text, quote)
+        if quote not in self.repaired and "\\" not in self.text[quote:end.index]:
+            return
+        line, column = self._position(quote)
         if quote in self.repaired:
             self.repaired.discard(quote)
             found = escapes.message(self.text, quote, line, column)
@@ -213,15 +222,12 @@ class _Indexer:
 
     def unvisited(self) -> None:
         """Report the repaired scalars that no value or key holds (a tag, say) by their line."""
-        self.problems.extend(_by_line(self.text, quote) for quote in sorted(self.repaired))
+        if self.repaired:
+            lines = escapes.LineIndex(self.text)
+            self.problems.extend(_by_line(self.text, q, lines) for q in sorted(self.repaired))
 
 
-def _position(text: str, index: int) -> tuple[int, int]:
-    """The 0-based line and column of ``text[index]``."""
-    return text.count("\n", 0, index), index - (text.rfind("\n", 0, index) + 1)
-
-
-def _by_line(text: str, quote: int) -> Problem:
+def _by_line(text: str, quote: int, lines: escapes.LineIndex) -> Problem:
     """The problem of the double-quoted scalar at ``quote``, located by its line alone."""
-    line, column = _position(text, quote)
+    line, column = lines.position(quote)
     return Problem("", str(escapes.message(text, quote, line, column)), line + 1)
