@@ -358,6 +358,20 @@ def test_check_predicts_the_refusal_to_prune_an_edited_stale_folder(
     assert not (out / "DB-01").exists()
 
 
+@pytest.mark.parametrize(("target", "reason"), [("out", "File exists"), ("out/sub", "Not a directory")])
+def test_check_predicts_an_output_folder_that_cannot_be_created(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        target: str, reason: str) -> None:
+    (tmp_path / "out").write_text("a file, not a folder")
+    out, inventory = tmp_path / target, str(write_inventory(GOOD))
+    assert main(["generate", inventory, "-o", str(out), "--check"]) == 4
+    check = capsys.readouterr()
+    assert main(["generate", inventory, "-o", str(out)]) == 4
+    assert check == capsys.readouterr()
+    assert check.err == f"error: {out}: output: cannot create: {reason}\n"
+    assert (tmp_path / "out").read_text() == "a file, not a folder"
+
+
 def test_quiet_prints_only_errors_and_warnings(write_inventory: Write, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

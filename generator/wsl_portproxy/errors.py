@@ -22,7 +22,7 @@ EXIT_MEANINGS: dict[int, str] = {
     EXIT_USAGE: "usage error (bad arguments, -v with -q, unknown --server, init onto a "
                 "different existing file)",
     EXIT_CHANGES: "--check: files would be written, or stale folders were found",
-    EXIT_WRITE: "the output could not be written; nothing was changed",
+    EXIT_WRITE: "the output could not be written (the message says what, if anything, was kept)",
     EXIT_NOT_OURS: "a folder to replace or remove is not a bundle of ours, or was edited since; "
                    "nothing written (--force)",
     EXIT_INTERNAL: "internal error (a bug): run again with --debug and report it",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -58,7 +59,8 @@ class Plan:
 def plan(bundles: Bundles, out: Path, keep: Iterable[str], force: bool = False,
          prune: bool = False) -> Plan:
     """The one decision behind both ``generate`` and ``--check``: what changes, and whether it
-    is refused (PortProxyError, exit 5 or 4, exactly as writing would raise it).
+    is refused (PortProxyError, exit 5 or 4, exactly as writing would raise it; a write that
+    fails on the way, such as a full disk, is not foreseen).
 
     ``keep`` names every server of the inventory (folders of others are stale).
     """
@@ -75,9 +77,25 @@ def plan(bundles: Bundles, out: Path, keep: Iterable[str], force: bool = False,
 def refuse(bundles: Bundles, out: Path, force: bool, prune: Sequence[str]) -> None:
     """Raise what writing ``bundles`` (and removing ``prune``) into ``out`` would be refused for."""
     refuse_escapes(bundles, out)
+    refuse_uncreatable(out)
     if not force:
         refuse_foreign_folders(bundles, out)
         refuse_foreign_folders(prune, out, "remove")
+
+
+def refuse_uncreatable(out: Path) -> None:
+    """Exit 4 when ``out`` cannot be a folder: it, or the nearest existing folder above it, is
+    something else, or cannot be written to (what creating it would fail with)."""
+    reason = None
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                reason = "File exists" if path == out else "Not a directory"
+            elif not os.access(path, os.W_OK | os.X_OK):
+                reason = "Permission denied"
+            break
+    if reason:
+        raise PortProxyError.single(str(out), "output", f"cannot create: {reason}", EXIT_WRITE)
 
 
 def refuse_escapes(bundles: Bundles, out: Path) -> None:
