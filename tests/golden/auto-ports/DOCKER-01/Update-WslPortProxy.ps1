@@ -6,7 +6,8 @@
 .PARAMETER Watch
     What the scheduled task runs: reconcile, then keep WSL up and reconcile whenever it restarts.
 .PARAMETER Status
-    The verdict (OK: or PROBLEM:), the drift apart from it, then one row per forwarded port; exit code 9 = PROBLEM.
+    Any notice (a pause, a warning), the verdict (OK: or PROBLEM:), the drift apart from it, then one row per
+    forwarded port; exit code 9 = PROBLEM.
 .PARAMETER Json
     With -Status: print the versioned JSON document instead (README.txt), non-ASCII as \uXXXX.
 .PARAMETER Discover
