@@ -372,6 +372,17 @@ def test_check_predicts_an_output_folder_that_cannot_be_created(
     assert (tmp_path / "out").read_text() == "a file, not a folder"
 
 
+def test_an_unknown_server_still_shows_the_inventorys_warnings(
+        write_inventory: Write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    warned = str(write_inventory("servers:\n  - name: WEB-01\n    ports: [80]\n    firewall: "
+                                 "{allow_from: [Any], profiles: [Public]}\n"))
+    assert main(["generate", warned, "-o", str(tmp_path / "out"), "--server", "MAIL"]) == 2
+    assert capsys.readouterr().err == (
+        f"warning: {warned}: servers[0].ports[0] (line 3): 0.0.0.0:80 is open to any address on the "
+        "Public profile: anyone on any network this server joins can connect\n"
+        f"error: {warned}: --server: no server named 'MAIL' (the inventory has: WEB-01)\n")
+
+
 def test_quiet_prints_only_errors_and_warnings(write_inventory: Write, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

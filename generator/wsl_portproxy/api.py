@@ -72,11 +72,10 @@ def generate(path: Path, out: Path, options: Options = Options()) -> Result:
     decision (``write.plan``): check raises the very error that writing would.
     """
     everything = load_inventory(path, options.strict)
-    inventory = select_servers(everything, options.servers)
-    bundles = render_inventory(inventory)
-    bundles[FLEET] = render_fleet(everything)   # always the whole inventory, also under --server
     keep = [FLEET, *(s.name for s in everything.servers)]
     try:
+        bundles = render_inventory(select_servers(everything, options.servers))
+        bundles[FLEET] = render_fleet(everything)   # always the whole inventory, also --server
         decided: Plan = plan(bundles, out, keep, options.force, options.prune)
         if not options.check and (decided.changed or decided.removed):
             write_bundles(bundles, out, options.force, [p.name for p in decided.removed])
