@@ -20,6 +20,13 @@ Describe 'Format-StatusVerdict' {
         }
     }
 
+    It 'says OK and that there is nothing to forward when there is no port (auto_ports with nothing published)' {
+        InModuleScope WslPortProxy {
+            Format-StatusVerdict -Ports 0 -Problems 0 | Should -BeExactly ('OK: no port to forward now: the ' +
+                'inventory names none here and no container publishes one that auto_ports allows.')
+        }
+    }
+
     It 'is the report''s Summary.Text behind its OK or PROBLEM' {
         InModuleScope WslPortProxy {
             $settings = [pscustomobject]@{ Server = 'WEB-01'; Distro = 'podman-machine-default' }

@@ -185,6 +185,10 @@ function Get-StatusSummaryText {
     if ($Problems -gt 0) {
         return "$Problems of $Ports port(s) have a problem (see Problem); the log may say why."
     }
+    if ($Ports -eq 0) {
+        return ('No port to forward now: the inventory names none here and no container publishes one ' +
+            'that auto_ports allows.')
+    }
     return "All $Ports port(s) are forwarded, allowed, listening and answered by WSL."
 }
 
