@@ -41,7 +41,8 @@ MUTATIONS = {
     "taken-over-rule-restored": (
         "Private/PortProxy.ps1", "elseif ($null -ne $original) {", "elseif ($false) {", ["PortProxy"]),
     "planted-folder-owner-check": (
-        "Private/InstallFolder.ps1", "if ($owner -notmatch $trusted) {", "if ($false) {", ["InstallFolder"]),
+        "Private/InstallFolder.ps1", "if ($owner -notmatch $script:WslppTrustedSidPattern) {",
+        "if ($false) {", ["InstallFolder"]),
     "listener-must-be-ip-helper": (
         "Private/Listener.ps1", "if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {",
         "if ($listener.Address -eq $Rule.ListenAddress) {", ["Listener"]),

@@ -22,6 +22,10 @@ New-Variable @constant -Name 'WslppEventIds' -Value ([pscustomobject]@{
         Applied = 1000; NoChange = 1001; Watching = 1002; WslRestarted = 1003; Warning = 2000; Failure = 3000
     })
 New-Variable @constant -Name 'WslppFirewallGroup' -Value 'WSL Port Proxy'
+# The SIDs trusted with the install folder and its parents (SDDL forms): Administrators, SYSTEM, and
+# TrustedInstaller (the owner of C:\ and %ProgramFiles%).
+New-Variable @constant -Name 'WslppTrustedSidPattern' `
+    -Value '^(BA|SY|S-1-5-32-544|S-1-5-18|S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464)$'
 New-Variable @constant -Name 'WslppRulePrefix' -Value 'WslPortProxy'
 New-Variable @constant -Name 'WslppPortProxyKey' `
     -Value 'HKLM:\SYSTEM\CurrentControlSet\Services\PortProxy\v4tov4\tcp'

@@ -17,11 +17,9 @@ function Get-LockFolderProblem {
     if ($reason) {
         return [pscustomobject]@{ Reason = $reason; Repairable = $false }
     }
-    $sddl = "$((Get-Acl -LiteralPath $Path).Sddl)"
-    foreach ($ace in [regex]::Matches($sddl, '\(A;[^;]*;[^;]*;[^;]*;[^;]*;([^)]*)\)')) {
-        $sid = $ace.Groups[1].Value
-        if ($sid -notmatch '^(BA|SY|S-1-5-32-544|S-1-5-18)$') {
-            return [pscustomobject]@{ Reason = "it lets $sid open its files"; Repairable = $true }
+    foreach ($ace in @(Get-AllowEntry -Sddl "$((Get-Acl -LiteralPath $Path).Sddl)")) {
+        if ($ace.Sid -notmatch '^(BA|SY|S-1-5-32-544|S-1-5-18)$') {   # Administrators and SYSTEM alone
+            return [pscustomobject]@{ Reason = "it lets $($ace.Sid) open its files"; Repairable = $true }
         }
     }
     return [pscustomobject]@{ Reason = ''; Repairable = $false }

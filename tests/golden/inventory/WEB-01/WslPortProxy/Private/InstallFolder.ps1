@@ -31,26 +31,38 @@ function Get-UnsafeReason {
         return "it is a $linkType (to $(@($item.Target) -join ', '))"
     }
     $sddl = "$((Get-Acl -LiteralPath $Path).Sddl)"
-    # Administrators, SYSTEM, TrustedInstaller (the owner of C:\ and %ProgramFiles%)
-    $trusted = '^(BA|SY|S-1-5-32-544|S-1-5-18|S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464)$'
     $owner = ''
     if ($sddl -match '^O:(.+?)(?=G:|D:|S:|$)') {
         $owner = $Matches[1]
     }
-    if ($owner -notmatch $trusted) {
+    if ($owner -notmatch $script:WslppTrustedSidPattern) {
         return "it is owned by $owner, not by Administrators or SYSTEM"
     }
     if ($Access) {
-        foreach ($ace in [regex]::Matches($sddl, '\(A;[^;]*;([^;]*);[^;]*;[^;]*;([^)]*)\)')) {
-            $rights = $ace.Groups[1].Value
-            $sid = $ace.Groups[2].Value
+        foreach ($ace in @(Get-AllowEntry -Sddl $sddl)) {
             # CREATOR OWNER and OWNER RIGHTS stand for the owner, checked above
-            if ($sid -notmatch $trusted -and $sid -notin @('CO', 'OW') -and (Test-WriteRight -Rights $rights)) {
-                return "it lets $sid write ($rights)"
+            if ($ace.Sid -notmatch $script:WslppTrustedSidPattern -and $ace.Sid -notin @('CO', 'OW') -and
+                (Test-WriteRight -Rights $ace.Rights)) {
+                return "it lets $($ace.Sid) write ($($ace.Rights))"
             }
         }
     }
     return ''
+}
+
+function Get-AllowEntry {
+    <#
+    .SYNOPSIS
+        The Allow entries of an SDDL string: one object per entry with its Flags, Rights and Sid.
+    .DESCRIPTION
+        An entry is (A;flags;rights;object;inherited object;SID); Deny and audit entries are left out.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Sddl)
+    foreach ($ace in [regex]::Matches($Sddl, '\(A;([^;]*);([^;]*);[^;]*;[^;]*;([^)]*)\)')) {
+        [pscustomobject]@{ Flags = $ace.Groups[1].Value; Rights = $ace.Groups[2].Value; Sid = $ace.Groups[3].Value }
+    }
 }
 
 function ConvertTo-AccessMask {
@@ -157,11 +169,9 @@ function Get-AncestorProblem {
         return $reason.Substring(3)
     }
     $names = @{ AU = 'Authenticated Users (AU)'; BU = 'Users (BU)'; WD = 'Everyone (WD)'; IU = 'INTERACTIVE (IU)' }
-    $trusted = '^(BA|SY|CO|OW|S-1-5-32-544|S-1-5-18|S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464)$'
-    $sddl = "$((Get-Acl -LiteralPath $Path).Sddl)"
-    foreach ($ace in [regex]::Matches($sddl, '\(A;([^;]*);([^;]*);[^;]*;[^;]*;([^)]*)\)')) {
-        $flags, $rights, $sid = $ace.Groups[1].Value, $ace.Groups[2].Value, $ace.Groups[3].Value
-        if ($flags -match 'IO' -or $sid -match $trusted) {
+    foreach ($ace in @(Get-AllowEntry -Sddl "$((Get-Acl -LiteralPath $Path).Sddl)")) {
+        $rights, $sid = $ace.Rights, $ace.Sid
+        if ($ace.Flags -match 'IO' -or $sid -match $script:WslppTrustedSidPattern -or $sid -in @('CO', 'OW')) {
             continue
         }
         $who = $sid
