@@ -31,10 +31,11 @@
 .NOTES
     Exit codes (the task's "Last Run Result"): 0 the rules are right (-Watch: the watcher ended, or another
     one runs); 1 unexpected (see the log); 3 wsl.exe or the distribution not found for this account; 4 no IPv4
-    on eth0 in time; 5 netsh failed; 6 a firewall rule failed; 7 IP Helper not running; 8 the lock was held
-    too long; 9 -Status (also -Json) found a problem; 10 invalid settings; 11 WSL not in NAT mode, or its
-    address not one to trust; 12 the podman machine did not start; 13 no container engine could be read;
-    14 a program (wsl.exe, podman.exe, netsh.exe, ...) did not finish in time and was ended.
+    on eth0 in time; 5 netsh failed; 6 a firewall rule failed; 7 IP Helper not running; 8 the lock could not be
+    had (held too long, not elevated, or its folder untrusted); 9 -Status (also -Json) found a problem;
+    10 invalid settings; 11 WSL not in NAT mode, or its address not one to trust; 12 the podman machine did not
+    start; 13 no container engine could be read; 14 a program (wsl.exe, podman.exe, netsh.exe, ...) did not
+    finish in time and was ended.
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
 param(
