@@ -26,7 +26,7 @@ import yaml
 
 from wsl_portproxy.api import generate
 from wsl_portproxy.render import static_files
-from wsl_portproxy.templating import templates_dir
+from wsl_portproxy.templating import runtime_dir
 
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 3
@@ -73,7 +73,7 @@ def measure(size: int, root: Path) -> tuple[float, float, int]:
 
 
 def sizes_report() -> None:
-    static = sum(len(data) for data in static_files(templates_dir()).values())
+    static = sum(len(data) for data in static_files(runtime_dir()).values())
     work = Path(tempfile.mkdtemp(prefix="wsl-portproxy-size-"))
     try:
         (work / "one.yaml").write_text(inventory(1), encoding="utf-8")

@@ -1,5 +1,6 @@
-"""Everything wsl-portproxy emits; installed as the package ``wsl_portproxy.templates``.
+"""The per-server and fleet templates (``*.j2``), rendered by the one Jinja environment in
+``wsl_portproxy.templating``; installed as the package ``wsl_portproxy.templates``.
 
-``WslPortProxy/`` and the ``*.ps1`` entry scripts are static files, copied byte for byte into
-every bundle; ``*.j2`` are the per-server templates.
+What is copied byte for byte (the module, the entry scripts, the fleet folder's static files)
+lives in ``runtime/``, installed as ``wsl_portproxy.runtime``.
 """

@@ -136,4 +136,4 @@ def test_the_playbooks_run_the_installer_snippets_of_the_fleet_folder(fleet: Pat
     assert "lookup('ansible.builtin.file', 'files/uninstall-bundle.ps1')" in (
         fleet / "uninstall.yml").read_text("utf-8")
     assert (fleet / "files" / "install-bundle.ps1").read_bytes() == (
-        REPO / "templates" / "fleet" / "files" / "install-bundle.ps1").read_bytes()
+        REPO / "runtime" / "fleet" / "files" / "install-bundle.ps1").read_bytes()

@@ -62,7 +62,7 @@ servers:
 def test_static_files_are_the_repository_files_byte_for_byte(write_inventory: Write) -> None:
     """The module and entry scripts are copied, never rendered: the same bytes for every server of
     every inventory, so a release can sign them once."""
-    repo = static_files(REPO / "templates")
+    repo = static_files(REPO / "runtime")
     assert set(repo) >= {"WslPortProxy/WslPortProxy.psd1", "WslPortProxy/WslPortProxy.psm1",
                          "Update-WslPortProxy.ps1", "Install-WslPortProxy.ps1", "Uninstall-WslPortProxy.ps1"}
     first = render_inventory(load_inventory(EXAMPLES / "inventory.yaml"))
@@ -75,8 +75,8 @@ def test_static_files_are_the_repository_files_byte_for_byte(write_inventory: Wr
 
 def test_a_signature_block_is_copied_byte_for_byte(tmp_path: Path) -> None:
     """Signing only runs on Windows; here a synthetic Authenticode block must survive the copy."""
-    root = tmp_path / "templates"
-    shutil.copytree(REPO / "templates", root, ignore=shutil.ignore_patterns("__pycache__"))
+    root = tmp_path / "runtime"
+    shutil.copytree(REPO / "runtime", root, ignore=shutil.ignore_patterns("__pycache__"))
     signed = root / "WslPortProxy" / "Private" / "Wsl.ps1"
     block = (b"\r\n# SIG # Begin signature block\r\n# MIIFuwYJKoZIhvcNAQcCoIIFrDCC\r\n"
              b"# SIG # End signature block\r\n")
@@ -87,14 +87,14 @@ def test_a_signature_block_is_copied_byte_for_byte(tmp_path: Path) -> None:
 def test_static_files_are_ascii_with_lf_line_ends() -> None:
     """Windows PowerShell 5.1 reads BOM-less files as ANSI: pure ASCII reads the same in every code
     page. .gitattributes keeps git from converting them, so a signed file stays signed."""
-    for name, data in static_files(REPO / "templates").items():
+    for name, data in static_files(REPO / "runtime").items():
         assert data.isascii(), name
         assert b"\r" not in data, name
         assert data.endswith(b"\n"), name
 
 
 def test_the_module_manifest_matches_the_package_and_its_folder() -> None:
-    text = (REPO / "templates" / "WslPortProxy" / "WslPortProxy.psd1").read_text("ascii")
+    text = (REPO / "runtime" / "WslPortProxy" / "WslPortProxy.psd1").read_text("ascii")
     def listed(key: str) -> list[str]:
         match = re.search(rf"{key}\s*=\s*@\((.*?)\)", text, re.S)
         assert match, key
@@ -102,7 +102,7 @@ def test_the_module_manifest_matches_the_package_and_its_folder() -> None:
 
     version = re.search(r"ModuleVersion\s*=\s*'([^']+)'", text)
     assert version and version.group(1) == __version__
-    module = REPO / "templates" / "WslPortProxy"
+    module = REPO / "runtime" / "WslPortProxy"
     files = {p.relative_to(module).as_posix() for p in module.rglob("*") if p.is_file()}
     assert {name.replace("\\", "/") for name in listed("FileList")} == files
     assert sorted(listed("FunctionsToExport")) == sorted(p.stem for p in (module / "Public").glob("*.ps1"))

@@ -37,9 +37,9 @@ GOOD = "servers:\n  - {name: WEB-01, ports: [80]}\n  - {name: DB-01, ports: [543
 
 BUNDLE = sorted(["Install-WslPortProxy.ps1", "README.txt", "Uninstall-WslPortProxy.ps1",
                  "Update-WslPortProxy.ps1", "WslPortProxy.Settings.psd1", "WslPortProxy.xml",
-                 "manifest.json", *static_files(REPO / "templates")])
+                 "manifest.json", *static_files(REPO / "runtime")])
 FLEET = sorted(["inventory.yml", "WslPortProxy.Fleet.json", "manifest.json",
-                *fleet_static_files(REPO / "templates")])
+                *fleet_static_files(REPO / "runtime")])
 
 
 def test_generate_writes_one_bundle_per_server(write_inventory: Write, tmp_path: Path,

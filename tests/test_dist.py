@@ -40,12 +40,13 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_the_sdist_holds_the_package_templates_and_tests(dists: Path) -> None:
+def test_the_sdist_holds_the_package_its_data_folders_and_tests(dists: Path) -> None:
     (sdist,) = dists.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"generator/wsl_portproxy/cli.py", "templates/WslPortProxy/WslPortProxy.psd1", "pyproject.toml",
-            "README.md", "LICENSE"} <= names
+    assert {"generator/wsl_portproxy/cli.py", "runtime/WslPortProxy/WslPortProxy.psd1",
+            "templates/README.txt.j2", "examples/inventory.yaml", "pyproject.toml", "README.md",
+            "LICENSE"} <= names
 
 
 def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
@@ -53,7 +54,8 @@ def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
     (wheel,) = dists.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    assert "wsl_portproxy/templates/WslPortProxy/Private/Wsl.ps1" in names
+    assert {"wsl_portproxy/runtime/WslPortProxy/Private/Wsl.ps1", "wsl_portproxy/runtime/fleet/site.yml",
+            "wsl_portproxy/templates/README.txt.j2", "wsl_portproxy/examples/inventory.yaml"} <= set(names)
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)

@@ -202,7 +202,7 @@ CLI_ITEMS = [f"wsl-portproxy {name}" for name in _commands()] + sorted(
      for option in action.option_strings if option not in ("-h", "--help")}
     | {"--version", "--debug"})
 EXPORTED = re.findall(r"'([A-Za-z]+-WslPortProxy\w*)'",
-                      (REPO / "templates" / "WslPortProxy" / "WslPortProxy.psd1").read_text("ascii"))
+                      (REPO / "runtime" / "WslPortProxy" / "WslPortProxy.psd1").read_text("ascii"))
 
 
 @pytest.mark.parametrize("item", CLI_ITEMS)
@@ -295,7 +295,7 @@ ADMIN_TABLES = {"update": ("| exit code (task", UPDATE_CODES),
 
 def _script_codes(script: str) -> set[int]:
     """The exit codes an entry script's help lists (``Exit codes: 0 …; 1 …; 2 …``)."""
-    text = (REPO / "templates" / f"{script}-WslPortProxy.ps1").read_text("utf-8")
+    text = (REPO / "runtime" / f"{script}-WslPortProxy.ps1").read_text("utf-8")
     notes = re.sub(r"\s+", " ", text.split(".NOTES")[1].split("#>")[0])
     return {int(n) for n in re.findall(r"(?:: |; )(\d+) ", notes)}
 
@@ -350,3 +350,15 @@ def test_readme_names_the_test_command_that_ci_runs() -> None:
     assert run[-1] == ".venv/bin/python -m pytest", run[-1]
     setup = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"runs the test command: {run[-1]}" in setup
+
+
+def test_readmes_layout_names_every_tracked_top_level_folder() -> None:
+    """A newcomer finds the runtime from the folder names alone: README's layout section names
+    each top-level folder git tracks, and nothing else."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Layout\n"):]
+    section = section[:section.index("\n## ", 1)]
+    named = set(re.findall(r"^- `([^`/]+)/`", section, re.M))
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
+    tracked = {name.split("/", 1)[0] for name in listed.stdout.decode().split("\0") if "/" in name}
+    assert named == tracked

@@ -27,7 +27,7 @@ import pytest
 from .conftest import REPO, SUMMARY
 
 SUITE = REPO / "tests" / "powershell"
-MODULE = REPO / "templates" / "WslPortProxy"
+MODULE = REPO / "runtime" / "WslPortProxy"
 TOOLS = REPO / ".tools"
 COVERAGE_FLOOR = 90.0
 

@@ -28,7 +28,7 @@ def readme(write_inventory: Write, text: str) -> list[str]:
 
 def parameters(script: str) -> set[str]:
     """The parameter names of an entry script's param() block."""
-    text = (REPO / "templates" / script).read_text("utf-8")
+    text = (REPO / "runtime" / script).read_text("utf-8")
     block = text[text.index("\nparam(") + 1:text.index("\n)\n")]
     return set(re.findall(r"\$([A-Za-z]+)\s*(?:=[^,\n]*)?,?\s*(?:\n|\[|$)", block)) | COMMON
 

@@ -11,7 +11,7 @@ from .fleet import FLEET, render_fleet
 from .load import load
 from .model import Inventory
 from .render import render_inventory
-from .templating import templates_dir
+from .templating import package_folder
 from .validate import validate
 from .write import Plan, bundle_paths, plan, write_bundles
 
@@ -87,4 +87,4 @@ def generate(path: Path, out: Path, options: Options = Options()) -> Result:
 
 
 def example_inventory() -> str:
-    return (templates_dir() / "inventory.example.yaml").read_text(encoding="utf-8")
+    return (package_folder("examples") / "inventory.yaml").read_text(encoding="utf-8")

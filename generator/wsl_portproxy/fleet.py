@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__, manifest
 from .model import Inventory
 from .render import MODULE, static_files
-from .templating import make_environment, templates_dir
+from .templating import make_environment, runtime_dir
 
 FLEET = "_fleet"
 # Static files, copied byte for byte (LF: Ansible and YAML do not care, PowerShell neither).
@@ -30,7 +30,7 @@ RENDERED = {"inventory.yml": "fleet/inventory.yml.j2",
 
 
 def fleet_static_files(root: Path) -> dict[str, bytes]:
-    """The fleet folder's static files under ``root`` (the templates folder), and the module."""
+    """The fleet folder's static files under ``root`` (the runtime folder), and the module."""
     files = {name: (root / "fleet" / name).read_bytes() for name in STATIC}
     files.update({name: data for name, data in static_files(root).items()
                   if name.startswith(f"{MODULE}/")})
@@ -45,7 +45,7 @@ def render_fleet(inventory: Inventory) -> dict[str, bytes]:
         "version": __version__,
         "servers": sorted(inventory.servers, key=lambda s: s.name.lower()),
     }
-    files = fleet_static_files(templates_dir())
+    files = fleet_static_files(runtime_dir())
     for name, template in RENDERED.items():
         files[name] = env.get_template(template).render(context).replace("\r\n", "\n").encode("utf-8")
     digests = {name: manifest.digest(data) for name, data in files.items()}

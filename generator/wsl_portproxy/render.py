@@ -14,7 +14,7 @@ from typing import Any
 
 from . import __version__, manifest
 from .model import Inventory, Server
-from .templating import make_environment, templates_dir
+from .templating import make_environment, runtime_dir
 
 MODULE = "WslPortProxy"
 ENTRY_SCRIPTS = ("Update-WslPortProxy.ps1", "Install-WslPortProxy.ps1", "Uninstall-WslPortProxy.ps1")
@@ -46,7 +46,7 @@ def static_files(root: Path) -> dict[str, bytes]:
 @functools.lru_cache(maxsize=1)
 def _static() -> tuple[dict[str, bytes], dict[str, str]]:
     """Read and hashed once per process: every bundle gets the same bytes."""
-    files = static_files(templates_dir())
+    files = static_files(runtime_dir())
     return files, {name: manifest.digest(data) for name, data in files.items()}
 
 

@@ -23,13 +23,26 @@ _DOUBLE_QUOTES = str.maketrans({quote: quote * 2 for quote in _PS_SINGLE_QUOTES}
 _LINE_BREAKS = str.maketrans(dict.fromkeys("\r\n\u2028\u2029\x85\x0b\x0c", " "))
 
 
+def package_folder(name: str) -> Path:
+    """The folder of the package ``wsl_portproxy.<name>``: one lookup serves a checkout (the
+    editable install maps ``templates``, ``runtime`` and ``examples`` to the repository's
+    top-level folders), a wheel and the one-file program."""
+    package = importlib.import_module(f"wsl_portproxy.{name}")
+    folders = [Path(folder) for folder in getattr(package, "__path__", [])]
+    if len(folders) != 1:
+        raise FileNotFoundError(f"the package wsl_portproxy.{name} has no single folder: {folders}")
+    return folders[0].resolve()
+
+
 def templates_dir() -> Path:
-    """The folder of the package ``wsl_portproxy.templates``: one lookup serves a checkout (the
-    editable install maps the package to ``templates/``), a wheel and the one-file program."""
-    package = importlib.import_module("wsl_portproxy.templates")
-    if package.__file__ is None:
-        raise FileNotFoundError("the package wsl_portproxy.templates has no folder")
-    return Path(package.__file__).resolve().parent
+    """The per-server and fleet templates (``*.j2``): the package ``wsl_portproxy.templates``."""
+    return package_folder("templates")
+
+
+def runtime_dir() -> Path:
+    """What runs on a server, copied byte for byte: the module, the entry scripts and the fleet
+    folder's static files (the package ``wsl_portproxy.runtime``)."""
+    return package_folder("runtime")
 
 
 def ps_str(value: Any) -> str:

@@ -3,14 +3,14 @@
 
 BeforeDiscovery {
     $repo = (Get-Item -LiteralPath (Join-Path $PSScriptRoot '../..')).FullName
-    $templates = Join-Path $repo 'templates'
-    $module = Join-Path $templates 'WslPortProxy'
+    $runtime = Join-Path $repo 'runtime'
+    $module = Join-Path $runtime 'WslPortProxy'
     $script:ModuleFiles = @(Get-ChildItem -LiteralPath $module -Recurse -File -Include '*.ps1', '*.psm1' |
             Sort-Object FullName | ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($module.Length + 1) } })
-    $script:EntryFiles = @(@(Get-ChildItem -LiteralPath $templates -File -Filter '*.ps1') +
-        @(Get-ChildItem -LiteralPath (Join-Path $templates 'fleet') -File -Filter '*.ps1') |
+    $script:EntryFiles = @(@(Get-ChildItem -LiteralPath $runtime -File -Filter '*.ps1') +
+        @(Get-ChildItem -LiteralPath (Join-Path $runtime 'fleet') -File -Filter '*.ps1') |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
-    $script:SnippetFiles = @(Get-ChildItem -LiteralPath (Join-Path $templates 'fleet/files') -File -Filter '*.ps1' |
+    $script:SnippetFiles = @(Get-ChildItem -LiteralPath (Join-Path $runtime 'fleet/files') -File -Filter '*.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
     $script:TestFiles = @(Get-ChildItem -LiteralPath $PSScriptRoot -Recurse -Filter '*.Tests.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($PSScriptRoot.Length + 1) } })
@@ -20,7 +20,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Gate.ps1')
-    $module = Join-Path $PSScriptRoot '../../templates/WslPortProxy'
+    $module = Join-Path $PSScriptRoot '../../runtime/WslPortProxy'
     $script:Exported = @((Import-PowerShellDataFile -LiteralPath (Join-Path $module 'WslPortProxy.psd1')).FunctionsToExport)
     $script:Constant = Get-ModuleConstant -ModuleFile (Join-Path $module 'WslPortProxy.psm1')
 }
@@ -48,7 +48,7 @@ Describe 'Fleet snippet <Name>' -ForEach $script:SnippetFiles {
 
 Describe 'The module' {
     It 'exports exactly the commands of its manifest, each with help and examples' {
-        $loaded = Import-Module (Join-Path $PSScriptRoot '../../templates/WslPortProxy/WslPortProxy.psd1') -Force -PassThru
+        $loaded = Import-Module (Join-Path $PSScriptRoot '../../runtime/WslPortProxy/WslPortProxy.psd1') -Force -PassThru
         try {
             @($loaded.ExportedFunctions.Keys | Sort-Object) | Should -Be @($script:Exported | Sort-Object)
             foreach ($name in $script:Exported) {
@@ -64,7 +64,7 @@ Describe 'The module' {
 
     It 'declares its constants once, and only constants' {
         $script:Constant.Count | Should -BeGreaterThan 5
-        $text = Get-Content -Raw (Join-Path $PSScriptRoot '../../templates/WslPortProxy/WslPortProxy.psm1')
+        $text = Get-Content -Raw (Join-Path $PSScriptRoot '../../runtime/WslPortProxy/WslPortProxy.psm1')
         ([regex]::Matches($text, '(?m)^\$script:')).Count | Should -Be 0
     }
 }

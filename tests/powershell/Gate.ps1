@@ -197,7 +197,7 @@ function Get-EntryViolation {
 
 function Get-SnippetViolation {
     <#
-        A snippet (templates/fleet/files: what Ansible and Invoke-Command -FilePath run on a server)
+        A snippet (runtime/fleet/files: what Ansible and Invoke-Command -FilePath run on a server)
         calls a bundle's entry script with &, so it must read $LASTEXITCODE, and it needs the help,
         [CmdletBinding()] and strict mode of an entry script.
     #>

@@ -7,7 +7,7 @@
 . (Join-Path $PSScriptRoot '../SimulatedWindows.ps1')
 $global:WslppModuleUnderTest = $env:WSLPP_MODULE
 if (-not $global:WslppModuleUnderTest) {
-    $global:WslppModuleUnderTest = Join-Path $PSScriptRoot '../../../templates/WslPortProxy/WslPortProxy.psd1'
+    $global:WslppModuleUnderTest = Join-Path $PSScriptRoot '../../../runtime/WslPortProxy/WslPortProxy.psd1'
 }
 Import-Module -Name $global:WslppModuleUnderTest -Force
 
