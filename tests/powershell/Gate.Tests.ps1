@@ -69,6 +69,52 @@ Describe 'The module' {
     }
 }
 
+Describe 'The module''s help' {
+    BeforeAll {
+        # Where Windows finds it: a module folder on PSModulePath, its about topic in en-US\.
+        $modules = Join-Path $TestDrive 'Modules'
+        New-Item -ItemType Directory -Path $modules | Out-Null
+        Copy-Item -LiteralPath (Join-Path $PSScriptRoot '../../runtime/WslPortProxy') -Destination $modules -Recurse
+        $script:SavedModulePath = $env:PSModulePath
+        $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+        $script:Loaded = Import-Module -Name WslPortProxy -Force -PassThru
+    }
+
+    AfterAll {
+        Remove-Module -ModuleInfo $script:Loaded
+        $env:PSModulePath = $script:SavedModulePath
+    }
+
+    It 'names each command''s output types under .OUTPUTS, with their properties' {
+        foreach ($name in $script:Exported) {
+            $outputs = (Get-Help -Name $name -Full).returnValues | Out-String
+            foreach ($declared in (Get-Command -Name $name).OutputType) {
+                $type = if ($declared.Type) { $declared.Type.FullName } else { $declared.Name }
+                $outputs | Should -Match ('(?m)^\s*' + [regex]::Escape($type) + '\s*$') -Because "$name returns $type"
+            }
+            $outputs | Should -Match '(?m)^\s+\w+\s{2,}\S' -Because "$name lists the properties it returns"
+        }
+    }
+
+    It 'links each command to exported commands and to about_WslPortProxy under .LINK' {
+        foreach ($name in $script:Exported) {
+            $links = @((Get-Help -Name $name -Full).relatedLinks.navigationLink | ForEach-Object { $_.linkText })
+            $links | Should -Contain 'about_WslPortProxy' -Because $name
+            @($links | Where-Object { $_ -ne 'about_WslPortProxy' -and $_ -notin $script:Exported }) |
+                Should -BeNullOrEmpty -Because "$name links only to commands that exist"
+            @($links | Where-Object { $_ -ne 'about_WslPortProxy' }).Count | Should -BeGreaterThan 0 -Because $name
+        }
+    }
+
+    It 'gives an overview as about_WslPortProxy that names every exported command' {
+        $topic = Get-Help -Name about_WslPortProxy | Out-String
+        $topic | Should -Match 'about_WslPortProxy'
+        foreach ($name in $script:Exported) {
+            $topic | Should -Match ([regex]::Escape($name)) -Because 'the overview lists every command'
+        }
+    }
+}
+
 Describe 'Rendered settings files' {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')

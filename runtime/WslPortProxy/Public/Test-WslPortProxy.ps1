@@ -3,8 +3,8 @@ function Test-WslPortProxy {
     .SYNOPSIS
         Checks, before anything is installed, that this server can forward the settings' ports.
     .DESCRIPTION
-        Returns one WslPortProxy.PreflightResult (Item, Ok, Problem, Warning) per check, and changes
-        nothing:
+        Returns one WslPortProxy.PreflightResult per check (see OUTPUTS), and changes nothing.
+        The checks (Item):
           'Windows build'  WSL 2 needs build 19041 or later (read from the registry's
                            CurrentBuildNumber); Windows Server 2019 (17763) has only WSL 1
           'WSL package'    %ProgramFiles%\WSL\wsl.exe (WSL 2.0 or later): the inbox or Store
@@ -21,9 +21,6 @@ function Test-WslPortProxy {
           'WSL interop'    never a problem; a warning when interop is on in the running distribution
                            (its Linux processes can start Windows programs with the task's elevated
                            token), or when it could not be checked (not running for this account)
-        Problem is '' when Ok, else one sentence per problem saying what is wrong and what to do.
-        Warning is what may still go wrong although the check passed (an administered port exclusion,
-        no machine-wide podman.exe, interop on).
         The installer runs the rows above 'WSL interop' first and installs nothing when one is not Ok. What only the
         task's account can see (the distribution registered for it, WSL's networking mode) is
         checked by the task's first run, whose result the installer reports.
@@ -37,6 +34,18 @@ function Test-WslPortProxy {
         .\Install-WslPortProxy.ps1 -Preflight
 
         The same from the bundle folder, without installing; exit code 7 when a check fails.
+    .OUTPUTS
+        WslPortProxy.PreflightResult
+            One per check:
+              Item     what was checked (the names above)
+              Ok       whether nothing stands in the way
+              Problem  '' when Ok, else one sentence per problem saying what is wrong and what to do
+              Warning  what may still go wrong although the check passed (an administered port
+                       exclusion, no machine-wide podman.exe, interop on), or ''
+    .LINK
+        Install-WslPortProxy
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding()]
     [OutputType('WslPortProxy.PreflightResult')]

@@ -9,8 +9,8 @@ function Uninstall-WslPortProxy {
         other rule stays), and deletes the install folder. The logs folder and the event source
         are kept unless -Purge is given.
 
-        Returns a WslPortProxy.UninstallResult (Server, InstallDirectory, TaskRemoved,
-        RulesRemoved, LogsKept). A failure is a terminating error; Data['WslPortProxyExitCode']
+        Returns a WslPortProxy.UninstallResult (see OUTPUTS). A failure is a terminating error;
+        Data['WslPortProxyExitCode']
         is the entry script's exit code: 2 NotElevated, 5 when rules could not be removed (the
         task is already unregistered: run it again), 8 LockTimeout or LockFolderUnsafe (the
         reconcile lock cannot be had: nothing was changed), 9 TaskStillRunning (the task's running
@@ -27,6 +27,19 @@ function Uninstall-WslPortProxy {
         Uninstall-WslPortProxy -Settings .\WslPortProxy.Settings.psd1 -Purge -WhatIf
 
         Shows what a complete removal would delete.
+    .OUTPUTS
+        WslPortProxy.UninstallResult
+              Server            the settings' server name
+              InstallDirectory  the install folder that was deleted
+              TaskRemoved       whether a scheduled task was unregistered
+              RulesRemoved      how many portproxy and firewall rules were removed or set back
+              LogsKept          $true unless Purge was given
+    .LINK
+        Install-WslPortProxy
+    .LINK
+        Update-WslPortProxy
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType('WslPortProxy.UninstallResult')]

@@ -52,7 +52,8 @@
         'Public\Install-WslPortProxy.ps1',
         'Public\Uninstall-WslPortProxy.ps1',
         'Public\Publish-WslPortProxy.ps1',
-        'Public\Find-WslPortProxyPort.ps1'
+        'Public\Find-WslPortProxyPort.ps1',
+        'en-US\about_WslPortProxy.help.txt'
     )
     PrivateData          = @{
         PSData = @{

@@ -12,15 +12,8 @@ function Find-WslPortProxyPort {
         it lists what the task account's watcher last recorded (observed.json; only with auto_ports,
         else exit 13 naming the task account) and says whose it is and how old.
 
-        Returns one WslPortProxy.PublishedPort per container and port: Engine, Container, HostIp
-        (where it is published inside WSL; 0.0.0.0 for all addresses), Port (the port inside WSL
-        a rule would connect to), ContainerPort, Reachable ($false for a port published on a
-        loopback address only: portproxy connects through eth0 and can never reach it) and
-        Forwarded (whether a rule of the settings connects to it).
-
-        With AsInventory, returns instead the lines of YAML to paste under this server's ports: in
-        the inventory, with the container names as comments (Update-WslPortProxy.ps1 -Discover
-        prints them).
+        Returns one object per container and port (see OUTPUTS); with AsInventory, the lines of
+        YAML to paste under this server's ports: in the inventory instead.
 
         No engine (not a podman machine, and no Docker socket), podman.exe missing, a stopped
         machine, or an engine that fails is a terminating error, ErrorId WslPortProxy.EngineFailed,
@@ -37,6 +30,26 @@ function Find-WslPortProxyPort {
         Find-WslPortProxyPort -Settings .\WslPortProxy.Settings.psd1 -AsInventory | Set-Clipboard
 
         Copies the inventory entries for what is published now.
+    .OUTPUTS
+        WslPortProxy.PublishedPort
+            One per container and port:
+              Engine         'podman' or 'docker'
+              Container      the container's name
+              HostIp         where it is published inside WSL; 0.0.0.0 for all addresses
+              Port           the port inside WSL a rule would connect to
+              ContainerPort  the port inside the container
+              Reachable      $false for a port published on a loopback address only: portproxy
+                             connects through eth0 and can never reach it
+              Forwarded      whether a rule of the settings connects to it
+        System.String
+            With AsInventory: the YAML lines, with the container names as comments
+            (Update-WslPortProxy.ps1 -Discover prints them).
+    .LINK
+        Get-WslPortProxyStatus
+    .LINK
+        Update-WslPortProxy
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding()]
     [OutputType('WslPortProxy.PublishedPort', [string])]

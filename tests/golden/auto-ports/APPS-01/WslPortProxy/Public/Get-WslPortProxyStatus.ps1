@@ -14,25 +14,6 @@ function Get-WslPortProxyStatus {
         until when. It
         changes nothing, but asking WSL for its address starts the distribution if it is stopped.
 
-        Properties:
-          Listener        '0.0.0.0:80': where Windows listens
-          Target          '172.28.241.140:80': where it should forward (WSL's address now), or $null
-          Rule            'ok', 'missing' or 'stale (points at a.b.c.d/p)'
-          Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled',
-                          'inactive: ...' when the server's network profile is not one the rule covers,
-                          or 'inert: ...' when Group Policy ignores local rules on that profile
-          Listening       whether IP Helper (portproxy) listens on the listener: the registry alone
-                          proves nothing, as IP Helper silently fails to bind a port another
-                          process holds or one in an excluded port range
-          ListeningOwner  who listens there: 'svchost (PID n: services iphlpsvc, ...)' when it is
-                          IP Helper, another process ('System (PID 4: HTTP.sys, ...)'), or ''
-          WslAnswers      whether the WSL side accepts a TCP connection on the target port
-          Ok              all of the above are right
-          Problem         '' when Ok, else what is wrong, in words
-          Published       the containers that publish the target port inside WSL, as the container
-                          engine says (Find-WslPortProxyPort), or '' (none, or no engine)
-          Source          'inventory' (a port of the inventory) or 'auto_ports' (published by a
-                          container and inside auto_ports.allow)
         A port auto_ports admits but cannot forward (another process holds it, or a portproxy
         rule this tool did not create is there) is a warning.
         Drift between what containers publish and what is forwarded is information, never a
@@ -41,15 +22,9 @@ function Get-WslPortProxyStatus {
         it) is a WslPortProxy.Drift in the report, and the information stream shows them after
         the verdict as one labelled block, 'Drift (information; does not change the verdict):',
         with one line per kind listing its ports (consecutive ones as a range).
-        With Report, returns instead one WslPortProxy.StatusReport (after the same information):
-        the rows as Ports, with the
-        server, WSL's address, a Summary (Ports, Ok, Problems, AllOk, Text), the warnings, the
-        container Engine that was read ($null for none) and the Drift (Port, Kind, Message),
-        the View (whose view of WSL: Source 'Wsl' when the caller is the task's account and asked
-        WSL, 'WatcherRecord' when another account read what the task account's watcher recorded in
-        observed.json; Account, Caller, ObservedUtc, AgeSeconds, Text),
-        versioned (SchemaVersion) so that it can be sent as JSON: Update-WslPortProxy.ps1 -Status
-        -Json prints it with ConvertTo-Json -Depth 4 (README.txt lists its properties).
+        With Report, returns instead one WslPortProxy.StatusReport (after the same information),
+        versioned so that it can be sent as JSON: Update-WslPortProxy.ps1 -Status -Json prints it
+        with ConvertTo-Json -Depth 4 (README.txt lists its properties).
     .PARAMETER Settings
         The settings: the path of a WslPortProxy.Settings.psd1 or a table with its keys.
     .PARAMETER Report
@@ -66,6 +41,49 @@ function Get-WslPortProxyStatus {
         (Get-WslPortProxyStatus -Settings .\WslPortProxy.Settings.psd1 -Report).Summary.Text
 
         One line: how many ports are right.
+    .OUTPUTS
+        WslPortProxy.PortStatus
+            One per forwarded listen address and port:
+              Listener        '0.0.0.0:80': where Windows listens
+              Target          '172.28.241.140:80': where it should forward (WSL's address now), or $null
+              Rule            'ok', 'missing' or 'stale (points at a.b.c.d/p)'
+              Firewall        'ok', 'no rule (allow_from is empty)', 'missing (<name>)', 'disabled',
+                              'inactive: ...' when the server's network profile is not one the rule covers,
+                              or 'inert: ...' when Group Policy ignores local rules on that profile
+              Listening       whether IP Helper (portproxy) listens on the listener: the registry alone
+                              proves nothing, as IP Helper silently fails to bind a port another
+                              process holds or one in an excluded port range
+              ListeningOwner  who listens there: 'svchost (PID n: services iphlpsvc, ...)' when it is
+                              IP Helper, another process ('System (PID 4: HTTP.sys, ...)'), or ''
+              WslAnswers      whether the WSL side accepts a TCP connection on the target port
+              Ok              all of the above are right
+              Problem         '' when Ok, else what is wrong, in words
+              Published       the containers that publish the target port inside WSL, as the container
+                              engine says (Find-WslPortProxyPort), or '' (none, or no engine)
+              Source          'inventory' (a port of the inventory) or 'auto_ports' (published by a
+                              container and inside auto_ports.allow)
+        WslPortProxy.StatusReport
+            With Report:
+              SchemaVersion   the report's version
+              Server, ComputerName, Distro, GeneratedUtc, PausedUntilUtc
+              WslAddress      WSL's address now, or $null
+              Summary         Ports, Ok, Problems, AllOk, Text
+              Ports           the WslPortProxy.PortStatus rows
+              Warnings        the warnings, as text
+              Engine          the container engine that was read, or $null for none
+              Drift           one WslPortProxy.Drift (Port, Kind, Message) per drift
+              View            whose view of WSL: Source 'Wsl' when the caller is the task's account
+                              and asked WSL, 'WatcherRecord' when another account read what the task
+                              account's watcher recorded in observed.json; Account, Caller,
+                              ObservedUtc, AgeSeconds, Text
+    .LINK
+        Find-WslPortProxyPort
+    .LINK
+        Update-WslPortProxy
+    .LINK
+        Publish-WslPortProxy
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding()]
     [OutputType('WslPortProxy.PortStatus', 'WslPortProxy.StatusReport')]

@@ -31,9 +31,8 @@ function Install-WslPortProxy {
         Running it again upgrades in place: an older installation (also the single-script
         layout of wsl-portproxy 0.1) is replaced, its state kept and its watcher restarted.
 
-        Returns a WslPortProxy.InstallResult (Server, InstallDirectory, Task, Account, FirstRun:
-        the first reconcile's result, or that a logon task starts at its account's next logon).
-        A failure is a terminating error; Data['WslPortProxyExitCode'] is the entry script's
+        Returns a WslPortProxy.InstallResult (see OUTPUTS). A failure is a terminating error;
+        Data['WslPortProxyExitCode'] is the entry script's
         exit code: 2 NotElevated, 3 WrongComputer, 4 FirstRunFailed or FirstRunTimeout,
         5 NoCredential, WrongCredential, WrongPassword, PasswordStorageDisabled or BatchLogonDenied,
         6 BundleChanged, 7 PreflightFailed (a Test-WslPortProxy check failed), 8
@@ -61,6 +60,22 @@ function Install-WslPortProxy {
         Install-WslPortProxy -Settings .\WslPortProxy.Settings.psd1 -Credential $credential -WhatIf
 
         Shows what an unattended install would do, and does nothing.
+    .OUTPUTS
+        WslPortProxy.InstallResult
+              Server            the settings' server name
+              InstallDirectory  where the bundle was installed
+              Task              the scheduled task's path and name (\WslPortProxy\WslPortProxy)
+              Account           the account the task runs as
+              FirstRun          the first reconcile's result, or that a logon task starts at its
+                                account's next logon
+    .LINK
+        Test-WslPortProxy
+    .LINK
+        Uninstall-WslPortProxy
+    .LINK
+        Publish-WslPortProxy
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType('WslPortProxy.InstallResult')]

@@ -11,15 +11,10 @@ function Publish-WslPortProxy {
         unattended (Invoke-Command -FilePath files\install-bundle.ps1, the same snippet the
         Ansible playbook runs), then removes the copy. A server already current is left alone.
 
-        Returns one WslPortProxy.DeployResult per server: Server, Action (installed, upgraded,
-        unchanged, failed; with -WhatIf 'would install' or 'would upgrade'), ExitCode (the
-        installer's; $null when it did not run) and Message. A server that cannot be reached or
-        whose installer fails is 'failed'; the others are still done.
-
-        With Status, returns instead one WslPortProxy.FleetStatus per forwarded port of every
-        server (Server, Port, State 'ok' or 'problem', Problem), from Get-WslPortProxyStatus
-        -Report run on each server; a server that cannot be asked gives one row with State
-        'unreachable' or 'failed'.
+        Returns one WslPortProxy.DeployResult per server (see OUTPUTS). A server that cannot be
+        reached or whose installer fails is 'failed'; the others are still done. With Status, it
+        returns instead one WslPortProxy.FleetStatus per forwarded port of every server, from
+        Get-WslPortProxyStatus -Report run on each server.
     .PARAMETER FleetPath
         The fleet folder (holds WslPortProxy.Fleet.json; the bundles are its sibling folders).
     .PARAMETER ComputerName
@@ -44,6 +39,28 @@ function Publish-WslPortProxy {
         Publish-WslPortProxy -FleetPath .\dist\_fleet -Status | Where-Object -FilterScript { $_.State -ne 'ok' }
 
         Lists every port of the fleet that has a problem.
+    .OUTPUTS
+        WslPortProxy.DeployResult
+            One per server:
+              Server    the server's name
+              Action    installed, upgraded, unchanged or failed; with -WhatIf 'would install' or
+                        'would upgrade'
+              ExitCode  the installer's exit code; $null when it did not run
+              Message   what happened, in words
+        WslPortProxy.FleetStatus
+            With Status, one per forwarded port of every server:
+              Server   the server's name
+              Port     the listener ('0.0.0.0:80'); '' for a server that could not be asked
+              State    'ok' or 'problem'; 'unreachable' or 'failed' for a server that could not be
+                       asked
+              Problem  '' when ok, else what is wrong
+              View     whose view of WSL the server's status is (Get-WslPortProxyStatus's View.Text)
+    .LINK
+        Install-WslPortProxy
+    .LINK
+        Get-WslPortProxyStatus
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Deploy')]
     [OutputType('WslPortProxy.DeployResult', 'WslPortProxy.FleetStatus')]

@@ -20,8 +20,8 @@ function Update-WslPortProxy {
         <install folder>\state.json; the log is <install folder>\logs\Update-WslPortProxy.log;
         events go to the Application log, source WslPortProxy (Windows PowerShell 5.1).
 
-        Returns a WslPortProxy.RunResult (Server, Address, Written, Removed, Changes, Message);
-        -Watch returns nothing and runs until stopped. A failure is a terminating error whose
+        Returns a WslPortProxy.RunResult (see OUTPUTS); -Watch returns nothing and runs until
+        stopped. A failure is a terminating error whose
         ErrorId names it and whose exception's Data['WslPortProxyExitCode'] is the exit code
         the entry script Update-WslPortProxy.ps1 returns:
           3  WslNotFound, DistroNotFound: wsl.exe or the distribution is missing for this account
@@ -76,6 +76,30 @@ function Update-WslPortProxy {
         (Update-WslPortProxy -Settings .\WslPortProxy.Settings.psd1).Changes | Format-Table
 
         Shows each rule the run added, rewrote, kept or deleted.
+    .OUTPUTS
+        WslPortProxy.RunResult
+            One per run:
+              Server        the settings' server name
+              Address       WSL's IPv4 address the rules now point at
+              Written       how many rules were added or rewritten
+              Removed       how many rules were deleted
+              Restored      how many taken-over rules were set back to their old target
+              Changes       one WslPortProxy.Change per rule (Kind, Action, Name, Target, Previous,
+                            Written, Planned): what was added, rewritten, kept or deleted
+              NotListening  the listeners IP Helper does not listen on after the run
+              Automatic     the rules auto_ports added
+              Skipped       the published ports auto_ports could not forward, and why
+              Message       the run in one sentence (also in the log and the event)
+        WslPortProxy.PauseState
+            With Pause or Resume: Server, Until (the pause's end, or $null) and Message.
+    .LINK
+        Get-WslPortProxyStatus
+    .LINK
+        Install-WslPortProxy
+    .LINK
+        Uninstall-WslPortProxy
+    .LINK
+        about_WslPortProxy
     #>
     [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Once')]
     [OutputType('WslPortProxy.RunResult', 'WslPortProxy.PauseState')]
