@@ -56,11 +56,11 @@ def test_examples_match_the_golden_files(inventory: Path) -> None:
         rewrite(golden, actual, expected)
     stale = stale_copies(expected)
     assert not stale, f"copies of runtime/ files in {golden} (WSLPP_UPDATE_GOLDEN=1 removes them): {stale}"
+    problems = manifest_problems(expected)
+    assert not problems, "\n".join(problems)
     assert sorted(actual) == sorted(expected), "run with WSLPP_UPDATE_GOLDEN=1 to accept new output"
     for name, data in actual.items():
         assert data == expected[name], f"{name} differs"
-    problems = manifest_problems(expected)
-    assert not problems, "\n".join(problems)
     assert full_output(golden) == dict(sorted(output.items()))
 
 
