@@ -72,6 +72,11 @@ def measure(size: int, root: Path) -> tuple[float, float, int]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def folder_bytes(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
 def sizes_report() -> None:
     static = sum(len(data) for data in static_files(runtime_dir()).values())
     work = Path(tempfile.mkdtemp(prefix="wsl-portproxy-size-"))
@@ -79,15 +84,12 @@ def sizes_report() -> None:
         (work / "one.yaml").write_text(inventory(1), encoding="utf-8")
         generate(work / "one.yaml", work / "out")
         bundle = sum(p.stat().st_size for p in (work / "out" / "S00000").rglob("*") if p.is_file())
+        # today's bundle of the example (tests/golden holds only its rendered files)
+        generate(REPO / "examples" / "inventory.yaml", work / "example")
+        new_files, new_bytes = folder_bytes(work / "example" / "WEB-01")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    def folder_bytes(folder: Path) -> tuple[int, int]:
-        files = [p for p in folder.rglob("*") if p.is_file()]
-        return len(files), sum(p.stat().st_size for p in files)
-
     old_files, old_bytes = folder_bytes(REPO / "tests" / "powershell" / "fixtures" / "wsl-portproxy-0.1.0")
-    new_files, new_bytes = folder_bytes(REPO / "tests" / "golden" / "inventory" / "WEB-01")
     print(f"one bundle, 10 ports: {bundle} bytes, of which {static} static (module and entry "
           f"scripts, identical for every server) and {bundle - static} rendered for the server")
     print(f"examples/inventory.yaml: 0.1.0 bundle {old_files} files, {old_bytes} bytes; "

@@ -19,7 +19,7 @@ from wsl_portproxy.fleet import FLEET, render_fleet
 from wsl_portproxy.render import render_inventory, render_server, static_files
 
 from .conftest import EXAMPLES, GOLDEN, REPO
-from .helpers import Write, tree
+from .helpers import Write, full_output, manifest_problems, rendered_only, stale_copies, tree
 
 NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
 SCHEMA = xmlschema.XMLSchema(str(REPO / "tests" / "schemas" / "task-subset.xsd"))
@@ -30,24 +30,58 @@ def example_inventories() -> list[Path]:
     return sorted(EXAMPLES.glob("*.yaml"))
 
 
+def rewrite(golden: Path, actual: dict[str, bytes], expected: dict[str, bytes]) -> None:
+    """WSLPP_UPDATE_GOLDEN=1: write the rendered files (never the static ones), then fail."""
+    shutil.rmtree(golden, ignore_errors=True)
+    for name, data in actual.items():
+        (golden / name).parent.mkdir(parents=True, exist_ok=True)
+        (golden / name).write_bytes(data)
+    changed = sorted(n for n in actual.keys() | expected.keys() if actual.get(n) != expected.get(n))
+    pytest.fail(f"rewrote the golden files of {golden.name} ({len(changed)} changed: "
+                f"{', '.join(changed)}); review the diff, then run again without WSLPP_UPDATE_GOLDEN")
+
+
 @pytest.mark.parametrize("inventory", example_inventories(), ids=lambda p: p.stem)
 def test_examples_match_the_golden_files(inventory: Path) -> None:
+    """tests/golden holds what is rendered per server and per fleet; the static files are the
+    repository's (test below), and each golden manifest.json lists their SHA-256 as recomputed
+    from runtime/."""
     model = load_inventory(inventory)
     bundles = {**render_inventory(model), FLEET: render_fleet(model)}
     golden = GOLDEN / inventory.stem
-    actual = {f"{server}/{name}": data for server, files in bundles.items() for name, data in files.items()}
+    output = {f"{server}/{name}": data for server, files in bundles.items() for name, data in files.items()}
+    actual = rendered_only(output)
     expected = tree(golden) if golden.is_dir() else {}
     if UPDATE and actual != expected:
-        shutil.rmtree(golden, ignore_errors=True)
-        for name, data in actual.items():
-            (golden / name).parent.mkdir(parents=True, exist_ok=True)
-            (golden / name).write_bytes(data)
-        changed = sorted(n for n in actual.keys() | expected.keys() if actual.get(n) != expected.get(n))
-        pytest.fail(f"rewrote the golden files of {inventory.name} ({len(changed)} changed: "
-                    f"{', '.join(changed)}); review the diff, then run again without WSLPP_UPDATE_GOLDEN")
+        rewrite(golden, actual, expected)
+    stale = stale_copies(expected)
+    assert not stale, f"copies of runtime/ files in {golden} (WSLPP_UPDATE_GOLDEN=1 removes them): {stale}"
+    problems = manifest_problems(expected)
+    assert not problems, "\n".join(problems)
     assert sorted(actual) == sorted(expected), "run with WSLPP_UPDATE_GOLDEN=1 to accept new output"
     for name, data in actual.items():
         assert data == expected[name], f"{name} differs"
+    assert full_output(golden) == dict(sorted(output.items()))
+
+
+def test_a_golden_manifest_with_a_wrong_static_hash_fails(tmp_path: Path) -> None:
+    """The static files are not in tests/golden; their hashes in the golden manifests are checked
+    against runtime/ (and a stale copy of a static file in tests/golden is refused)."""
+    golden = tree(GOLDEN / "inventory")
+    assert manifest_problems(golden) == []
+    manifest = json.loads(golden["WEB-01/manifest.json"])
+    name = "WslPortProxy/Private/Watch.ps1"
+    manifest["files"][name] = hashlib.sha256(b"an older Watch.ps1").hexdigest()
+    planted = {**golden, "WEB-01/manifest.json": json.dumps(manifest).encode()}
+    assert manifest_problems(planted) == [
+        f"WEB-01/manifest.json: {name} has SHA-256 {manifest['files'][name]}, the file has "
+        f"{hashlib.sha256((REPO / 'runtime' / name).read_bytes()).hexdigest()}"]
+    runtime = tmp_path / "runtime"  # a module file changed, the golden manifests not updated
+    shutil.copytree(REPO / "runtime", runtime, ignore=shutil.ignore_patterns("__pycache__"))
+    (runtime / name).write_bytes((runtime / name).read_bytes() + b"# one more line\n")
+    assert [problem.split(":")[0] for problem in manifest_problems(golden, runtime)] == [
+        "WEB-01/manifest.json", "_fleet/manifest.json"]
+    assert stale_copies({**golden, f"_fleet/{name}": b"old"}) == [f"_fleet/{name}"]
 
 
 OTHER = """\

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from wsl_portproxy import __version__
+
 from .conftest import EXAMPLES, GOLDEN, REPO
-from .helpers import tree
+from .helpers import full_output, tree
 
 WHEELHOUSE = Path(os.environ.get("WSLPP_WHEELHOUSE", REPO.parent / "shared" / "wheelhouse"))
 
@@ -38,6 +40,22 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
                          capture_output=True, text=True, env=env, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
     return out
+
+
+def test_the_wheel_and_the_sdist_carry_the_package_version(dists: Path) -> None:
+    """pyproject.toml reads its version from wsl_portproxy.__version__ (the one source)."""
+    (sdist,) = dists.glob("*.tar.gz")
+    (wheel,) = dists.glob("*.whl")
+    assert sdist.name == f"wsl_portproxy-{__version__}.tar.gz"
+    assert wheel.name.startswith(f"wsl_portproxy-{__version__}-")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"wsl_portproxy-{__version__}.dist-info/METADATA").decode("utf-8")
+    with tarfile.open(sdist) as archive:
+        member = archive.extractfile(f"wsl_portproxy-{__version__}/PKG-INFO")
+        assert member is not None
+        pkg_info = member.read().decode("utf-8")
+    for text in (metadata, pkg_info):
+        assert f"\nVersion: {__version__}\n" in text
 
 
 def test_the_sdist_holds_the_package_its_data_folders_and_tests(dists: Path) -> None:
@@ -72,6 +90,6 @@ def test_the_wheel_installed_in_a_fresh_venv_generates_the_golden_output(
         capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
     assert generate.returncode == 0, generate.stderr
     golden = GOLDEN / "inventory"
-    expected = tree(golden)
+    expected = full_output(golden)  # rendered files + runtime/'s
     actual = tree(out)
     assert actual == expected

@@ -14,8 +14,14 @@ VERSION_HEADING = re.compile(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", 
 
 
 def test_the_package_and_pyproject_name_the_same_version() -> None:
-    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["version"] == __version__
+    """One source: pyproject.toml names no version of its own but reads the package's (the built
+    wheel and sdist carry it: tests/test_dist.py)."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "wsl_portproxy.__version__"}
+    source = (REPO / "generator" / "wsl_portproxy" / "__init__.py").read_text(encoding="utf-8")
+    assert re.findall(r'^__version__ = "([^"]+)"$', source, re.M) == [__version__]
 
 
 def test_the_newest_changelog_entry_is_this_version() -> None:
