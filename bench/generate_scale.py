@@ -86,7 +86,8 @@ def sizes_report() -> None:
         files = [p for p in folder.rglob("*") if p.is_file()]
         return len(files), sum(p.stat().st_size for p in files)
 
-    old_files, old_bytes = folder_bytes(REPO / "tests" / "powershell" / "fixtures" / "wsl-portproxy-0.1.0")
+    old_bundle = REPO / "tests" / "powershell" / "e2e" / "fixtures" / "wsl-portproxy-0.1.0"
+    old_files, old_bytes = folder_bytes(old_bundle)
     new_files, new_bytes = folder_bytes(REPO / "tests" / "golden" / "inventory" / "WEB-01")
     print(f"one bundle, 10 ports: {bundle} bytes, of which {static} static (module and entry "
           f"scripts, identical for every server) and {bundle - static} rendered for the server")

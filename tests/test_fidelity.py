@@ -12,7 +12,9 @@ from .conftest import REPO
 
 TABLE = REPO / "docs" / "windows-facts.md"
 NO_TEST = ("docs only", "premise", "the stress run itself")
-FILE = re.compile(r"`?((?:unit/)?[A-Za-z.-]+\.Tests\.ps1|tests/test_\w+\.py)(?:::\w+)?`?")
+# A Pester file by its path under tests/powershell ("e2e/Watch.Tests.ps1"), or a pytest file.
+PESTER = r"(?:(?:e2e|unit|sim|gate)/)?[A-Za-z.-]+\.Tests\.ps1"
+FILE = re.compile(rf"`?({PESTER}|tests/test_\w+\.py)(?:::\w+)?`?")
 
 
 def _rows() -> list[tuple[str, str, str]]:
@@ -33,7 +35,7 @@ def _test_file(name: str) -> Path:
 def _names_by_file(cell: str) -> list[tuple[str, str]]:
     """(file, quoted test name) pairs: each quoted name belongs to the file named before it."""
     pairs, current = [], ""
-    for match in re.finditer(r'`?((?:unit/)?[A-Za-z.-]+\.Tests\.ps1|tests/test_\w+\.py)|"([^"]+)"', cell):
+    for match in re.finditer(rf'`?({PESTER}|tests/test_\w+\.py)|"([^"]+)"', cell):
         if match.group(1):
             current = match.group(1)
         elif current:

@@ -4,7 +4,7 @@
     repository's, or the copy WSLPP_MODULE names (the mutation smoke test points it at a mutated
     copy; tests/test_powershell.py).
 #>
-. (Join-Path $PSScriptRoot '../SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
 $global:WslppModuleUnderTest = $env:WSLPP_MODULE
 if (-not $global:WslppModuleUnderTest) {
     $global:WslppModuleUnderTest = Join-Path $PSScriptRoot '../../../runtime/WslPortProxy/WslPortProxy.psd1'

@@ -2,7 +2,7 @@
 # podman machines are per user (sim/fakewin.py owned_by_caller), so such a caller reads the watcher's record.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

@@ -114,7 +114,7 @@ function global:New-SimulatedWindows {
     Set-SimAcl -Path $root -Owner $global:SimTrustedInstaller -Dacl $global:SimVolumeRootDacl -Protected
     Set-SimAcl -Path $sim.ProgramData -Owner 'SY' -Dacl $global:SimProgramDataDacl -Protected
     Set-SimAcl -Path $sim.ProgramFiles -Owner $global:SimTrustedInstaller -Dacl $global:SimProgramFilesDacl -Protected
-    $fake = Join-Path $PSScriptRoot 'sim/fakewin.py'
+    $fake = Join-Path $PSScriptRoot 'fakewin.py'
     # The WSL package's wsl.exe, and the inbox one that enabling the WSL feature puts in System32
     # (Microsoft Docs, "Install WSL on Windows Server"; only the package's works before logon).
     Install-SimProgram -Program wsl -Path (Join-Path (Join-Path $sim.ProgramFiles 'WSL') 'wsl.exe') -Fake $fake
@@ -244,7 +244,7 @@ function global:Invoke-SimEntryScript {
     # The PowerShell this test runs in: powershell.exe (5.1) or pwsh, which can be a dotnet tool (not the process's own path).
     $shell = Join-Path $PSHOME 'powershell.exe'
     if ($PSVersionTable.PSEdition -ne 'Desktop') { $shell = @(Get-ChildItem -LiteralPath $PSHOME -Filter 'pwsh*' | Where-Object { $_.Name -in 'pwsh', 'pwsh.exe' })[0].FullName }
-    $entry = Join-Path (Join-Path $PSScriptRoot 'sim') 'Start-SimEntry.ps1'
+    $entry = Join-Path $PSScriptRoot 'Start-SimEntry.ps1'
     $out = Join-Path $global:WslppSim.Root "entry-$([guid]::NewGuid().ToString('n'))"
     $words = @('-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $entry, $Path) + @($Arguments | Where-Object { $null -ne $_ })
     $process = Start-Process -FilePath $shell -ArgumentList (@($words | ForEach-Object { '"{0}"' -f $_ }) -join ' ') -NoNewWindow -PassThru `
@@ -269,7 +269,7 @@ function global:Get-SimPython {
         sets it to its own), else the project's venv from .ci/install-tools, else python3.
     #>
     if ($env:WSLPP_PYTHON) { return $env:WSLPP_PYTHON }
-    $repo = Split-Path (Split-Path $PSScriptRoot)
+    $repo = Split-Path (Split-Path (Split-Path $PSScriptRoot))
     foreach ($candidate in (Join-Path $repo '.venv/bin/python'), (Join-Path $repo '.venv/Scripts/python.exe')) {
         if (Test-Path -LiteralPath $candidate) { return $candidate }
     }
@@ -1478,7 +1478,7 @@ function global:Restart-SimWsl {
     <# WSL restarts with a new address: keep-alive processes end, the distro answers with NewIp. #>
     param([string] $NewIp, [string] $Distro = 'podman-machine-default')
     $python = Get-SimPython
-    & $python (Join-Path $PSScriptRoot 'sim/fakewin.py') $global:WslppSim.State restart-wsl $Distro $NewIp
+    & $python (Join-Path $PSScriptRoot 'fakewin.py') $global:WslppSim.State restart-wsl $Distro $NewIp
 }
 
 function global:Get-Credential {
@@ -1519,7 +1519,7 @@ function global:Test-Promtool {
         promtool on PATH. A missing promtool fails the test.
     #>
     param([Parameter(Mandatory)] [string] $Text)
-    $promtool = Join-Path $PSScriptRoot '../../.tools/bin/promtool'
+    $promtool = Join-Path $PSScriptRoot '../../../.tools/bin/promtool'
     if (-not (Test-Path -LiteralPath $promtool -PathType Leaf)) {
         $promtool = (Get-Command -Name promtool -CommandType Application -ErrorAction SilentlyContinue |
             Select-Object -First 1).Source

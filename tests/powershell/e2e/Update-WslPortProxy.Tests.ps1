@@ -1,7 +1,7 @@
 # Behaviour of the generated Update-WslPortProxy.ps1 on a simulated Windows (see SimulatedWindows.ps1).
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
     $script:Seed = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

@@ -2,7 +2,7 @@
 # task trusts"): the address WSL reports, the folders and programs it runs, the interop of the distribution.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

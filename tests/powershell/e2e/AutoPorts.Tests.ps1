@@ -1,7 +1,7 @@
 # auto_ports: forwarding what containers publish, inside the allow-list, on the simulated Windows.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

@@ -1,7 +1,7 @@
 # Watch mode, -Status, events and the rest of the fault matrix, on the simulated Windows.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01
