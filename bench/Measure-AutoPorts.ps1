@@ -17,6 +17,7 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
 . (Join-Path $repo 'tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/TestHelpers.ps1')
 
 function Wait-For {
     param([scriptblock] $Condition, [string] $What, [double] $Seconds = 30)

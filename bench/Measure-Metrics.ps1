@@ -16,6 +16,7 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
 . (Join-Path $repo 'tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/TestHelpers.ps1')
 
 $results = foreach ($count in $PortCounts) {
     $ports = (0..($count - 1) | ForEach-Object { 10000 + $_ }) -join ', '

@@ -21,6 +21,7 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
 . (Join-Path $repo 'tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/TestHelpers.ps1')
 
 function Get-Figures {
     param([string[]] $Calls)

@@ -21,6 +21,7 @@ param()
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot '../tests/powershell/TestHelpers.ps1')
 
 function Write-Step {
     param([string] $Text)

@@ -2,6 +2,7 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

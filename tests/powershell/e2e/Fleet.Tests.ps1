@@ -3,6 +3,7 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     . (Join-Path $PSScriptRoot '../sim/SimulatedFleet.ps1')
     $script:Dist = New-TestBundle -Inventory @'
 defaults:

@@ -14,6 +14,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     function global:Invoke-Canary { Set-Content -LiteralPath $global:WslppCanary -Value 'the canary ran' }
 }
 

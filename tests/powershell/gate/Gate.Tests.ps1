@@ -73,6 +73,7 @@ Describe 'The module' {
 Describe 'Rendered settings files' {
     BeforeAll {
         . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+        . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
         $script:Dist = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../../examples/inventory.yaml'))
         $script:SettingsPath = Join-Path $script:Dist 'WEB-01/WslPortProxy.Settings.psd1'
     }
