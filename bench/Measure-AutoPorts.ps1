@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Measures auto_ports on the simulated Windows (tests/powershell): how long after a container
+    Measures auto_ports on the simulated Windows (tests/powershell/sim): how long after a container
     publishes or withdraws a port the watcher has the portproxy rule in place or gone.
 
 .DESCRIPTION
@@ -16,7 +16,8 @@ param([int] $Events = 6)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
-. (Join-Path $repo 'tests/powershell/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/TestHelpers.ps1')
 
 function Wait-For {
     param([scriptblock] $Condition, [string] $What, [double] $Seconds = 30)

@@ -3,7 +3,7 @@
     Measures what the metrics file (inventory key metrics_file) costs the watcher per reconcile.
 
 .DESCRIPTION
-    For 1, 10 and 100 forwarded ports, on the simulated Windows (tests/powershell): after a first
+    For 1, 10 and 100 forwarded ports, on the simulated Windows (tests/powershell/sim): after a first
     reconcile, runs the module's Update-MetricsFile as the watcher does after each reconcile and
     prints its CIM-backed queries by kind (the same for every port count is the target), the
     processes it starts (none is the target: no WSL call), the file's size, and its run time
@@ -15,7 +15,8 @@ param([int[]] $PortCounts = @(1, 10, 100))
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
-. (Join-Path $repo 'tests/powershell/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/TestHelpers.ps1')
 
 $results = foreach ($count in $PortCounts) {
     $ports = (0..($count - 1) | ForEach-Object { 10000 + $_ }) -join ', '

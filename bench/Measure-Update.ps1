@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Measures the generated Update-WslPortProxy.ps1 on the simulated Windows (tests/powershell).
+    Measures the generated Update-WslPortProxy.ps1 on the simulated Windows (tests/powershell/sim).
 
 .DESCRIPTION
     For 1, 10 and 100 forwarded ports (separate entries, so one firewall rule each) it prints:
@@ -20,7 +20,8 @@ param([int[]] $PortCounts = @(1, 10, 100), [int] $Restarts = 3)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $repo = Split-Path -Parent $PSScriptRoot
-. (Join-Path $repo 'tests/powershell/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $repo 'tests/powershell/TestHelpers.ps1')
 
 function Get-Figures {
     param([string[]] $Calls)

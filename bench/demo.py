@@ -1,4 +1,4 @@
-"""How long the demo takes (tests/powershell/Demo.ps1: generate, install, WSL restart, -Status,
+"""How long the demo takes (examples/Demo.ps1: generate, install, WSL restart, -Status,
 uninstall on the simulated Windows), from starting pwsh to its exit; 3 runs, median and max, and
 the watcher's time from the WSL restart to the last rewritten rule as the demo reports it.
 Run: .venv/bin/python bench/demo.py   (pwsh from .ci/install-tools)
@@ -22,7 +22,7 @@ def main() -> None:
     for _ in range(RUNS):
         start = time.perf_counter()
         run = subprocess.run([str(PWSH), "-NoLogo", "-NoProfile", "-NonInteractive", "-File",
-                              str(REPO / "tests" / "powershell" / "Demo.ps1")],
+                              str(REPO / "examples" / "Demo.ps1")],
                              capture_output=True, text=True, check=True)
         totals.append(time.perf_counter() - start)
         match = re.search(r"rewrote every rule in ([\d.]+) s", run.stdout)

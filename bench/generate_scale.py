@@ -89,7 +89,8 @@ def sizes_report() -> None:
         new_files, new_bytes = folder_bytes(work / "example" / "WEB-01")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    old_files, old_bytes = folder_bytes(REPO / "tests" / "powershell" / "fixtures" / "wsl-portproxy-0.1.0")
+    old_bundle = REPO / "tests" / "powershell" / "e2e" / "fixtures" / "wsl-portproxy-0.1.0"
+    old_files, old_bytes = folder_bytes(old_bundle)
     print(f"one bundle, 10 ports: {bundle} bytes, of which {static} static (module and entry "
           f"scripts, identical for every server) and {bundle - static} rendered for the server")
     print(f"examples/inventory.yaml: 0.1.0 bundle {old_files} files, {old_bytes} bytes; "

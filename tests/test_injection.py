@@ -4,7 +4,7 @@ Decision per field (docs/inventory.md, "How values reach the generated files"): 
 account names may contain (so quotes, $, backticks, % and Unicode quotes) and is escaped in
 every context; it reaches PowerShell only in the settings data file, as a single-quoted literal.
 Every other string field is constrained so strictly that none of these values is accepted. The
-Pester suite (Injection.Tests.ps1) runs the bundles of the accepted values.
+Pester suite (e2e/Injection.Tests.ps1) runs the bundles of the accepted values.
 """
 
 from __future__ import annotations

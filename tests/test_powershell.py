@@ -1,7 +1,8 @@
 """Runs the Pester suites in real PowerShell.
 
-- tests/powershell/*.Tests.ps1: end to end on the simulated Windows (generated bundles, unmodified),
-  one pwsh process per file.
+- tests/powershell/e2e/*.Tests.ps1: end to end on the simulated Windows (generated bundles,
+  unmodified); sim/Simulation.Tests.ps1 tests the simulation itself, gate/Gate.Tests.ps1 the style
+  rules. One pwsh process per file; the id is the path under tests/powershell ("e2e/Watch.Tests.ps1").
 - tests/powershell/unit/*.Tests.ps1: unit tests of the module's functions, in one run that measures
   Pester's code coverage of the module's source files; below COVERAGE_FLOOR percent fails.
 - The mutation smoke test flips named conditions in a copy of the module; each must make the unit
@@ -27,6 +28,9 @@ import pytest
 from .conftest import REPO, SUMMARY
 
 SUITE = REPO / "tests" / "powershell"
+# The Pester files run one per process: every *.Tests.ps1 of these folders (unit/ runs as one suite).
+PESTER_FILES = sorted(path for role in ("e2e", "sim", "gate") for path in (SUITE / role).glob("*.Tests.ps1"))
+DEMO = REPO / "examples" / "Demo.ps1"
 MODULE = REPO / "runtime" / "WslPortProxy"
 TOOLS = REPO / ".tools"
 COVERAGE_FLOOR = 90.0
@@ -114,7 +118,7 @@ def _run_pester(files: list[Path], report: Path, coverage: Path | None = None,
     return run, int(suites.get("tests", "0")), failed
 
 
-@pytest.mark.parametrize("test_file", sorted(SUITE.glob("*.Tests.ps1")), ids=lambda p: p.name)
+@pytest.mark.parametrize("test_file", PESTER_FILES, ids=lambda p: p.relative_to(SUITE).as_posix())
 def test_pester_suite(test_file: Path, tmp_path: Path) -> None:
     run, tests, failed = _run_pester([test_file], tmp_path / "pester.xml")
     assert tests > 0, f"Pester ran no test:\n{run.stdout}"
@@ -154,7 +158,7 @@ def test_a_mutated_module_fails_the_unit_tests(name: str, tmp_path: Path) -> Non
 
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     pwsh = _require(_find_pwsh(), "pwsh (PowerShell 7.6.9)")
-    command = [pwsh, "-NoLogo", "-NoProfile", "-NonInteractive", "-File", str(SUITE / "Demo.ps1")]
+    command = [pwsh, "-NoLogo", "-NoProfile", "-NonInteractive", "-File", str(DEMO)]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 

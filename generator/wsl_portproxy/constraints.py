@@ -26,7 +26,7 @@ RECHECK_EVERY = (60, 86400)     # seconds: 1 min to 24 h, or 0 (off)
 # Windows PowerShell 5.1 refuses a file past about 5,000 syntax nodes (and has no
 # -SkipLimitCheck; PowerShell/PowerShell#7979, #13672). A port entry costs about 11 nodes plus
 # one per allow_from address, so these limits keep the largest accepted server far below it
-# (tests/powershell/Gate.Tests.ps1 reads the largest accepted settings file).
+# (tests/powershell/gate/Gate.Tests.ps1 reads the largest accepted settings file).
 MAX_PORT_ENTRIES = 100          # entries of ports per server
 MAX_ALLOW_FROM = 20             # addresses in one allow_from list
 # Each forwarded port is a portproxy rule that IP Helper listens on and the watcher checks at

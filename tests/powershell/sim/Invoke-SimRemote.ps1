@@ -11,7 +11,7 @@
 param([Parameter(Mandatory)] [string] $Request)
 Set-StrictMode -Version Latest
 $call = Import-Clixml -LiteralPath $Request
-. (Join-Path (Split-Path $PSScriptRoot) 'SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
 $sim = $call.Sim
 $global:WslppSim = [pscustomobject]@{
     Root = $sim.Root; State = $sim.State; ProgramData = $sim.ProgramData; ProgramFiles = $sim.ProgramFiles

@@ -14,7 +14,7 @@
     words as parameter names, as -File does. An `exit N` in a dot-sourced script ends that script
     only and sets $LASTEXITCODE, which this script then exits with: the process's exit code is N.
 #>
-. (Join-Path (Split-Path -Parent $PSScriptRoot) 'SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
 Connect-SimulatedWindows
 $WslppSimEntryWords = @($args | Select-Object -Skip 1)
 $global:LASTEXITCODE = 0

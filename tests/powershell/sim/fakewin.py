@@ -197,8 +197,9 @@ def distro_command(sim: Sim, config: dict[str, Any], distro: dict[str, Any], com
 
 def distro_not_found(config: dict[str, Any]) -> int:
     """The message is in the system language, and only the WSL package (>= 2.0) adds the error
-    code line (docs/windows-facts.md, WSL): wsl.json's "locale" ("de", "fr") is an
-    inbox wsl.exe on such a server (wording illustrative). A script must ask --list --quiet."""
+    code line (docs/windows-facts.md, row "A distribution name wsl.exe does not know"): wsl.json's
+    "locale" ("de", "fr") is an inbox wsl.exe on such a server (wording illustrative). A script
+    must ask --list --quiet."""
     localized = {"de": "Es gibt keine Verteilung mit dem angegebenen Namen.",
                  "fr": "Aucune distribution portant le nom indiqué n\u2019a été trouvée."}
     if config.get("locale") in localized:
@@ -245,7 +246,8 @@ def docker_ps(distro: dict[str, Any]) -> int:
 
 def eth0(sim: Sim, config: dict[str, Any], distro: dict[str, Any]) -> int:
     """``ip -4 -o addr show dev eth0``. In mirrored mode eth0 carries the host's own address
-    (microsoft/WSL#11272; docs/windows-facts.md)."""
+    (microsoft/WSL#11272; docs/windows-facts.md, row "In mirrored mode (and WSL 1) eth0 carries the
+    host's own address")."""
     if distro.get("no_ip_for", 0) > 0:
         distro["no_ip_for"] -= 1
         sim.write("wsl.json", config)
@@ -322,7 +324,7 @@ def netsh_script(sim: Sim, script: Path) -> int:
 
 EXCLUDED_HEADERS = {
     # The headers are in the system language (Microsoft Docs, netsh interface ipv4 show
-    # excludedportrange; docs/windows-facts.md: netsh output is localized). "de" stands for any
+    # excludedportrange; docs/windows-facts.md, row "netsh's output is localized"). "de" stands for any
     # non-English server: the wording is illustrative, the point is that only numbers are stable.
     "en": ("Protocol tcp Port Exclusion Ranges", "Start Port    End Port",
            "* - Administered port exclusions."),
@@ -638,8 +640,9 @@ def whoami(sim: Sim, args: list[str]) -> int:
     return 0
 
 
-# A folder nobody locked has what its parent passes on; the Get-Acl stand-in (SimulatedWindows.ps1)
-# derives it from the roots' DACLs (docs/windows-facts.md, "Security: the install path").
+# A folder nobody locked has what its parent passes on; the Get-Acl stand-in (sim/Security.ps1)
+# derives it from the roots' DACLs (docs/windows-facts.md, row "A new folder or file gets its parent's
+# inheritable entries").
 SID_ALIASES = {"*S-1-5-32-544": "BA", "*S-1-5-18": "SY"}
 ACCOUNT_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"  # the task's account, whatever its name
 RIGHTS = {"F": "FA", "RX": "0x1200a9"}

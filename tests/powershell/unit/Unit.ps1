@@ -1,10 +1,11 @@
 <#
     Shared setup of the unit suite (unit/*.Tests.ps1): imports the WslPortProxy module under test
-    and loads the simulated Windows for the cmdlets the module calls. The module is the
+    and loads the simulated Windows for the cmdlets the module calls, and the tests' helpers. The module is the
     repository's, or the copy WSLPP_MODULE names (the mutation smoke test points it at a mutated
     copy; tests/test_powershell.py).
 #>
-. (Join-Path $PSScriptRoot '../SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot '../TestHelpers.ps1')
 $global:WslppModuleUnderTest = $env:WSLPP_MODULE
 if (-not $global:WslppModuleUnderTest) {
     $global:WslppModuleUnderTest = Join-Path $PSScriptRoot '../../../runtime/WslPortProxy/WslPortProxy.psd1'

@@ -1,8 +1,9 @@
-# The elevated task trusts only what administrators control (issue 19 §5; docs/security.md, "Inputs the
-# task trusts"): the address WSL reports, the folders and programs it runs, the interop of the distribution.
+# The elevated task trusts only what administrators control (docs/security.md, "Inputs the task
+# trusts"): the address WSL reports, the folders and programs it runs, the interop of the distribution.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

@@ -1,10 +1,11 @@
 <#
     The project's own PowerShell gate (PSScriptAnalyzer cannot be installed here; the Windows
-    workflow also runs it, with tests/powershell/PSScriptAnalyzerSettings.psd1).
+    workflow also runs it, with tests/powershell/gate/PSScriptAnalyzerSettings.psd1).
 
     Get-GateViolation parses one file and returns a [pscustomobject] per violation (Rule, Line,
     Text). Module files (-Kind Module) and entry scripts (-Kind Entry) share most rules; each rule
-    has a fixture in gate-fixtures/ that breaks it, and Gate.Tests.ps1 checks that the gate flags it.
+    has a fixture in fixtures/ (beside this file) that breaks it, and Gate.Tests.ps1 checks that
+    the gate flags it.
 
     Rules: ParseError, SevenOnlySyntax, Encoding, LineLength, CmdletBinding, OutputType, Help,
     ShouldProcess, ScriptScopeRead, ParameterAssigned, ApprovedVerb, Alias, WriteHost, NativeCall, ErrorId,

@@ -3,7 +3,7 @@
 # system exactly as written (settings, task account, task XML, folder ACL, credential prompt).
 
 BeforeDiscovery {
-    $corpus = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../hostile-values.json') | ConvertFrom-Json
+    $corpus = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../hostile-values.json') | ConvertFrom-Json
     # The values run_as accepts (tests/test_injection.py asserts that the others are refused).
     $accepted = 'single-quote', 'quote-breakout', 'subexpression', 'braced-variable', 'backtick',
         'percent-var', 'unicode-quotes', 'unicode-dash', 'ampersand'
@@ -13,7 +13,8 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     function global:Invoke-Canary { Set-Content -LiteralPath $global:WslppCanary -Value 'the canary ran' }
 }
 

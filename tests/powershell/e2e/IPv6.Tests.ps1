@@ -1,7 +1,8 @@
 # IPv6 clients: v6tov4 portproxy rules to WSL's IPv4 address, end to end on the simulated Windows.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01

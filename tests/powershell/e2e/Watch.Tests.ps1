@@ -1,7 +1,8 @@
 # Watch mode, -Status, events and the rest of the fault matrix, on the simulated Windows.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01
@@ -18,17 +19,6 @@ servers:
     ports: [80]
 '@
     $script:Update = Join-Path $script:Bundle 'WEB-01/Update-WslPortProxy.ps1'
-
-    function Wait-Until {
-        <# Polls a condition every 50 ms; returns the seconds it took, or fails after Seconds. #>
-        param([scriptblock] $Condition, [double] $Seconds = 15, [string] $Because)
-        $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        while (-not (& $Condition)) {
-            if ($watch.Elapsed.TotalSeconds -gt $Seconds) { throw "Timed out after $Seconds s waiting until $Because" }
-            Start-Sleep -Milliseconds 50
-        }
-        return $watch.Elapsed.TotalSeconds
-    }
 
     function Invoke-Update {
         <# Runs the script; Output holds its objects and errors, Information its information messages. #>

@@ -10,7 +10,7 @@
         following error message : WinRM cannot complete the operation. ..." and goes on.
       - Invoke-Command -Session runs the script block (or -FilePath's script) in each session, at
         most -ThrottleLimit at once (default 32), each in the remote computer's own process:
-        here a separate pwsh process with that server's simulated Windows (sim/Invoke-SimRemote.ps1).
+        here a separate pwsh process with that server's simulated Windows (Invoke-SimRemote.ps1, beside this file).
         Output objects come back deserialized with PSComputerName added; remote errors come back as
         RemotingErrorRecord whose OriginInfo names the computer.
       - Copy-Item -ToSession copies to a path on the remote computer: here, into that server's tree.
@@ -114,7 +114,7 @@ function global:Start-SimRemote {
         ProgramFiles = $server.Sim.ProgramFiles; SystemRoot = $server.Sim.SystemRoot; Environment = $server.Environment }
     @{ Sim = $sim; Script = $Script; Arguments = @($Arguments); Output = "$request.out" } | Export-Clixml -LiteralPath "$request.in" -WhatIf:$false
     $pwsh = @(Get-SimPwsh)
-    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'sim/Invoke-SimRemote.ps1'), '-Request', "$request.in")
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-SimRemote.ps1'), '-Request', "$request.in")
     Add-SimFleetCall "start $($Session.ComputerName) $Label"
     $process = Start-Process -FilePath $pwsh[0] -ArgumentList $arguments -PassThru -NoNewWindow -WhatIf:$false `
         -RedirectStandardOutput "$request.stdout" -RedirectStandardError "$request.stderr"

@@ -1,7 +1,8 @@
 # Behaviour of the generated Install-/Uninstall-WslPortProxy.ps1 on a simulated Windows.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:BootBundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01
@@ -646,7 +647,7 @@ Describe 'Upgrading from wsl-portproxy 0.1.0 (one generated script per server)' 
     BeforeAll {
         # The real 0.1.0 bundle of examples/inventory.yaml, as that release generated it.
         $script:OldBundle = Join-Path $PSScriptRoot 'fixtures'
-        $script:NewBundle = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../examples/inventory.yaml'))
+        $script:NewBundle = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../../examples/inventory.yaml'))
     }
     BeforeEach { New-SimulatedWindows | Out-Null }
     AfterEach { Remove-SimulatedWindows }

@@ -2,8 +2,9 @@
 # simulated PowerShell remoting, and the installer snippets the Ansible playbooks run.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
-    . (Join-Path $PSScriptRoot 'SimulatedFleet.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedFleet.ps1')
     $script:Dist = New-TestBundle -Inventory @'
 defaults:
   run_as: CORP\svc-podman

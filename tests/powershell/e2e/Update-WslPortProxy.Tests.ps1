@@ -1,7 +1,8 @@
-# Behaviour of the generated Update-WslPortProxy.ps1 on a simulated Windows (see SimulatedWindows.ps1).
+# Behaviour of the generated Update-WslPortProxy.ps1 on a simulated Windows (see ../sim/SimulatedWindows.ps1).
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Seed = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01
@@ -345,7 +346,7 @@ servers:
         }
     }
 
-    Context 'Given another user squats a lock (issue 19 §3)' {
+    Context 'Given another user squats a lock: the locks are files in a folder only Administrators and SYSTEM may open' {
         It 'Given another process holds the mutex Global\WslPortProxy-Reconcile-WEB-01, reconciles at once: no name any user can create is a lock' {
             # Any user may create a Global\ mutex (learn.microsoft.com, "Kernel object namespaces"); one held by
             # someone else made every run wait wait_for_wsl + 300 s and exit 8.

@@ -4,7 +4,7 @@
 
 .DESCRIPTION
     Generates the bundle of examples/inventory.yaml, installs it on a fresh simulated server
-    (the test suite's SimulatedWindows.ps1: fake wsl.exe, netsh.exe and podman.exe, stand-ins for
+    (the test suite's tests/powershell/sim/: fake wsl.exe, netsh.exe and podman.exe, stand-ins for
     the firewall, Task Scheduler and the event log), shows the portproxy and firewall rules
     before and after, restarts WSL with a new address, shows the task's watcher rewriting the
     rules and the -Status table, then uninstalls. The bundle's scripts run unmodified.
@@ -13,14 +13,15 @@
     folder is touched. Exit code 0 when every step did what it shows; 1 otherwise.
 
 .EXAMPLE
-    .tools/pwsh/pwsh -NoProfile -File tests/powershell/Demo.ps1
+    .tools/pwsh/pwsh -NoProfile -File examples/Demo.ps1
 #>
 [CmdletBinding()]
 param()
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-. (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot '../tests/powershell/sim/SimulatedWindows.ps1')
+. (Join-Path $PSScriptRoot '../tests/powershell/TestHelpers.ps1')
 
 function Write-Step {
     param([string] $Text)
@@ -61,7 +62,7 @@ function Wait-Rule {
     throw "the rule $Key did not point at $Target within $Seconds s"
 }
 
-$repo = Split-Path (Split-Path $PSScriptRoot)
+$repo = Split-Path $PSScriptRoot
 $started = Get-Date
 $exitCode = 1
 try {

@@ -2,7 +2,8 @@
 # bundle renders, and a fixture per rule that proves the gate catches it.
 
 BeforeDiscovery {
-    $repo = (Get-Item -LiteralPath (Join-Path $PSScriptRoot '../..')).FullName
+    $repo = (Get-Item -LiteralPath (Join-Path $PSScriptRoot '../../..')).FullName
+    $suite = (Get-Item -LiteralPath (Join-Path $PSScriptRoot '..')).FullName   # tests/powershell
     $runtime = Join-Path $repo 'runtime'
     $module = Join-Path $runtime 'WslPortProxy'
     $script:ModuleFiles = @(Get-ChildItem -LiteralPath $module -Recurse -File -Include '*.ps1', '*.psm1' |
@@ -12,15 +13,15 @@ BeforeDiscovery {
             ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
     $script:SnippetFiles = @(Get-ChildItem -LiteralPath (Join-Path $runtime 'fleet/files') -File -Filter '*.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Name = $_.Name } })
-    $script:TestFiles = @(Get-ChildItem -LiteralPath $PSScriptRoot -Recurse -Filter '*.Tests.ps1' |
-            ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($PSScriptRoot.Length + 1) } })
-    $script:Fixtures = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'gate-fixtures') -Filter '*.ps1' |
+    $script:TestFiles = @(Get-ChildItem -LiteralPath $suite -Recurse -Filter '*.Tests.ps1' |
+            ForEach-Object { @{ Path = $_.FullName; Name = $_.FullName.Substring($suite.Length + 1) } })
+    $script:Fixtures = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'fixtures') -Filter '*.ps1' |
             ForEach-Object { @{ Path = $_.FullName; Rule = $_.BaseName.Split('.')[0]; Name = $_.Name } })
 }
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Gate.ps1')
-    $module = Join-Path $PSScriptRoot '../../runtime/WslPortProxy'
+    $module = Join-Path $PSScriptRoot '../../../runtime/WslPortProxy'
     $script:Exported = @((Import-PowerShellDataFile -LiteralPath (Join-Path $module 'WslPortProxy.psd1')).FunctionsToExport)
     $script:Constant = Get-ModuleConstant -ModuleFile (Join-Path $module 'WslPortProxy.psm1')
 }
@@ -48,7 +49,7 @@ Describe 'Fleet snippet <Name>' -ForEach $script:SnippetFiles {
 
 Describe 'The module' {
     It 'exports exactly the commands of its manifest, each with help and examples' {
-        $loaded = Import-Module (Join-Path $PSScriptRoot '../../runtime/WslPortProxy/WslPortProxy.psd1') -Force -PassThru
+        $loaded = Import-Module (Join-Path $PSScriptRoot '../../../runtime/WslPortProxy/WslPortProxy.psd1') -Force -PassThru
         try {
             @($loaded.ExportedFunctions.Keys | Sort-Object) | Should -Be @($script:Exported | Sort-Object)
             foreach ($name in $script:Exported) {
@@ -64,7 +65,7 @@ Describe 'The module' {
 
     It 'declares its constants once, and only constants' {
         $script:Constant.Count | Should -BeGreaterThan 5
-        $text = Get-Content -Raw (Join-Path $PSScriptRoot '../../runtime/WslPortProxy/WslPortProxy.psm1')
+        $text = Get-Content -Raw (Join-Path $PSScriptRoot '../../../runtime/WslPortProxy/WslPortProxy.psm1')
         ([regex]::Matches($text, '(?m)^\$script:')).Count | Should -Be 0
     }
 }
@@ -117,8 +118,9 @@ Describe 'The module''s help' {
 
 Describe 'Rendered settings files' {
     BeforeAll {
-        . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
-        $script:Dist = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../examples/inventory.yaml'))
+        . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+        . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
+        $script:Dist = New-TestBundle -Inventory (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../../examples/inventory.yaml'))
         $script:SettingsPath = Join-Path $script:Dist 'WEB-01/WslPortProxy.Settings.psd1'
     }
 

@@ -1,6 +1,6 @@
-# PSScriptAnalyzer settings for the WslPortProxy module and entry scripts (templates/). The
+# PSScriptAnalyzer settings for the WslPortProxy module and entry scripts (runtime/). The
 # windows workflow runs Invoke-ScriptAnalyzer with them; PSScriptAnalyzer is not obtainable on the
-# project's Linux machines, where tests/powershell/Gate.ps1 checks the same rules.
+# project's Linux machines, where tests/powershell/gate/Gate.ps1 checks the same rules.
 @{
     Severity            = @('Error', 'Warning', 'Information')
     IncludeDefaultRules = $true

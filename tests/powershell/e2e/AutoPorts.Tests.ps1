@@ -1,7 +1,8 @@
 # auto_ports: forwarding what containers publish, inside the allow-list, on the simulated Windows.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01
@@ -150,16 +151,6 @@ Describe 'auto_ports: forwarding what containers publish, inside the allow-list'
 
 Describe 'auto_ports in the watcher: following podman events' {
     BeforeAll {
-        function Wait-Until {
-            <# Polls a condition every 20 ms; returns the seconds it took, or fails after Seconds. #>
-            param([scriptblock] $Condition, [double] $Seconds = 15, [string] $Because)
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            while (-not (& $Condition)) {
-                if ($clock.Elapsed.TotalSeconds -gt $Seconds) { throw "Timed out after $Seconds s waiting until $Because" }
-                Start-Sleep -Milliseconds 20
-            }
-            return $clock.Elapsed.TotalSeconds
-        }
         function Get-StreamCount { @(Get-SimCall -Program 'podman' | Where-Object { $_ -like 'podman events *' }).Count }
         function Wait-Following {
             <# Streams runs (so no event is missed) and every reconcile so far has ended (so none delays the next). #>

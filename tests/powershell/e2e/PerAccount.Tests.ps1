@@ -1,8 +1,10 @@
-# -Status and -Discover run by another account than the task's (issue 18 §3): WSL distributions and
-# podman machines are per user (sim/fakewin.py owned_by_caller), so such a caller reads the watcher's record.
+# -Status and -Discover run by another account than the task's: WSL distributions and podman machines
+# are per user (sim/fakewin.py owned_by_caller; docs/windows-facts.md, row "The fake wsl.exe"), so such
+# a caller reads the watcher's record.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../sim/SimulatedWindows.ps1')
+    . (Join-Path $PSScriptRoot '../TestHelpers.ps1')
     $script:Bundle = New-TestBundle -Inventory @'
 servers:
   - name: WEB-01
