@@ -75,7 +75,7 @@ Describe 'The module''s help' {
         # Where Windows finds it: a module folder on PSModulePath, its about topic in en-US\.
         $modules = Join-Path $TestDrive 'Modules'
         New-Item -ItemType Directory -Path $modules | Out-Null
-        Copy-Item -LiteralPath (Join-Path $PSScriptRoot '../../runtime/WslPortProxy') -Destination $modules -Recurse
+        Copy-Item -LiteralPath (Join-Path $PSScriptRoot '../../../runtime/WslPortProxy') -Destination $modules -Recurse
         $script:SavedModulePath = $env:PSModulePath
         $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
         $script:Loaded = Import-Module -Name WslPortProxy -Force -PassThru
