@@ -42,13 +42,13 @@ MUTATIONS = {
         "Private/PortProxy.ps1", "elseif ($null -ne $original) {", "elseif ($false) {", ["PortProxy"]),
     "planted-folder-owner-check": (
         "Private/Acl.ps1", "if ($owner -notmatch $script:WslppTrustedSidPattern) {",
-        "if ($false) {", ["InstallFolder"]),
+        "if ($false) {", ["Acl"]),
     "listener-must-be-ip-helper": (
         "Private/Listener.ps1", "if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {",
         "if ($listener.Address -eq $Rule.ListenAddress) {", ["Listener"]),
     "reconcile-lock": (
         "Private/Lock.ps1", "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)",
-        "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)", ["Reconcile"]),
+        "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)", ["Lock"]),
     "registry-decides": (
         "Private/PortProxy.ps1", "($null -ne $item.Target -and $now[$item.Key] -eq $item.Target)",
         "($null -ne $item.Target)", ["PortProxy"]),
@@ -61,7 +61,7 @@ MUTATIONS = {
         "if ($false)", ["Settings"]),
     "keep-alive-same-program": (
         "Private/KeepAlive.ps1", "$null -ne $target -and $target.Path -ne $WslPath",
-        "$false", ["Reconcile"]),
+        "$false", ["KeepAlive"]),
 }
 
 
