@@ -90,6 +90,208 @@ function Save-RunResult {
     }
 }
 
+function New-WatchState {
+    <#
+    .SYNOPSIS
+        The watcher's state, which its steps read and update: one object instead of a dozen loop variables.
+    .DESCRIPTION
+        Wsl: wsl.exe (set once the watcher found it). Reason: why the next reconcile runs. Address:
+        WSL's address after the last good reconcile. Failures: failed reconciles in a row. Restarts:
+        the WSL restarts seen (for the metrics). KeepAlive, KeepAliveSince: the keep-alive process and
+        when it started. EarlyExits: keep-alives in a row that ended early. Follow: whether the
+        container events are followed (auto_ports from podman). Stream, StreamFailures, StreamRetryAt:
+        the event stream, its failures in a row, and when it may start again. Ceiling: the longest
+        backoff (RecheckSeconds, or an hour without a re-check).
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Builds an object in memory; changes nothing on the system.')]
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param([Parameter(Mandatory)] [pscustomobject] $Settings)
+    $ceiling = $Settings.RecheckSeconds
+    if ($ceiling -le 0) {
+        $ceiling = 3600
+    }
+    return [pscustomobject]@{
+        PSTypeName     = 'WslPortProxy.WatchState'
+        Wsl            = $null
+        Reason         = 'watcher started'
+        Address        = $null
+        Failures       = 0
+        Restarts       = 0
+        KeepAlive      = $null
+        KeepAliveSince = Get-Date
+        EarlyExits     = 0
+        Follow         = $null -ne $Settings.AutoPorts -and $Settings.AutoPorts.From -eq 'podman'
+        Stream         = $null
+        StreamFailures = 0
+        StreamRetryAt  = Get-Date
+        Ceiling        = $ceiling
+    }
+}
+
+function Invoke-WatchReconcile {
+    <#
+    .SYNOPSIS
+        The watcher's reconcile, under the reconcile lock; returns whether it succeeded.
+    .DESCRIPTION
+        Logs why it runs and its result, records it for the installer (Save-RunResult; a failure also
+        as event 3000, Write-Failure) and rewrites the metrics file with the automatic rules of a good
+        run. Updates the state: Address, Failures (0 after a success), and Restarts (without a
+        keep-alive, a new address is how a restart shows).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $State,
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    Write-Log -Log $Log -Message "Reconciling: $($State.Reason)."
+    $succeeded = $true
+    $result = $null
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        $result = Invoke-LockedReconcile -Settings $Settings -Log $Log
+        if (-not $Settings.KeepAlive -and $State.Address -and $result.Address -ne $State.Address) {
+            $State.Restarts++   # without a keep-alive, a new address is how a restart shows
+        }
+        $State.Address = $result.Address
+        Write-Log -Log $Log -Message $result.Message
+        Save-RunResult -Directory $Settings.InstallDirectory -ExitCode 0 -Message $result.Message
+        $State.Failures = 0
+    }
+    catch {
+        $succeeded = $false
+        $State.Failures++
+        $failure = Write-Failure -ErrorRecord $_ -Log $Log
+        Save-RunResult -Directory $Settings.InstallDirectory -ExitCode $failure.ExitCode -Message $failure.Message
+    }
+    $known = $null   # after a failure, WSL's address is not known
+    $automatic = @()
+    if ($succeeded) {
+        $known = $State.Address
+        $automatic = @($result.Automatic)
+    }
+    $effective = Merge-AutomaticRule -Settings $Settings -Rule $automatic
+    Update-MetricsFile -Settings $effective -Address $known -Success $succeeded -Log $Log `
+        -DurationSeconds $clock.Elapsed.TotalSeconds -Restarts $State.Restarts
+    return $succeeded
+}
+
+function Step-EventStreamRetry {
+    <#
+    .SYNOPSIS
+        Counts one more event stream failure in a row and sets when the stream may start again; returns
+        the seconds until then ($script:WslppEventRetrySeconds, doubling per failure up to the Ceiling).
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param([Parameter(Mandatory)] [pscustomobject] $State)
+    $State.StreamFailures++
+    $backoff = Get-BackoffSeconds -Attempt $State.StreamFailures -Base $script:WslppEventRetrySeconds `
+        -Maximum $State.Ceiling
+    $State.StreamRetryAt = (Get-Date).AddSeconds($backoff)
+    return $backoff
+}
+
+function Start-WatchEventStream {
+    <#
+    .SYNOPSIS
+        The one place the watcher starts the container event stream; returns whether it started it.
+    .DESCRIPTION
+        Does nothing (returns $false) when the watcher does not follow the events, already has a
+        stream, or must still wait for its backoff (StreamRetryAt). Before a reconcile, a failure is
+        only logged: a machine the reconcile is about to start cannot be followed yet, and is tried
+        again after it. With -CountFailure (after a good reconcile) it counts (Step-EventStreamRetry):
+        the next try waits, with the periodic re-check until then.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'A step of the watcher: Start-EngineEventStream asks ShouldProcess.')]
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $State,
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [Parameter(Mandatory)] [pscustomobject] $Log,
+        [switch] $CountFailure
+    )
+    if (-not $State.Follow -or $null -ne $State.Stream -or (Get-Date) -lt $State.StreamRetryAt) {
+        return $false
+    }
+    try {
+        $State.Stream = Start-EngineEventStream -Settings $Settings -Log $Log
+        return $true
+    }
+    catch {
+        if (-not $CountFailure) {
+            Write-Log -Log $Log -Message "Not following the container events yet: $($_.Exception.Message)"
+            return $false
+        }
+        $backoff = Step-EventStreamRetry -State $State
+        Write-Log -Log $Log -Level WARN -Message ("Cannot follow the container events " +
+            "($($_.Exception.Message)); trying again in $backoff s, until then the periodic re-check.")
+        return $false
+    }
+}
+
+function Stop-WatchEventStream {
+    <#
+    .SYNOPSIS
+        After the event stream ended (Reason): ends its process, forgets it, and sets when to follow again.
+    .DESCRIPTION
+        A stream that lived a minute or more starts its failure count afresh; the wait before the next
+        start is Step-EventStreamRetry's, with the periodic re-check until then.
+    #>
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'A step of the watcher: Stop-EngineEventStream asks ShouldProcess.')]
+    [CmdletBinding()]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $State,
+        [Parameter(Mandatory)] [string] $Reason,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    if (((Get-Date) - $State.Stream.Started).TotalSeconds -ge 60) {
+        $State.StreamFailures = 0
+    }
+    $backoff = Step-EventStreamRetry -State $State
+    Write-Log -Log $Log -Level WARN -Message ("$Reason. Following the events again in $backoff s; until " +
+        'then the periodic re-check.')
+    Stop-EngineEventStream -Stream $State.Stream   # its output ended; the process may not have
+    $State.Stream = $null
+}
+
+function Get-WatchWait {
+    <#
+    .SYNOPSIS
+        How many seconds the watcher waits for a change before it reconciles anyway (0: no timer).
+    .DESCRIPTION
+        RecheckSeconds; after failed reconciles (Failures in a row), $script:WslppRetrySeconds doubling
+        per failure up to the Ceiling, logged; and never past the moment the event stream may start
+        again, when the events are followed but no stream runs.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $State,
+        [Parameter(Mandatory)] [pscustomobject] $Settings,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $wait = $Settings.RecheckSeconds
+    if ($State.Failures -gt 0) {
+        $wait = Get-BackoffSeconds -Attempt $State.Failures -Base $script:WslppRetrySeconds -Maximum $State.Ceiling
+        Write-Log -Log $Log -Message "Trying again in $wait s (failure $($State.Failures) in a row)."
+    }
+    if ($State.Follow -and $null -eq $State.Stream) {   # wake up to start the event stream again
+        $retry = [Math]::Max(1, [int] [Math]::Ceiling(($State.StreamRetryAt - (Get-Date)).TotalSeconds))
+        if ($wait -le 0 -or $retry -lt $wait) {
+            $wait = $retry
+        }
+    }
+    return $wait
+}
+
 function Invoke-Watch {
     <#
     .SYNOPSIS
@@ -98,18 +300,19 @@ function Invoke-Watch {
         A keep-alive process inside the distribution keeps WSL (and the address) up; when it ends,
         WSL stopped or restarted, and the watcher reconciles at once. It also re-checks every
         RecheckSeconds. A failed reconcile is logged and retried after $script:WslppRetrySeconds,
-        doubling per failure up to RecheckSeconds; so is a keep-alive that ends within
+        doubling per failure up to RecheckSeconds (Get-WatchWait); so is a keep-alive that ends within
         $script:WslppQuickExitSeconds of its start, with WSL's address unchanged, twice or more in a
-        row (one warning per wait, not a flood of 1003). A keep-alive that lived longer, or a new
-        address, is a real restart: reconciled at once.
+        row (Get-KeepAliveBackoff: one warning per wait, not a flood of 1003). A keep-alive that lived
+        longer, or a new address, is a real restart: reconciled at once.
         While an admin's pause lasts (Update-WslPortProxy -Pause) it neither reconciles nor
         keeps WSL up. One watcher per server: a second one returns at once. After every
         reconcile, Update-MetricsFile rewrites the settings' MetricsFile (if any), with the WSL
-        restarts counted here. With auto_ports from podman it follows the container events
-        (podman events) and reconciles as soon as a container starts, stops, dies or is removed;
-        when the stream ends it reconciles (events may have been missed), falls back to the
+        restarts counted here (Invoke-WatchReconcile). With auto_ports from podman it follows the
+        container events (podman events) and reconciles as soon as a container starts, stops, dies or
+        is removed; when the stream ends it reconciles (events may have been missed), falls back to the
         periodic re-check and starts the stream again after $script:WslppEventRetrySeconds s,
-        doubling per failure up to RecheckSeconds (a stream that lived a minute starts afresh).
+        doubling per failure up to RecheckSeconds (a stream that lived a minute starts afresh:
+        Start-WatchEventStream, Stop-WatchEventStream). The steps share one New-WatchState object.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     [OutputType([void])]
@@ -123,157 +326,56 @@ function Invoke-Watch {
         return
     }
     $directory = $Settings.InstallDirectory
-    $keepAlive = $null
-    $stream = $null   # the container event stream (auto_ports from podman)
-    $ceiling = $Settings.RecheckSeconds
-    if ($ceiling -le 0) {
-        $ceiling = 3600
-    }
+    $state = New-WatchState -Settings $Settings
     try {
-        $wsl = Find-WslProgram
-        Stop-KeepAlive -WslPath $wsl -Directory $directory -Log $Log
+        $state.Wsl = Find-WslProgram
+        Stop-KeepAlive -WslPath $state.Wsl -Directory $directory -Log $Log
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Watching -EntryType Information `
             -Message "Watching WSL distribution $($Settings.Distro) for server $($Settings.Server)."
-        $reason = 'watcher started'
-        $address = $null
-        $failures = 0
-        $earlyExits = 0
-        $restarts = 0
-        $keepAliveSince = Get-Date
-        $follow = $null -ne $Settings.AutoPorts -and $Settings.AutoPorts.From -eq 'podman'
-        $streamFailures = 0
-        $streamRetryAt = Get-Date
         while ($true) {
             $until = Get-WatcherPause -Directory $directory
             if ($null -ne $until) {
                 Write-Log -Log $Log -Message ("Paused until $($until.ToLocalTime().ToString('yyyy-MM-dd HH:mm')) " +
                     '(local time): not reconciling, not keeping WSL up (-Resume ends the pause).')
                 Wait-WatcherPause -Directory $directory -Until $until
-                $reason = 'the pause ended'
+                $state.Reason = 'the pause ended'
                 continue
             }
-            if ($follow -and $null -eq $stream -and (Get-Date) -ge $streamRetryAt) {
-                # Before the reconcile: a change between the two is then seen twice, never missed. A
-                # machine the reconcile is about to start cannot be followed yet: tried again after it.
-                try {
-                    $stream = Start-EngineEventStream -Settings $Settings -Log $Log
+            # Before the reconcile: a change between the two is then seen twice, never missed.
+            $null = Start-WatchEventStream -State $state -Settings $Settings -Log $Log
+            if (Invoke-WatchReconcile -State $state -Settings $Settings -Log $Log) {
+                $moved = Start-WatchKeepAlive -State $state -Settings $Settings -Log $Log
+                if ($moved) {
+                    $state.Reason = $moved
+                    continue
                 }
-                catch {
-                    Write-Log -Log $Log -Message "Not following the container events yet: $($_.Exception.Message)"
-                }
-            }
-            Write-Log -Log $Log -Message "Reconciling: $reason."
-            $succeeded = $true
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            try {
-                $result = Invoke-LockedReconcile -Settings $Settings -Log $Log
-                if (-not $Settings.KeepAlive -and $address -and $result.Address -ne $address) {
-                    $restarts++   # without a keep-alive, a new address is how a restart shows
-                }
-                $address = $result.Address
-                Write-Log -Log $Log -Message $result.Message
-                Save-RunResult -Directory $directory -ExitCode 0 -Message $result.Message
-                $failures = 0
-            }
-            catch {
-                $succeeded = $false
-                $failures++
-                $failure = Write-Failure -ErrorRecord $_ -Log $Log
-                Save-RunResult -Directory $directory -ExitCode $failure.ExitCode -Message $failure.Message
-            }
-            $known = $null   # after a failure, WSL's address is not known
-            $automatic = @()
-            if ($succeeded) {
-                $known = $address
-                $automatic = @($result.Automatic)
-            }
-            $effective = Merge-AutomaticRule -Settings $Settings -Rule $automatic
-            Update-MetricsFile -Settings $effective -Address $known -Success $succeeded -Log $Log `
-                -DurationSeconds $clock.Elapsed.TotalSeconds -Restarts $restarts
-            if ($Settings.KeepAlive -and $succeeded -and ($null -eq $keepAlive -or $keepAlive.HasExited)) {
-                $keepAlive = Start-KeepAlive -WslPath $wsl -Distro $Settings.Distro -Directory $directory -Log $Log
-                $keepAliveSince = Get-Date
-                # WSL may have restarted while we reconciled, before the keep-alive could see it.
-                $now = $null
-                try {
-                    $now = Get-WslAddress -WslPath $wsl -Distro $Settings.Distro -TimeoutSeconds 0 -Log $Log `
-                        -CommandTimeout $Settings.CommandTimeouts.Wsl
-                }
-                catch {
-                    Write-Log -Log $Log -Level WARN -Message "Cannot confirm the WSL address: $($_.Exception.Message)"
-                }
-                if ($now -ne $address) {
-                    $reason = "WSL changed its address to $now during the reconcile"
+                if (Start-WatchEventStream -State $state -Settings $Settings -Log $Log -CountFailure) {
+                    $state.Reason = 'the container event stream started'   # what changed before it is not missed
                     continue
                 }
             }
-            if ($follow -and $succeeded -and $null -eq $stream -and (Get-Date) -ge $streamRetryAt) {
-                try {
-                    $stream = Start-EngineEventStream -Settings $Settings -Log $Log
-                    $reason = 'the container event stream started'   # what changed before it is not missed
-                    continue
-                }
-                catch {
-                    $streamFailures++
-                    $backoff = Get-BackoffSeconds -Attempt $streamFailures -Base $script:WslppEventRetrySeconds `
-                        -Maximum $ceiling
-                    $streamRetryAt = (Get-Date).AddSeconds($backoff)
-                    Write-Log -Log $Log -Level WARN -Message ("Cannot follow the container events " +
-                        "($($_.Exception.Message)); trying again in $backoff s, until then the periodic re-check.")
-                }
+            $wait = Get-WatchWait -State $state -Settings $Settings -Log $Log
+            $state.Reason = Wait-WslChange -KeepAlive $state.KeepAlive -Seconds $wait -EventStream $state.Stream
+            if ($state.Reason -like 'the container event stream ended*') {
+                Stop-WatchEventStream -State $state -Reason $state.Reason -Log $Log
             }
-            $wait = $Settings.RecheckSeconds
-            if (-not $succeeded) {
-                $wait = Get-BackoffSeconds -Attempt $failures -Base $script:WslppRetrySeconds -Maximum $ceiling
-                Write-Log -Log $Log -Message "Trying again in $wait s (failure $failures in a row)."
-            }
-            if ($follow -and $null -eq $stream) {   # wake up to start the event stream again
-                $retry = [Math]::Max(1, [int] [Math]::Ceiling(($streamRetryAt - (Get-Date)).TotalSeconds))
-                if ($wait -le 0 -or $retry -lt $wait) {
-                    $wait = $retry
-                }
-            }
-            $reason = Wait-WslChange -KeepAlive $keepAlive -Seconds $wait -EventStream $stream
-            if ($reason -like 'the container event stream ended*') {
-                if (((Get-Date) - $stream.Started).TotalSeconds -ge 60) {
-                    $streamFailures = 0
-                }
-                $streamFailures++
-                $backoff = Get-BackoffSeconds -Attempt $streamFailures -Base $script:WslppEventRetrySeconds `
-                    -Maximum $ceiling
-                $streamRetryAt = (Get-Date).AddSeconds($backoff)
-                Write-Log -Log $Log -Level WARN -Message ("$reason. Following the events again in $backoff s; until " +
-                    'then the periodic re-check.')
-                Stop-EngineEventStream -Stream $stream   # its output ended; the process may not have
-                $stream = $null
-            }
-            if ($reason -notlike 'WSL stopped*') {
+            if ($state.Reason -notlike 'WSL stopped*') {
                 continue
             }
-            $restarts++
-            $lived = ((Get-Date) - $keepAliveSince).TotalSeconds
-            $earlyExits++
-            if ($lived -ge $script:WslppQuickExitSeconds -or (Test-WslMoved -WslPath $wsl -Settings $Settings `
-                        -Address $address -Log $Log)) {
-                $earlyExits = 0
-            }
-            if ($earlyExits -le 1) {
-                # A long-lived keep-alive, a new address, or a first early end: a real restart.
+            $state.Restarts++
+            $backoff = Get-KeepAliveBackoff -State $state -Settings $Settings -Log $Log
+            if ($backoff -eq 0) {
                 Write-LogEvent -Log $Log -EventId $script:WslppEventIds.WslRestarted -EntryType Information `
                     -Message "WSL distribution $($Settings.Distro) stopped or restarted; reconciling."
                 continue
             }
-            $backoff = Get-BackoffSeconds -Attempt ($earlyExits - 1) -Base $script:WslppRetrySeconds -Maximum $ceiling
-            Write-Log -Log $Log -Level WARN -Message ("The keep-alive process ended $([int] $lived) s after it " +
-                "started (exit code $($keepAlive.ExitCode)), $(Get-CountWord -Count $earlyExits) in a row; waiting " +
-                "$backoff s before trying again.")
             $null = Wait-WslChange -KeepAlive $null -Seconds $backoff
-            $reason = 'the keep-alive ended early; trying again'
+            $state.Reason = 'the keep-alive ended early; trying again'
         }
     }
     finally {
-        Stop-EngineEventStream -Stream $stream
-        Stop-KeepAlive -Process $keepAlive -Directory $directory -Log $Log
+        Stop-EngineEventStream -Stream $state.Stream
+        Stop-KeepAlive -Process $state.KeepAlive -Directory $directory -Log $Log
         Exit-Lock -Lock $watchLock
         Write-Log -Log $Log -Message 'Watcher stopped.'
     }

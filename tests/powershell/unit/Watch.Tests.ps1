@@ -182,3 +182,184 @@ Describe 'Invoke-Watch' {
         }
     }
 }
+
+Describe 'New-WatchState' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'starts with no failure, no keep-alive and no stream; follows the events only for auto_ports from podman' {
+        InModuleScope WslPortProxy {
+            $state = New-WatchState -Settings (Import-Settings -Settings (New-TestSettings))
+            $state.Reason | Should -Be 'watcher started'
+            $state.Failures, $state.Restarts, $state.EarlyExits, $state.StreamFailures | Should -Be @(0, 0, 0, 0)
+            @($state.KeepAlive, $state.Stream, $state.Address, $state.Wsl) | Should -Be @($null, $null, $null, $null)
+            $state.Follow | Should -BeFalse
+            $state.Ceiling | Should -Be 300
+            $auto = @{ From = 'podman'; ListenAddress = '0.0.0.0'; AllowFrom = @(); Limit = 10; Allow = @(@{ First = 8000; Last = 8999 }) }
+            $following = New-WatchState -Settings (Import-Settings -Settings (New-TestSettings -Overrides @{ AutoPorts = $auto; RecheckSeconds = 0 }))
+            $following.Follow | Should -BeTrue
+            $following.Ceiling | Should -Be 3600   # no re-check: the backoffs stop at an hour
+        }
+    }
+}
+
+Describe 'Invoke-WatchReconcile' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'records a good run, keeps the address and counts a new one as a restart only without a keep-alive' {
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings -Overrides @{ KeepAlive = $false })
+            $log = Open-RunLog -Directory $TestDrive
+            $state = New-WatchState -Settings $settings
+            $state.Failures = 2
+            $script:address = '172.28.1.1'
+            Mock Invoke-LockedReconcile { [pscustomobject]@{ Address = $script:address; Message = 'Applied.'; Automatic = @() } }
+            Mock Save-RunResult { }
+            Mock Update-MetricsFile { }
+            Invoke-WatchReconcile -State $state -Settings $settings -Log $log | Should -BeTrue
+            $state.Address | Should -Be '172.28.1.1'
+            $state.Failures | Should -Be 0
+            $state.Restarts | Should -Be 0   # the first address is no restart
+            $script:address = '172.28.1.2'
+            Invoke-WatchReconcile -State $state -Settings $settings -Log $log | Should -BeTrue
+            $state.Restarts | Should -Be 1
+            Should -Invoke Save-RunResult -Times 2 -Exactly -ParameterFilter { $ExitCode -eq 0 -and $Message -eq 'Applied.' }
+            Should -Invoke Update-MetricsFile -Times 1 -Exactly -ParameterFilter { $Address -eq '172.28.1.2' -and $Success -and $Restarts -eq 1 }
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Reconciling: watcher started\.'
+        }
+    }
+
+    It 'counts a failed run, records its exit code and tells the metrics no address' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $state = New-WatchState -Settings $settings
+            $state.Address = '172.28.1.1'
+            Mock Invoke-LockedReconcile { throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address') }
+            Mock Save-RunResult { }
+            Mock Update-MetricsFile { }
+            Invoke-WatchReconcile -State $state -Settings $settings -Log (Open-RunLog -Directory $TestDrive) | Should -BeFalse
+            Invoke-WatchReconcile -State $state -Settings $settings -Log (Open-RunLog -Directory $TestDrive) | Should -BeFalse
+            $state.Failures | Should -Be 2
+            $state.Address | Should -Be '172.28.1.1'
+            Should -Invoke Save-RunResult -Times 2 -Exactly -ParameterFilter { $ExitCode -eq 4 -and $Message -like 'Failed (exit code 4): no address*' }
+            Should -Invoke Update-MetricsFile -Times 2 -Exactly -ParameterFilter { -not $Address -and -not $Success }
+        }
+        @(Get-SimEvent | ForEach-Object { ($_ -split ' ')[0] }) | Should -Be @('3000', '3000')
+    }
+}
+
+Describe 'Step-EventStreamRetry' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'counts a failure and waits 2, 4, 8 ... seconds up to the ceiling before the next start' {
+        InModuleScope WslPortProxy {
+            $state = New-WatchState -Settings (Import-Settings -Settings (New-TestSettings -Overrides @{ RecheckSeconds = 10 }))
+            @(1..5 | ForEach-Object { Step-EventStreamRetry -State $state }) | Should -Be @(2, 4, 8, 10, 10)
+            $state.StreamFailures | Should -Be 5
+            ($state.StreamRetryAt - (Get-Date)).TotalSeconds | Should -BeGreaterThan 8
+            ($state.StreamRetryAt - (Get-Date)).TotalSeconds | Should -BeLessOrEqual 10
+        }
+    }
+}
+
+Describe 'Start-WatchEventStream' {
+    BeforeAll {
+        $script:Auto = @{ From = 'podman'; ListenAddress = '0.0.0.0'; AllowFrom = @(); Limit = 10; Allow = @(@{ First = 8000; Last = 8999 }) }
+    }
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'starts nothing when the events are not followed, a stream runs, or its backoff lasts' {
+        InModuleScope WslPortProxy -Parameters @{ Auto = $script:Auto } {
+            param($Auto)
+            Mock Start-EngineEventStream { [pscustomobject]@{ Started = Get-Date; Command = 'podman events' } }
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $plain = Import-Settings -Settings (New-TestSettings)
+            Start-WatchEventStream -State (New-WatchState -Settings $plain) -Settings $plain -Log $log | Should -BeFalse
+            $settings = Import-Settings -Settings (New-TestSettings -Overrides @{ AutoPorts = $Auto })
+            $state = New-WatchState -Settings $settings
+            $state.StreamRetryAt = (Get-Date).AddMinutes(1)
+            Start-WatchEventStream -State $state -Settings $settings -Log $log | Should -BeFalse
+            Should -Invoke Start-EngineEventStream -Times 0 -Exactly
+            $state.StreamRetryAt = Get-Date
+            Start-WatchEventStream -State $state -Settings $settings -Log $log -CountFailure | Should -BeTrue
+            $state.Stream.Command | Should -Be 'podman events'
+            Start-WatchEventStream -State $state -Settings $settings -Log $log | Should -BeFalse   # one runs
+            Should -Invoke Start-EngineEventStream -Times 1 -Exactly
+        }
+    }
+
+    It 'before a reconcile only logs a failure; after one counts it and backs off' {
+        InModuleScope WslPortProxy -Parameters @{ Auto = $script:Auto } {
+            param($Auto)
+            Mock Start-EngineEventStream { throw (New-Failure -ExitCode 13 -ErrorId 'EngineFailed' -Message 'the machine is not running') }
+            $settings = Import-Settings -Settings (New-TestSettings -Overrides @{ AutoPorts = $Auto })
+            $state = New-WatchState -Settings $settings
+            $log = Open-RunLog -Directory $TestDrive
+            Start-WatchEventStream -State $state -Settings $settings -Log $log | Should -BeFalse
+            $state.StreamFailures | Should -Be 0
+            Start-WatchEventStream -State $state -Settings $settings -Log $log -CountFailure | Should -BeFalse
+            $state.StreamFailures | Should -Be 1
+            $state.StreamRetryAt | Should -BeGreaterThan (Get-Date)
+            $text = Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log')
+            $text | Should -Match 'Not following the container events yet: the machine is not running'
+            $text | Should -Match '\[WARN\] Cannot follow the container events \(the machine is not running\); trying again in 2 s, until then the periodic re-check\.'
+        }
+    }
+}
+
+Describe 'Stop-WatchEventStream' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'stops the ended stream, forgets it and backs off; a stream that lived a minute starts its count afresh' {
+        InModuleScope WslPortProxy {
+            Mock Stop-EngineEventStream { }
+            $state = New-WatchState -Settings (Import-Settings -Settings (New-TestSettings))
+            $log = Open-RunLog -Directory $TestDrive
+            $state.StreamFailures = 2
+            $state.Stream = [pscustomobject]@{ Started = Get-Date; Command = 'podman events' }
+            Stop-WatchEventStream -State $state -Reason 'the container event stream ended: x' -Log $log
+            $state.StreamFailures | Should -Be 3
+            $state.Stream | Should -BeNullOrEmpty
+            $state.Stream = [pscustomobject]@{ Started = (Get-Date).AddMinutes(-2); Command = 'podman events' }
+            Stop-WatchEventStream -State $state -Reason 'the container event stream ended: y' -Log $log
+            $state.StreamFailures | Should -Be 1
+            Should -Invoke Stop-EngineEventStream -Times 2 -Exactly -ParameterFilter { $Stream.Command -eq 'podman events' }
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') |
+                Should -Match '\[WARN\] the container event stream ended: x\. Following the events again in 8 s; until then the periodic re-check\.'
+        }
+    }
+}
+
+Describe 'Get-WatchWait' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'waits the re-check interval, backs off after failures, and wakes up to start the event stream again' {
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $state = New-WatchState -Settings $settings
+            $log = Open-RunLog -Directory $TestDrive
+            Get-WatchWait -State $state -Settings $settings -Log $log | Should -Be 300
+            $state.Failures = 3
+            Get-WatchWait -State $state -Settings $settings -Log $log | Should -Be 120
+            Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'Update-WslPortProxy.log') | Should -Match 'Trying again in 120 s \(failure 3 in a row\)\.'
+            $state.Follow = $true
+            $state.StreamRetryAt = (Get-Date).AddSeconds(4)
+            Get-WatchWait -State $state -Settings $settings -Log $log | Should -BeIn @(4, 5)
+            $state.StreamRetryAt = (Get-Date).AddSeconds(-10)
+            Get-WatchWait -State $state -Settings $settings -Log $log | Should -Be 1   # at least a second
+            $state.Stream = [pscustomobject]@{ Started = Get-Date }
+            Get-WatchWait -State $state -Settings $settings -Log $log | Should -Be 120   # it runs: nothing to start
+            $none = Import-Settings -Settings (New-TestSettings -Overrides @{ RecheckSeconds = 0 })
+            $state.Failures = 0
+            $state.Stream = $null
+            $state.StreamRetryAt = (Get-Date).AddSeconds(4)
+            Get-WatchWait -State $state -Settings $none -Log $log | Should -BeIn @(4, 5)   # no timer but the retry
+        }
+    }
+}
