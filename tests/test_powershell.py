@@ -45,14 +45,14 @@ MUTATIONS = {
     "taken-over-rule-restored": (
         "Private/PortProxy.ps1", "elseif ($null -ne $original) {", "elseif ($false) {", ["PortProxy"]),
     "planted-folder-owner-check": (
-        "Private/InstallFolder.ps1", "if ($owner -notmatch $script:WslppTrustedSidPattern) {",
-        "if ($false) {", ["InstallFolder"]),
+        "Private/Acl.ps1", "if ($owner -notmatch $script:WslppTrustedSidPattern) {",
+        "if ($false) {", ["Acl"]),
     "listener-must-be-ip-helper": (
         "Private/Listener.ps1", "if ($listener.IpHelper -and $listener.Address -eq $Rule.ListenAddress) {",
         "if ($listener.Address -eq $Rule.ListenAddress) {", ["Listener"]),
     "reconcile-lock": (
-        "Private/Watch.ps1", "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)",
-        "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)", ["Reconcile"]),
+        "Private/Lock.ps1", "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)",
+        "[System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)", ["Lock"]),
     "registry-decides": (
         "Private/PortProxy.ps1", "($null -ne $item.Target -and $now[$item.Key] -eq $item.Target)",
         "($null -ne $item.Target)", ["PortProxy"]),
@@ -64,8 +64,8 @@ MUTATIONS = {
         "Private/Settings.ps1", "if ($Data['SchemaVersion'] -ne $script:WslppSchemaVersion)",
         "if ($false)", ["Settings"]),
     "keep-alive-same-program": (
-        "Private/Watch.ps1", "$null -ne $target -and $target.Path -ne $WslPath",
-        "$false", ["Reconcile"]),
+        "Private/KeepAlive.ps1", "$null -ne $target -and $target.Path -ne $WslPath",
+        "$false", ["KeepAlive"]),
 }
 
 

@@ -3,7 +3,7 @@
     its folder ever runs) and exports the commands of Public\.
 
     The constants below are the only module-scope variables a function may read (always as
-    $script:Name); every other input comes through parameters. tests/powershell/Gate.Tests.ps1
+    $script:Name); every other input comes through parameters. tests/powershell/gate/Gate.Tests.ps1
     enforces that list.
 #>
 Set-StrictMode -Version Latest

@@ -1,4 +1,5 @@
-# The run log (a rotated file under <install>\logs) and the Application event log.
+# The run log (a rotated file under <install>\logs), the Application event log and its event source,
+# and how a failed run is logged.
 
 function Open-RunLog {
     <#
@@ -205,5 +206,58 @@ function Write-Log {
                 "again): $($_.Exception.Message)")
         }
         $Log.Skipped++
+    }
+}
+
+function Write-Failure {
+    <#
+    .SYNOPSIS
+        Logs a failed run (log file, event 3000) and returns its exit code and message.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorRecord] $ErrorRecord,
+        [Parameter(Mandatory)] [pscustomobject] $Log
+    )
+    $code = Get-FailureExitCode -ErrorRecord $ErrorRecord
+    $message = "Failed (exit code $code): $($ErrorRecord.Exception.Message)"
+    if ($code -eq 1) {
+        $message += " At: $($ErrorRecord.InvocationInfo.PositionMessage)"
+    }
+    Write-Log -Log $Log -Level ERROR -Message $message
+    Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Failure -EntryType Error -Message $message
+    return [pscustomobject]@{ ExitCode = $code; Message = $message }
+}
+
+function Register-EventSource {
+    <#
+    .SYNOPSIS
+        Registers the event source the task writes to (Windows PowerShell 5.1; PowerShell 7 has none).
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param()
+    if ($null -eq (Get-Command -Name 'New-EventLog' -ErrorAction SilentlyContinue)) {
+        Write-Warning -Message ('New-EventLog is not available (PowerShell 7): the task will log to its log file ' +
+            'only. Run the installer in Windows PowerShell 5.1 to get events.')
+        return
+    }
+    if ($PSCmdlet.ShouldProcess('Application event log', "Register the event source $($script:WslppEventSource)")) {
+        New-EventLog -LogName 'Application' -Source $script:WslppEventSource -ErrorAction SilentlyContinue
+    }
+}
+
+function Unregister-EventSource {
+    <#
+    .SYNOPSIS
+        Removes the event source (its past events then lose their text).
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    [OutputType([void])]
+    param()
+    if ($null -ne (Get-Command -Name 'Remove-EventLog' -ErrorAction SilentlyContinue) -and
+        $PSCmdlet.ShouldProcess('Application event log', "Remove the event source $($script:WslppEventSource)")) {
+        Remove-EventLog -Source $script:WslppEventSource -ErrorAction SilentlyContinue
     }
 }

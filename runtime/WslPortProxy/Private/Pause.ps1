@@ -98,19 +98,3 @@ function Wait-WatcherPause {
         Start-Sleep -Seconds 1
     }
 }
-
-function Get-BackoffSeconds {
-    <#
-    .SYNOPSIS
-        How long to wait before attempt Attempt+1: Base, doubled per attempt, at most Maximum.
-    #>
-    [CmdletBinding()]
-    [OutputType([int])]
-    param(
-        [Parameter(Mandatory)] [ValidateRange(1, [int]::MaxValue)] [int] $Attempt,
-        [Parameter(Mandatory)] [int] $Base,
-        [Parameter(Mandatory)] [int] $Maximum
-    )
-    $seconds = [double] $Base * [Math]::Pow(2, [Math]::Min($Attempt - 1, 20))
-    return [int] [Math]::Min($seconds, [Math]::Max($Base, $Maximum))
-}

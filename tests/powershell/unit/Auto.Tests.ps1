@@ -1,4 +1,4 @@
-# Unit tests: auto_ports (Private/Auto.ps1) and the automatic rules in state.json (Private/State.ps1).
+# Unit tests: auto_ports (Private/Auto.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
@@ -173,21 +173,5 @@ Describe 'Write-AutoPortSkip in a watcher' {
         Get-SimEvent | Should -Be @('2000 Warning auto_ports: not forwarding port 80 (web): x. auto_ports: not forwarding port 81 (api): y.',
             '2000 Warning auto_ports: not forwarding port 80 (web): x.')
         @(Get-Content -LiteralPath (Join-Path $TestDrive 'logs/Update-WslPortProxy.log') | Where-Object { $_ -like '*`[WARN`] auto_ports: not forwarding*' }) | Should -HaveCount 7
-    }
-}
-
-Describe 'The automatic rules in state.json' {
-    It 'records as automatic only the wanted rules that are ours after the run, and reads them back' {
-        InModuleScope WslPortProxy {
-            $log = Open-RunLog -Directory $TestDrive -NoFile
-            $state = New-State -PortProxy @{ '0.0.0.0/80' = '172.28.1.1/80' }
-            $added = New-ChangeRecord -Kind PortProxy -Action Added -Name '0.0.0.0/8080' -Target '172.28.1.1/8080' -Previous $null
-            $next = Merge-StateChange -State $state -Change @($added) -Automatic @('0.0.0.0/8080', '0.0.0.0/8081')
-            $next.Automatic | Should -Be @('0.0.0.0/8080')
-            $path = Join-Path $TestDrive 'state.json'
-            Save-State -Path $path -Server 'WEB-01' -State $next -Previous $state
-            (Get-Content -LiteralPath $path -Raw | ConvertFrom-Json).automatic | Should -Be @('0.0.0.0/8080')
-            (Read-State -Path $path -Server 'WEB-01' -Log $log).Automatic | Should -Be @('0.0.0.0/8080')
-        }
     }
 }

@@ -1,4 +1,4 @@
-# Unit tests: the inbound firewall rules (Private/Firewall.ps1) and their status (Private/Status.ps1).
+# Unit tests: the inbound firewall rules (Private/Firewall.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
@@ -137,51 +137,6 @@ Describe 'Remove-StaleFirewallRule' {
             Mock Remove-NetFirewallRule { throw 'Access is denied.' }
             { Remove-StaleFirewallRule -Wanted @() -Managed @('WslPortProxy-TCP-0.0.0.0-81') -Log (Open-RunLog -Directory $TestDrive -NoFile) } |
                 Should -Throw -ErrorId 'WslPortProxy.FirewallFailed' -ExpectedMessage 'Firewall rule WslPortProxy-TCP-0.0.0.0-81 could not be removed: Access is denied.'
-        }
-    }
-}
-
-Describe 'Get-FirewallVerdict and Get-ActiveFirewallProfile' {
-    BeforeEach { New-SimulatedWindows | Out-Null }
-    AfterEach { Remove-SimulatedWindows }
-
-    It 'says <Verdict> when <Case>' -ForEach @(
-        @{ Case = 'the rule is right and covers the network'; Category = 'DomainAuthenticated'; Rule = @{ Enabled = 'True' }; Verdict = 'ok' }
-        @{ Case = 'the rule is missing'; Category = 'DomainAuthenticated'; Rule = $null; Verdict = 'missing (WslPortProxy-TCP-0.0.0.0-80)' }
-        @{ Case = 'the rule is disabled'; Category = 'DomainAuthenticated'; Rule = @{ Enabled = 'False' }; Verdict = 'disabled' }
-        @{ Case = 'the network is Public'; Category = 'Public'; Rule = @{ Enabled = 'True' }; Verdict = 'inactive: the network is Public, the rule is for Domain, Private' }
-    ) {
-        if ($null -ne $Rule) {
-            $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-80' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80 -Profile Domain, Private -Enabled $Rule.Enabled
-        }
-        Write-SimState 'network.json' @{ category = $Category; listening = @(); answering = @() }
-        $spec = Get-TestFirewallSpec
-        InModuleScope WslPortProxy -Parameters @{ Spec = $spec; Verdict = $Verdict } {
-            param($Spec, $Verdict)
-            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
-            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile (Get-ActiveFirewallProfile) | Should -Be $Verdict
-        }
-    }
-
-    It 'says inert when Group Policy ignores local rules on every profile the rule is active on' {
-        $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-80' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80 -Profile Domain, Private -Enabled True
-        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); local_rules_ignored = @('Domain') }
-        $spec = Get-TestFirewallSpec
-        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
-            param($Spec)
-            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
-            Get-InertFirewallProfile | Should -Be @('Domain')
-            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile @('Domain') -InertProfile (Get-InertFirewallProfile) |
-                Should -Be 'inert: Group Policy ignores local firewall rules on the Domain profile (Apply local firewall rules: No)'
-            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile @('Private') -InertProfile (Get-InertFirewallProfile) |
-                Should -Be 'ok'
-        }
-    }
-
-    It 'says so when no firewall rule covers the port' {
-        InModuleScope WslPortProxy {
-            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
-            Get-FirewallVerdict -Rule $rule -FirewallRule @() -Existing @{} -ActiveProfile @('Domain') | Should -Be 'no rule (allow_from is empty)'
         }
     }
 }

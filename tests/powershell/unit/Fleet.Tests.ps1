@@ -229,7 +229,7 @@ Describe 'Get-RemoteErrorComputer' {
 
 Describe 'Copy-FleetBundle' {
     # Copy-Item's -ToSession only binds a real PSSession, which Pester cannot strip: the copy itself
-    # is tested on the simulated fleet (Fleet.Tests.ps1), which stands in for Copy-Item -ToSession.
+    # is tested on the simulated fleet (e2e/Fleet.Tests.ps1), which stands in for Copy-Item -ToSession.
     It 'under -WhatIf neither asks the server nor copies' {
         InModuleScope WslPortProxy {
             Mock Invoke-Command -RemoveParameterType Session { 'C:\Temp\wsl-portproxy-bundle' }

@@ -1,56 +1,7 @@
-# Unit tests: the install folder cannot be planted (Private/InstallFolder.ps1).
+# Unit tests: the install folder cannot be planted, and removing it (Private/InstallFolder.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-}
-
-Describe 'Get-UnsafeReason' {
-    BeforeEach { New-SimulatedWindows | Out-Null }
-    AfterEach { Remove-SimulatedWindows }
-
-    It 'Given <Case>, says "<Expected>"' -ForEach @(
-        @{ Case = 'no such path'; Sddl = $null; Expected = '' }
-        @{ Case = 'a folder owned by Administrators, writable by Administrators and SYSTEM only'; Sddl = 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;S-1-5-21-1-2-3-1001)'; Expected = '' }
-        @{ Case = 'a folder owned by SYSTEM'; Sddl = 'O:SYG:SYD:(A;OICI;FA;;;SY)'; Expected = '' }
-        @{ Case = 'a folder owned by a user'; Sddl = 'O:S-1-5-21-1-2-3-1005G:SYD:(A;OICI;FA;;;S-1-5-21-1-2-3-1005)'; Expected = 'it is owned by S-1-5-21-1-2-3-1005, not by Administrators or SYSTEM' }
-        @{ Case = 'Users allowed to create folders (hex rights)'; Sddl = 'O:BAG:SYD:(A;OICI;FA;;;BA)(A;CIID;0x100004;;;BU)'; Expected = 'it lets BU write (0x100004)' }
-        @{ Case = 'Everyone with generic write (letters)'; Sddl = 'O:BAG:SYD:(A;;GRGW;;;WD)'; Expected = 'it lets WD write (GRGW)' }
-        @{ Case = 'a user with read and execute only'; Sddl = 'O:BAG:SYD:(A;OICI;FRFX;;;S-1-5-21-1-2-3-1005)'; Expected = '' }
-    ) {
-        $path = Join-Path $global:WslppSim.ProgramData 'Folder'
-        if ($null -ne $Sddl) {
-            New-Item -ItemType Directory -Path $path | Out-Null
-            $owner = $Sddl.Substring(2, $Sddl.IndexOf('G:') - 2)
-            Write-SimState 'acl.json' @{ $path = @{ owner = $owner; dacl = $Sddl.Substring($Sddl.IndexOf('D:') + 2) } }
-        }
-        InModuleScope WslPortProxy -Parameters @{ Path = $path; Expected = $Expected } {
-            param($Path, $Expected)
-            Get-UnsafeReason -Path $Path -Access | Should -BeExactly $Expected
-        }
-    }
-
-    It 'without -Access, an ACL others may write is not looked at (the installer locks it next)' {
-        $path = Join-Path $global:WslppSim.ProgramData 'Folder'
-        New-Item -ItemType Directory -Path $path | Out-Null
-        InModuleScope WslPortProxy -Parameters @{ Path = $path } {
-            param($Path)
-            Get-UnsafeReason -Path $Path | Should -BeExactly ''
-            Get-UnsafeReason -Path $Path -Access | Should -BeExactly 'it lets BU write (0x100116)'   # the inherited ProgramData default
-        }
-    }
-
-    It 'names a symbolic link and its target, and never asks for the link''s ACL' {
-        $target = Join-Path $global:WslppSim.Root 'elsewhere'
-        New-Item -ItemType Directory -Path $target | Out-Null
-        $link = Join-Path $global:WslppSim.ProgramData 'Link'
-        New-Item -ItemType SymbolicLink -Path $link -Target $target | Out-Null
-        InModuleScope WslPortProxy -Parameters @{ Path = $link; Target = $target } {
-            param($Path, $Target)
-            Mock Get-Acl { }
-            Get-UnsafeReason -Path $Path | Should -BeExactly "it is a SymbolicLink (to $Target)"
-            Should -Invoke Get-Acl -Times 0 -Exactly
-        }
-    }
 }
 
 Describe 'Move-PlantedItem and Assert-InstallDirectory' {
@@ -90,25 +41,6 @@ Describe 'Move-PlantedItem and Assert-InstallDirectory' {
             $failure = { Assert-InstallDirectory -Path 'C:\ProgramData\WslPortProxy' } | Should -Throw -ErrorId 'WslPortProxy.InstallFolderUnsafe' -PassThru
             $failure.Exception.Message | Should -BeExactly 'The install folder C:\ProgramData\WslPortProxy is not safe after copying (it lets BU write (0x100004)), so the task was not registered. Check who else manages this folder, then run the installer again.'
             Get-FailureExitCode -ErrorRecord $failure | Should -Be 11
-        }
-    }
-}
-
-Describe 'ConvertTo-AccessMask and Test-WriteRight' {
-    It 'Given <Rights>, the mask is <Mask> and writing is <Write>' -ForEach @(
-        @{ Rights = '0x1301bf'; Mask = 0x1301bf; Write = $true }
-        @{ Rights = 'FA'; Mask = 0x1F01FF; Write = $true }
-        @{ Rights = 'SDGXGWGR'; Mask = 0x1301BF; Write = $true }   # Modify
-        @{ Rights = 'LC'; Mask = 0x4; Write = $true }      # add subfolder: the old letter list missed it
-        @{ Rights = 'DT'; Mask = 0x40; Write = $true }     # delete child
-        @{ Rights = 'CC'; Mask = 0x1; Write = $false }     # list folder: reading
-        @{ Rights = 'FRFX'; Mask = 0x1200A9; Write = $false }
-        @{ Rights = 'ZZ'; Mask = 0x1F01FF; Write = $true } # unknown letters count as every right
-    ) {
-        InModuleScope WslPortProxy -Parameters @{ Rights = $Rights; Mask = $Mask; Write = $Write } {
-            param($Rights, $Mask, $Write)
-            ConvertTo-AccessMask -Rights $Rights | Should -Be $Mask
-            Test-WriteRight -Rights $Rights | Should -Be $Write
         }
     }
 }
@@ -316,5 +248,21 @@ Describe 'Get-WriteTargetProblem' {
             param($Path, $Expected)
             Get-WriteTargetProblem -Path $Path | Should -BeLike $Expected
         }
+    }
+}
+
+Describe 'Remove-InstallDirectory' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'Remove-InstallDirectory keeps logs unless Purge' {
+        $target = Join-Path $global:WslppSim.ProgramData 'WslPortProxy'
+        New-Item -ItemType Directory -Path (Join-Path $target 'logs') -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $target 'state.json') -Value '{}'
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } { param($Target) Remove-InstallDirectory -Path $Target }
+        @(Get-ChildItem -LiteralPath $target | ForEach-Object { $_.Name }) | Should -Be @('logs')
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } { param($Target) Remove-InstallDirectory -Path $Target -Purge }
+        Test-Path -LiteralPath $target | Should -BeFalse
+        InModuleScope WslPortProxy -Parameters @{ Target = $target } { param($Target) Remove-InstallDirectory -Path $Target }
     }
 }

@@ -1,4 +1,4 @@
-# Unit tests: the run log and events (Private/Log.ps1).
+# Unit tests: the run log, the event log and its source, and a failed run's record (Private/Log.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
@@ -172,5 +172,36 @@ Describe 'Invoke-LogRotation' {
         Test-Path -LiteralPath (Join-Path $folder 'Update-WslPortProxy.log') | Should -BeFalse
         (Get-Item (Join-Path $folder 'Update-WslPortProxy.1.log')).Length | Should -BeGreaterThan 65536
         Get-Content (Join-Path $folder 'Update-WslPortProxy.4.log') | Should -Be 'old 3'
+    }
+}
+
+Describe 'Register-EventSource and Unregister-EventSource' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'registers and removes the event source, and warns where PowerShell 7 has no New-EventLog' {
+        InModuleScope WslPortProxy { Register-EventSource }
+        (Read-SimState 'eventsources.json')['WslPortProxy'] | Should -Be 'Application'
+        InModuleScope WslPortProxy { Unregister-EventSource }
+        (Read-SimState 'eventsources.json').ContainsKey('WslPortProxy') | Should -BeFalse
+        InModuleScope WslPortProxy {
+            Mock Get-Command { $null } -ParameterFilter { $Name -eq 'New-EventLog' }
+            Register-EventSource -WarningVariable warnings -WarningAction SilentlyContinue
+            "$($warnings[0])" | Should -BeLike 'New-EventLog is not available (PowerShell 7)*'
+        }
+    }
+}
+
+Describe 'Write-Failure' {
+    It 'logs a failure with its exit code, and where an unexpected one happened' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive
+            $known = Write-Failure -ErrorRecord (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address') -Log $log
+            $known.ExitCode | Should -Be 4
+            $known.Message | Should -Be 'Failed (exit code 4): no address'
+            try { throw 'boom' } catch { $unknown = Write-Failure -ErrorRecord $_ -Log $log }
+            $unknown.Message | Should -BeLike 'Failed (exit code 1): boom At: *'
+            Get-Content -Raw -LiteralPath $log.Path | Should -Match '\[ERROR\] Failed \(exit code 4\): no address'
+        }
     }
 }

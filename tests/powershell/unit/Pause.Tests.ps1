@@ -1,17 +1,7 @@
-# Unit tests: pausing the watcher and backing off (Private/Pause.ps1).
+# Unit tests: pausing the watcher (Private/Pause.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-}
-
-Describe 'Get-BackoffSeconds' {
-    It 'doubles from the base per attempt and stops at the maximum' {
-        InModuleScope WslPortProxy {
-            @(1..6 | ForEach-Object { Get-BackoffSeconds -Attempt $_ -Base 30 -Maximum 300 }) | Should -Be @(30, 60, 120, 240, 300, 300)
-            Get-BackoffSeconds -Attempt 1000 -Base 30 -Maximum 3600 | Should -Be 3600
-            Get-BackoffSeconds -Attempt 3 -Base 30 -Maximum 10 | Should -Be 30   # never below the base
-        }
-    }
 }
 
 Describe 'Set-, Get-, Clear-WatcherPause' {

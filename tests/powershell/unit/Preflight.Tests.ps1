@@ -1,5 +1,4 @@
-# Unit tests: what must hold before anything is installed (Private/Preflight.ps1, Public/Test-WslPortProxy.ps1)
-# and waiting for the old watcher to stop (Stop-PortProxyTask, Private/Install.ps1).
+# Unit tests: what must hold before anything is installed (Private/Preflight.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
@@ -91,31 +90,6 @@ Describe 'Get-ExecutionPolicyProblem' {
             @(Get-ExecutionPolicyProblem -BundlePath $Bundle) | Should -HaveCount 0
             Should -Invoke Get-AuthenticodeSignature -Times 0 -ParameterFilter { $FilePath -like '*WslPortProxy.Settings.psd1' }
             Should -Invoke Get-AuthenticodeSignature -ParameterFilter { $FilePath -like '*WslPortProxy.psm1' }
-        }
-    }
-}
-
-Describe 'Stop-PortProxyTask' {
-    It 'Given the old instance never stops, gives up after 30 seconds with exit code 9' {
-        InModuleScope WslPortProxy {
-            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Running' } }
-            Mock Stop-ScheduledTask { }
-            Mock Start-Sleep { }
-            $script:clock = [datetime]'2026-01-01T00:00:00'
-            Mock Get-Date { $script:clock = $script:clock.AddSeconds(10); $script:clock }
-            $failure = { Stop-PortProxyTask } | Should -Throw -ErrorId 'WslPortProxy.TaskStillRunning' -PassThru
-            $failure.Exception.Message | Should -BeExactly 'The running task \WslPortProxy\WslPortProxy did not stop within 30 seconds. End it (Task Scheduler: End, or stop its powershell.exe), then run this script again.'
-            $failure.Exception.Data['WslPortProxyExitCode'] | Should -Be 9
-            Should -Invoke Stop-ScheduledTask -Times 1 -Exactly
-        }
-    }
-
-    It 'does nothing when the task is not running' {
-        InModuleScope WslPortProxy {
-            Mock Get-ScheduledTask { [pscustomobject]@{ State = 'Ready' } }
-            Mock Stop-ScheduledTask { }
-            Stop-PortProxyTask
-            Should -Invoke Stop-ScheduledTask -Times 0 -Exactly
         }
     }
 }

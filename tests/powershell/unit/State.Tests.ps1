@@ -88,3 +88,19 @@ Describe 'Save-State' {
         }
     }
 }
+
+Describe 'The automatic rules in state.json' {
+    It 'records as automatic only the wanted rules that are ours after the run, and reads them back' {
+        InModuleScope WslPortProxy {
+            $log = Open-RunLog -Directory $TestDrive -NoFile
+            $state = New-State -PortProxy @{ '0.0.0.0/80' = '172.28.1.1/80' }
+            $added = New-ChangeRecord -Kind PortProxy -Action Added -Name '0.0.0.0/8080' -Target '172.28.1.1/8080' -Previous $null
+            $next = Merge-StateChange -State $state -Change @($added) -Automatic @('0.0.0.0/8080', '0.0.0.0/8081')
+            $next.Automatic | Should -Be @('0.0.0.0/8080')
+            $path = Join-Path $TestDrive 'state.json'
+            Save-State -Path $path -Server 'WEB-01' -State $next -Previous $state
+            (Get-Content -LiteralPath $path -Raw | ConvertFrom-Json).automatic | Should -Be @('0.0.0.0/8080')
+            (Read-State -Path $path -Server 'WEB-01' -Log $log).Automatic | Should -Be @('0.0.0.0/8080')
+        }
+    }
+}

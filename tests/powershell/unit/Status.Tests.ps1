@@ -1,8 +1,14 @@
-# Unit tests: how -Status words its verdict and its drift (Private/Status.ps1): the verdict first, the
-# drift apart, labelled as information, one line per kind, never a sentence per port.
+# Unit tests: what -Status checks beyond the rules (the firewall verdict for the current network), and
+# how it words its verdict and its drift (Private/Status.ps1): the verdict first, the drift apart,
+# labelled as information, one line per kind, never a sentence per port.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
+    function global:Get-TestFirewallSpec {
+        param([string] $Allow = 'LocalSubnet')
+        $port = @{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @($Allow) }
+        InModuleScope WslPortProxy -Parameters @{ Port = $port } { param($Port) ConvertTo-FirewallRuleSpec -Port @($Port) }
+    }
 }
 
 Describe 'Format-StatusVerdict' {
@@ -92,6 +98,51 @@ Describe 'Format-DriftText' {
                 'Drift (information; does not change the verdict):'
                 "  Published, but outside auto_ports.allow, so not forwarded: 9 (wide), 81-65535 (wide), 8080 (api); add them there or to this server's ports in the inventory."
                 '  Published on a loopback address only, so not forwarded (not reachable through eth0): 5432 (db on 127.0.0.1)')
+        }
+    }
+}
+
+Describe 'Get-FirewallVerdict and Get-ActiveFirewallProfile' {
+    BeforeEach { New-SimulatedWindows | Out-Null }
+    AfterEach { Remove-SimulatedWindows }
+
+    It 'says <Verdict> when <Case>' -ForEach @(
+        @{ Case = 'the rule is right and covers the network'; Category = 'DomainAuthenticated'; Rule = @{ Enabled = 'True' }; Verdict = 'ok' }
+        @{ Case = 'the rule is missing'; Category = 'DomainAuthenticated'; Rule = $null; Verdict = 'missing (WslPortProxy-TCP-0.0.0.0-80)' }
+        @{ Case = 'the rule is disabled'; Category = 'DomainAuthenticated'; Rule = @{ Enabled = 'False' }; Verdict = 'disabled' }
+        @{ Case = 'the network is Public'; Category = 'Public'; Rule = @{ Enabled = 'True' }; Verdict = 'inactive: the network is Public, the rule is for Domain, Private' }
+    ) {
+        if ($null -ne $Rule) {
+            $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-80' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80 -Profile Domain, Private -Enabled $Rule.Enabled
+        }
+        Write-SimState 'network.json' @{ category = $Category; listening = @(); answering = @() }
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec; Verdict = $Verdict } {
+            param($Spec, $Verdict)
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile (Get-ActiveFirewallProfile) | Should -Be $Verdict
+        }
+    }
+
+    It 'says inert when Group Policy ignores local rules on every profile the rule is active on' {
+        $null = New-NetFirewallRule -Name 'WslPortProxy-TCP-0.0.0.0-80' -DisplayName 'x' -Group 'WSL Port Proxy' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80 -Profile Domain, Private -Enabled True
+        Write-SimState 'network.json' @{ category = 'DomainAuthenticated'; listening = @(); answering = @(); local_rules_ignored = @('Domain') }
+        $spec = Get-TestFirewallSpec
+        InModuleScope WslPortProxy -Parameters @{ Spec = $spec } {
+            param($Spec)
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            Get-InertFirewallProfile | Should -Be @('Domain')
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile @('Domain') -InertProfile (Get-InertFirewallProfile) |
+                Should -Be 'inert: Group Policy ignores local firewall rules on the Domain profile (Apply local firewall rules: No)'
+            Get-FirewallVerdict -Rule $rule -FirewallRule @($Spec) -Existing (Get-FirewallRuleSet) -ActiveProfile @('Private') -InertProfile (Get-InertFirewallProfile) |
+                Should -Be 'ok'
+        }
+    }
+
+    It 'says so when no firewall rule covers the port' {
+        InModuleScope WslPortProxy {
+            $rule = [pscustomobject]@{ ListenAddress = '0.0.0.0'; ListenPort = 80 }
+            Get-FirewallVerdict -Rule $rule -FirewallRule @() -Existing @{} -ActiveProfile @('Domain') | Should -Be 'no rule (allow_from is empty)'
         }
     }
 }

@@ -1,4 +1,4 @@
-# Unit tests: the container event stream (Private/Events.ps1).
+# Unit tests: the container event stream (Private/EngineEvents.ps1).
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
@@ -12,20 +12,6 @@ BeforeAll {
         [pscustomobject]@{
             Process = $process; Reader = $reader; Pending = $reader.ReadLineAsync()
             Errors = [System.Threading.Tasks.Task]::FromResult($Errors); Started = Get-Date; Command = 'podman events'
-        }
-    }
-}
-
-Describe 'ConvertTo-CommandLine' {
-    It 'quotes <Case>' -ForEach @(
-        @{ Case = 'nothing plain'; Arguments = @('events', '--format', 'json'); Line = 'events --format json' }
-        @{ Case = 'spaces'; Arguments = @('--format', '{{json .}}'); Line = '--format "{{json .}}"' }
-        @{ Case = 'quotes and trailing backslashes'; Arguments = @('a "b"', 'C:\x y\'); Line = '"a \"b\"" "C:\x y\\"' }
-        @{ Case = 'an empty argument'; Arguments = @('a', ''); Line = 'a ""' }
-    ) {
-        InModuleScope WslPortProxy -Parameters @{ Arguments = $Arguments; Line = $Line } {
-            param($Arguments, $Line)
-            ConvertTo-CommandLine -ArgumentList $Arguments | Should -BeExactly $Line
         }
     }
 }
@@ -171,63 +157,6 @@ Describe 'Start-EngineEventStream with a real process' {
             $received.Ended | Should -BeTrue
             $received.Message | Should -BeLike 'podman --connection m-root events --format json --filter type=container ended (exit *)*'
             Stop-EngineEventStream -Stream $stream   # already ended: nothing to stop
-        }
-    }
-}
-
-Describe 'Wait-WslChange with an event stream' {
-    It 'wakes for <Case>' -ForEach @(
-        @{ Case = 'a container event'; Text = "{`"Name`":`"web`",`"Status`":`"start`"}`n"; Ended = $false; Reason = 'containers changed (start web)' }
-        @{ Case = 'the end of the stream'; Text = ''; Ended = $false; Reason = 'the container event stream ended: podman events ended (exit 125)' }
-        @{ Case = 'the keep-alive that ended'; Text = ''; Ended = $true; Reason = 'WSL stopped or restarted (the keep-alive process ended)' }
-    ) {
-        $stream = New-TestStream -Text $Text
-        $keepAlive = $null
-        if ($Ended) {   # a process that has ended, as a keep-alive does when WSL stops
-            $keepAlive = [System.Diagnostics.Process]::Start([System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName, '--no-such-option')
-            $keepAlive.WaitForExit()
-        }
-        InModuleScope WslPortProxy -Parameters @{ Stream = $stream; KeepAlive = $keepAlive; Reason = $Reason } {
-            param($Stream, $KeepAlive, $Reason)
-            Wait-WslChange -KeepAlive $KeepAlive -Seconds 5 -EventStream $Stream | Should -BeExactly $Reason
-        }
-    }
-
-    It 'wakes for its timer when the stream says nothing' {
-        InModuleScope WslPortProxy {
-            $source = New-Object 'System.Threading.Tasks.TaskCompletionSource[string]'
-            $stream = [pscustomobject]@{ Pending = $source.Task }
-            Wait-WslChange -KeepAlive $null -Seconds 1 -EventStream $stream | Should -BeExactly 'periodic re-check'
-        }
-    }
-}
-
-Describe 'Read-DockerPort' {
-    It 'reads docker ps''s JSON lines, one container per line' {
-        InModuleScope WslPortProxy {
-            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 0; Output = @('{"Names":"shop,shop-alias","Ports":"0.0.0.0:8080->80/tcp"}', '{"Names":"idle","Ports":""}') } }
-            $reading = Read-DockerPort -WslPath 'wsl.exe' -Distro 'Ubuntu'
-            $reading.Engine | Should -Be 'docker'
-            @($reading.Ports | ForEach-Object { "$($_.Container) $($_.Port)->$($_.ContainerPort)" }) | Should -Be @('shop 8080->80')
-        }
-    }
-
-    It 'fails with exit code 13 and docker''s words when docker ps fails' {
-        InModuleScope WslPortProxy {
-            Mock Invoke-Wsl { [pscustomobject]@{ ExitCode = 1; Output = @('Cannot connect to the Docker daemon') } }
-            { Read-DockerPort -WslPath 'wsl.exe' -Distro 'Ubuntu' } | Should -Throw -ErrorId 'WslPortProxy.EngineFailed' -ExpectedMessage 'docker ps in Ubuntu failed (exit 1): Cannot connect to the Docker daemon'
-        }
-    }
-}
-
-Describe 'ConvertTo-PortInventory without reachable ports' {
-    It 'says nothing is published and lists the loopback-only ports as comments' {
-        InModuleScope WslPortProxy {
-            $reading = [pscustomobject]@{ Engine = 'docker'; Ports = @(New-PublishedPort -Engine 'docker' -Container 'db' -Port 5432 -ContainerPort 5432 -HostIp '127.0.0.1') }
-            ConvertTo-PortInventory -Reading $reading -Distro 'Ubuntu' -Rule @() | Should -Be @(
-                '# What docker publishes in WSL distribution Ubuntu now; paste under this server''s "ports:".'
-                '# No container publishes a TCP port that can be reached through eth0.'
-                '# Not reachable through eth0, so not listed: 5432 (db, on 127.0.0.1 only)')
         }
     }
 }

@@ -1,25 +1,6 @@
 # The container engine's event stream: with auto_ports, the watcher reconciles as soon as a
 # container starts, stops, dies or is removed, instead of at the next re-check.
 
-function ConvertTo-CommandLine {
-    <#
-    .SYNOPSIS
-        Arguments as one Windows command line (ProcessStartInfo.Arguments; .NET Framework has no ArgumentList).
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string[]] $ArgumentList)
-    $quoted = foreach ($argument in $ArgumentList) {
-        if ($argument -match '[\s"]' -or $argument -eq '') {
-            '"' + ($argument -replace '(\\*)"', '$1$1\"' -replace '(\\+)$', '$1$1') + '"'
-        }
-        else {
-            $argument
-        }
-    }
-    return ($quoted -join ' ')
-}
-
 function Start-EngineEventStream {
     <#
     .SYNOPSIS
