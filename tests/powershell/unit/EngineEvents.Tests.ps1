@@ -2,18 +2,6 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-
-    function global:New-TestStream {
-        <# A stream over fixed text; the process stand-in has ended with ExitCode. #>
-        param([string] $Text, [string] $Errors = '', [int] $ExitCode = 125)
-        $reader = New-Object System.IO.StringReader $Text
-        $process = [pscustomobject]@{ HasExited = $true; ExitCode = $ExitCode }
-        $process | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value { param($Milliseconds) $true }
-        [pscustomobject]@{
-            Process = $process; Reader = $reader; Pending = $reader.ReadLineAsync()
-            Errors = [System.Threading.Tasks.Task]::FromResult($Errors); Started = Get-Date; Command = 'podman events'
-        }
-    }
 }
 
 Describe 'Receive-EngineEvent' {

@@ -2,11 +2,6 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-    function global:Get-TestFirewallSpec {
-        param([string] $Allow = 'LocalSubnet')
-        $port = @{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @($Allow) }
-        InModuleScope WslPortProxy -Parameters @{ Port = $port } { param($Port) ConvertTo-FirewallRuleSpec -Port @($Port) }
-    }
 }
 
 Describe 'ConvertTo-ComparableText' {

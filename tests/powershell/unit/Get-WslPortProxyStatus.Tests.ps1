@@ -2,14 +2,7 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-    $script:Dist = New-TestBundle -Inventory @'
-servers:
-  - name: WEB-01
-    run_as: CORP\svc-podman
-    wait_for_wsl: 2s
-    ports: [80]
-'@
-    $script:Bundle = Join-Path $script:Dist 'WEB-01'
+    $script:Bundle = Get-UnitBundle
     $script:Settings = Join-Path $script:Bundle 'WslPortProxy.Settings.psd1'
 }
 

@@ -2,19 +2,8 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-    $script:Dist = New-TestBundle -Inventory @'
-servers:
-  - name: WEB-01
-    run_as: CORP\svc-podman
-    wait_for_wsl: 2s
-    ports: [80]
-'@
-    $script:Bundle = Join-Path $script:Dist 'WEB-01'
+    $script:Bundle = Get-UnitBundle
     $script:Settings = Join-Path $script:Bundle 'WslPortProxy.Settings.psd1'
-    function global:New-UnitCredential {
-        param([string] $User = 'CORP\svc-podman')
-        New-Object System.Management.Automation.PSCredential -ArgumentList $User, (ConvertTo-SecureString 'pw' -AsPlainText -Force)
-    }
 }
 
 Describe 'Install-WslPortProxy' {

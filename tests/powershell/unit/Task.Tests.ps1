@@ -3,18 +3,7 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Unit.ps1')
-    $script:Dist = New-TestBundle -Inventory @'
-servers:
-  - name: WEB-01
-    run_as: CORP\svc-podman
-    wait_for_wsl: 2s
-    ports: [80]
-'@
-    $script:Bundle = Join-Path $script:Dist 'WEB-01'
-    function global:New-UnitCredential {
-        param([string] $User = 'CORP\svc-podman')
-        New-Object System.Management.Automation.PSCredential -ArgumentList $User, (ConvertTo-SecureString 'pw' -AsPlainText -Force)
-    }
+    $script:Bundle = Get-UnitBundle
 }
 
 Describe 'The task account and its password' {

@@ -27,3 +27,42 @@ function global:New-TestSettings {
     foreach ($key in $Overrides.Keys) { $settings[$key] = $Overrides[$key] }
     return $settings
 }
+
+function global:Get-UnitBundle {
+    <#
+        The bundle folder of WEB-01 (run as CORP\svc-podman, port 80) that unit tests read: generated
+        once per Pester run (a temp folder, not TestDrive) and never changed by a test.
+    #>
+    $bundle = Get-Variable -Name WslppUnitBundle -Scope Global -ValueOnly -ErrorAction SilentlyContinue
+    if (-not $bundle -or -not (Test-Path -LiteralPath $bundle)) {
+        $dist = New-TestBundle -Inventory "servers:`n  - name: WEB-01`n    run_as: CORP\svc-podman`n    wait_for_wsl: 2s`n    ports: [80]`n"
+        $bundle = Join-Path $dist 'WEB-01'
+        Set-Variable -Name WslppUnitBundle -Scope Global -Value $bundle
+    }
+    return $bundle
+}
+
+function global:New-UnitCredential {
+    <# A credential for the task account (or User), with a password nothing checks. #>
+    param([string] $User = 'CORP\svc-podman')
+    New-Object System.Management.Automation.PSCredential -ArgumentList $User, (ConvertTo-SecureString 'pw' -AsPlainText -Force)
+}
+
+function global:New-TestStream {
+    <# A stream over fixed text; the process stand-in has ended with ExitCode. #>
+    param([string] $Text, [string] $Errors = '', [int] $ExitCode = 125)
+    $reader = New-Object System.IO.StringReader $Text
+    $process = [pscustomobject]@{ HasExited = $true; ExitCode = $ExitCode }
+    $process | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value { param($Milliseconds) $true }
+    [pscustomobject]@{
+        Process = $process; Reader = $reader; Pending = $reader.ReadLineAsync()
+        Errors = [System.Threading.Tasks.Task]::FromResult($Errors); Started = Get-Date; Command = 'podman events'
+    }
+}
+
+function global:Get-TestFirewallSpec {
+    <# The firewall rule spec the module builds for port 80, allowed from Allow. #>
+    param([string] $Allow = 'LocalSubnet')
+    $port = @{ ListenAddress = '0.0.0.0'; ListenPort = 80; LastListenPort = 80; ConnectPort = 80; AllowFrom = @($Allow) }
+    InModuleScope WslPortProxy -Parameters @{ Port = $port } { param($Port) ConvertTo-FirewallRuleSpec -Port @($Port) }
+}
