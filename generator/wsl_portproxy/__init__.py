@@ -2,4 +2,4 @@
 
 # The one version source: pyproject.toml reads it (dynamic version), the wheel, the sdist and
 # --version carry it, and tests check the module manifest's ModuleVersion and CHANGELOG against it.
-__version__ = "0.3.0"
+__version__ = "0.3.1"

@@ -2,7 +2,7 @@
     # The WslPortProxy module: the same bytes on every server. What a server forwards is data, in
     # WslPortProxy.Settings.psd1 beside the entry scripts; nothing here is generated per server.
     RootModule           = 'WslPortProxy.psm1'
-    ModuleVersion        = '0.3.0'
+    ModuleVersion        = '0.3.1'
     GUID                 = 'b187c56f-d399-4529-86e7-e45e7cc215d7'
     Author               = 'wsl-portproxy'
     CompanyName          = 'wsl-portproxy'
