@@ -147,7 +147,8 @@ function Invoke-WatchReconcile {
         [Parameter(Mandatory)] [pscustomobject] $Settings,
         [Parameter(Mandatory)] [pscustomobject] $Log
     )
-    Write-Log -Log $Log -Message "Reconciling: $($State.Reason)."
+    # The loop branches on this function's one output: nothing else may reach the pipeline.
+    $null = Write-Log -Log $Log -Message "Reconciling: $($State.Reason)."
     $succeeded = $true
     $result = $null
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
@@ -157,15 +158,16 @@ function Invoke-WatchReconcile {
             $State.Restarts++   # without a keep-alive, a new address is how a restart shows
         }
         $State.Address = $result.Address
-        Write-Log -Log $Log -Message $result.Message
-        Save-RunResult -Directory $Settings.InstallDirectory -ExitCode 0 -Message $result.Message
+        $null = Write-Log -Log $Log -Message $result.Message
+        $null = Save-RunResult -Directory $Settings.InstallDirectory -ExitCode 0 -Message $result.Message
         $State.Failures = 0
     }
     catch {
         $succeeded = $false
         $State.Failures++
         $failure = Write-Failure -ErrorRecord $_ -Log $Log
-        Save-RunResult -Directory $Settings.InstallDirectory -ExitCode $failure.ExitCode -Message $failure.Message
+        $null = Save-RunResult -Directory $Settings.InstallDirectory -ExitCode $failure.ExitCode `
+            -Message $failure.Message
     }
     $known = $null   # after a failure, WSL's address is not known
     $automatic = @()
@@ -174,9 +176,9 @@ function Invoke-WatchReconcile {
         $automatic = @($result.Automatic)
     }
     $effective = Merge-AutomaticRule -Settings $Settings -Rule $automatic
-    Update-MetricsFile -Settings $effective -Address $known -Success $succeeded -Log $Log `
+    $null = Update-MetricsFile -Settings $effective -Address $known -Success $succeeded -Log $Log `
         -DurationSeconds $clock.Elapsed.TotalSeconds -Restarts $State.Restarts
-    return $succeeded
+    return [bool] $succeeded
 }
 
 function Step-EventStreamRetry {
@@ -326,8 +328,9 @@ function Invoke-Watch {
         return
     }
     $directory = $Settings.InstallDirectory
-    $state = New-WatchState -Settings $Settings
+    $state = $null
     try {
+        $state = New-WatchState -Settings $Settings
         $state.Wsl = Find-WslProgram
         Stop-KeepAlive -WslPath $state.Wsl -Directory $directory -Log $Log
         Write-LogEvent -Log $Log -EventId $script:WslppEventIds.Watching -EntryType Information `
@@ -374,8 +377,14 @@ function Invoke-Watch {
         }
     }
     finally {
-        Stop-EngineEventStream -Stream $state.Stream
-        Stop-KeepAlive -Process $state.KeepAlive -Directory $directory -Log $Log
+        $stream = $null
+        $keepAlive = $null
+        if ($null -ne $state) {
+            $stream = $state.Stream
+            $keepAlive = $state.KeepAlive
+        }
+        Stop-EngineEventStream -Stream $stream
+        Stop-KeepAlive -Process $keepAlive -Directory $directory -Log $Log
         Exit-Lock -Lock $watchLock
         Write-Log -Log $Log -Message 'Watcher stopped.'
     }

@@ -236,6 +236,21 @@ Describe 'Invoke-WatchReconcile' {
         }
         @(Get-SimEvent | ForEach-Object { ($_ -split ' ')[0] }) | Should -Be @('3000', '3000')
     }
+
+    It 'returns its verdict alone, even when a step it calls writes to the pipeline: the loop branches on it' {
+        New-EventLog -LogName Application -Source WslPortProxy
+        InModuleScope WslPortProxy {
+            $settings = Import-Settings -Settings (New-TestSettings)
+            $state = New-WatchState -Settings $settings
+            Mock Invoke-LockedReconcile { throw (New-Failure -ExitCode 4 -ErrorId 'NoWslAddress' -Message 'no address') }
+            Mock Save-RunResult { 'noise' }
+            Mock Update-MetricsFile { 'noise' }
+            $out = @(Invoke-WatchReconcile -State $state -Settings $settings -Log (Open-RunLog -Directory $TestDrive))
+            $out.Count | Should -Be 1
+            $out[0] | Should -BeOfType [bool]
+            $out[0] | Should -BeFalse
+        }
+    }
 }
 
 Describe 'Step-EventStreamRetry' {
