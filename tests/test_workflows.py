@@ -187,3 +187,50 @@ def test_a_drifted_hook_fails() -> None:
     assert hook_problems({**found, "mypy": [*found["mypy"], "--no-strict-optional"]})[0].startswith("mypy: ")
     drifted = [*found["gate"][:-1], "Watch"]
     assert hook_problems({**found, "gate": drifted})[0].startswith("gate: ")
+
+
+# What Authenticode can sign among our files (PowerShell's subject interface package): not help text.
+SIGNABLE = {".ps1", ".psm1", ".psd1"}
+LISTING = re.compile(r"Get-ChildItem -Path (\S+)((?: -\w+(?: [^-\s)][^)]*?)?)*)\)")
+
+
+def signed_files(step: str) -> set[Path]:
+    """The files a signing step's Get-ChildItem calls select, as Windows would list them."""
+    selected: set[Path] = set()
+    for folder, options in LISTING.findall(step):
+        root = REPO / folder
+        recurse = "-Recurse" in options
+        include = re.search(r"-Include ((?:\*\.\w+(?:, )?)+)", options)
+        pattern = re.search(r"-Filter (\*\.\w+)", options)
+        files = [p for p in (root.rglob("*") if recurse else root.iterdir()) if p.is_file()]
+        if include:
+            files = [p for p in files if f"*{p.suffix}" in include.group(1).split(", ")]
+        if pattern:
+            files = [p for p in files if p.match(pattern.group(1))]
+        selected.update(files)
+    return selected
+
+
+def signing_problems(step: str) -> list[str]:
+    module = REPO / "runtime" / "WslPortProxy"
+    wanted = {p for p in module.rglob("*") if p.suffix in SIGNABLE}
+    wanted |= set((REPO / "runtime").glob("*.ps1"))
+    chosen = signed_files(step)
+    problems = [f"cannot sign {p.relative_to(REPO)}" for p in sorted(chosen - wanted)]
+    problems += [f"does not sign {p.relative_to(REPO)}" for p in sorted(wanted - chosen)]
+    return problems
+
+
+def _signing_step() -> str:
+    steps = load(WORKFLOWS / RELEASE)["jobs"]["release"]["steps"]
+    (step,) = [s["run"] for s in steps if "Set-AuthenticodeSignature" in s.get("run", "")]
+    return str(step)
+
+
+def test_the_release_signs_every_module_and_entry_script_and_nothing_authenticode_cannot_sign() -> None:
+    assert signing_problems(_signing_step()) == []
+
+
+def test_a_signing_step_that_takes_the_help_text_too_fails() -> None:
+    planted = _signing_step().replace(" -Include *.ps1, *.psm1, *.psd1", "")
+    assert "cannot sign runtime/WslPortProxy/en-US/about_WslPortProxy.help.txt" in signing_problems(planted)
