@@ -17,6 +17,12 @@ Describe 'ConvertTo-CommandLine' {
             ConvertTo-CommandLine -ArgumentList $Arguments | Should -BeExactly $Line
         }
     }
+
+    It 'makes an empty command line of no arguments (the one copy left; the dropped one refused them)' {
+        InModuleScope WslPortProxy {
+            ConvertTo-CommandLine -ArgumentList @() | Should -BeExactly ''
+        }
+    }
 }
 
 Describe 'Common helpers' {
