@@ -19,6 +19,11 @@
       Processes.ps1   a task's run in the background, an entry script in its own process, Get-Process
       EventLog.ps1    the Application event log
       Wsl.ps1         scenes of WSL and Podman over the fake programs' state
+    Three stand-ins shadow commands that exist on every OS, for every caller once this file is loaded:
+    New-Object (Tasks.ps1: answers -ComObject Schedule.Service, passes everything else on),
+    Get-CimInstance (Services.ps1: Win32_Service, Win32_OperatingSystem's boot time, and the
+    logon-session classes of Sessions.ps1) and, with SimulatedFleet.ps1, Copy-Item (-ToSession
+    only; else the real one).
     The fake programs (wsl.exe, netsh.exe, podman.exe, whoami.exe, icacls.exe, taskkill.exe) are
     fakewin.py; SimulatedFleet.ps1 adds several servers and PowerShell remoting; Start-SimEntry.ps1
     and Invoke-SimRemote.ps1 load this file in a process of their own.
