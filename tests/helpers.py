@@ -33,8 +33,9 @@ def rendered_only(files: dict[str, bytes]) -> dict[str, bytes]:
     """``folder/name`` -> bytes of generate's output without the files copied from runtime/: what
     tests/golden holds (settings, task XML, README.txt, the fleet's inventory and servers, the
     manifests)."""
+    static = {folder: static_of(folder) for folder in {name.split("/", 1)[0] for name in files}}
     return {name: data for name, data in files.items()
-            if name.split("/", 1)[1] not in static_of(name.split("/", 1)[0])}
+            if name.split("/", 1)[1] not in static[name.split("/", 1)[0]]}
 
 
 def stale_copies(golden: dict[str, bytes]) -> list[str]:
